@@ -1,0 +1,197 @@
+"""The Python API: what the CLI calls, and what scripts and notebooks may call directly.
+
+Functions here return values or raise grader.errors exceptions; they never print.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from grader import engine, executor as executors, output, registry, spec, submission, variants
+from grader.errors import EXIT_PROBLEMS, GraderError, Problem, SpecError
+from grader.model import Course, Exercise, Question, StudentResult
+
+VALIDATION_STUDENTS = ("validate-0", "validate-1", "validate-2", "validate-3", "validate-4")
+
+
+def load(spec_paths: Sequence[Path]) -> Course:
+    return spec.load_course(list(spec_paths))
+
+
+# --- validate -------------------------------------------------------------------------
+
+
+def validate(spec_paths: Sequence[Path]) -> Course:
+    """Prove every spec: it loads, every reference runs and passes its own check (also when
+    typed back as a student would), every known mistake fails it, every variant renders.
+    Raises SpecError listing every problem."""
+    course = load(spec_paths)
+    problems: list[Problem] = []
+    for exercise in course.exercises:
+        students = VALIDATION_STUDENTS if variants.has_draws(exercise.params) else VALIDATION_STUDENTS[:1]
+        for student in students:
+            params = variants.resolve(exercise.params, student, exercise.id)
+            for question in exercise.questions:
+                problems.extend(_prove_question(course, exercise, question, params))
+    if problems:
+        raise SpecError(_unique(problems))
+    return course
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
+
+
+def _prove_question(course: Course, exercise: Exercise, question: Question, params: dict[str, Any]) -> list[Problem]:
+    where = question.location or exercise.location
+    assert where is not None
+
+    def problem(message: str) -> Problem:
+        return Problem(where, f"{exercise.id}.{question.id}: {message}")
+
+    try:
+        variants.render_prompt(question.prompt, params)
+    except Exception as exc:
+        return [problem(f"prompt does not render: {exc}")]
+    try:
+        expected = engine.expected_for(course, exercise, question, params)
+    except Exception as exc:
+        return [problem(f"reference does not compute: {exc}")]
+    kind = registry.get(question.kind)
+    prove = getattr(kind, "prove", None)
+    if prove is not None:  # kinds that run code prove their references themselves
+        return [problem(message) for message in prove(question, expected.value)]
+    found: list[Problem] = []
+    if engine.judge(question, expected.value, expected).status != "correct":
+        found.append(problem("the reference answer does not pass its own check"))
+    typed = kind.show(expected.value, question)
+    reparsed = kind.parse(typed, question)
+    if getattr(reparsed, "message", None) is not None and not hasattr(reparsed, "value"):
+        found.append(problem(f"the reference typed as {typed!r} does not parse: {reparsed.message}"))
+    elif kind.check(question, reparsed, expected.value).status != "correct":
+        found.append(problem(f"the reference typed as {typed!r} does not pass the check"))
+    for index, mistake_value in enumerate(expected.mistakes):
+        if kind.check(question, mistake_value, expected.value).status == "correct":
+            found.append(problem(f"mistakes[{index}] passes the check, so it can never be reached"))
+    return found
+
+
+# --- grade ----------------------------------------------------------------------------
+
+_worker_course: Course | None = None
+
+
+def _init_worker(spec_paths: tuple[Path, ...]) -> None:
+    global _worker_course
+    _worker_course = load(spec_paths)
+
+
+def grade_path(path: Path, course: Course | None = None, now: datetime | None = None) -> StudentResult:
+    """Grade one submission folder or zip. Never raises for a bad submission."""
+    course = course or _worker_course
+    assert course is not None, "call _init_worker or pass a course"
+    try:
+        with submission.opened(path) as opened:
+            return engine.grade_submission(course, opened, now)
+    except Exception as exc:  # a grader fault on one student must not stop the class
+        return StudentResult(student=submission.student_id_from(path), score=0.0, max_score=course.max_score,
+                             questions=(), error=f"grader fault: {type(exc).__name__}: {exc}",
+                             spec_digest=course.digest)
+
+
+def _grade_batch(paths_and_time: tuple[tuple[Path, ...], datetime]) -> list[StudentResult]:
+    paths, now = paths_and_time
+    return [grade_path(path, now=now) for path in paths]
+
+
+@dataclass
+class GradeRun:
+    results: list[StudentResult]
+    written: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_PROBLEMS if any(r.error for r in self.results) else 0
+
+
+def pick_submissions(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
+    """One submission per student; when a student appears twice the newest file wins."""
+    chosen: dict[str, Path] = {}
+    warnings: list[str] = []
+    for path in submission.discover(list(paths)):
+        student = submission.student_id_from(path)
+        if student in chosen:
+            older, newer = sorted([chosen[student], path], key=lambda p: p.stat().st_mtime)
+            warnings.append(f"{student}: two submissions ({older.name}, {newer.name}); grading the newer")
+            chosen[student] = newer
+        else:
+            chosen[student] = path
+    return [chosen[s] for s in sorted(chosen)], warnings
+
+
+def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], out: Path, jobs: int = 1,
+                on_result: Callable[[StudentResult], None] | None = None,
+                executor: executors.Executor | None = None, now: datetime | None = None,
+                reports: bool = True) -> GradeRun:
+    """Grade every submission under `submission_paths` and write results under `out`.
+
+    `executor` may be any concurrent.futures-shaped executor; by default `jobs` local
+    processes. Results are the same whatever runs them: each is a pure function of the
+    specs, the submission and `now`.
+    """
+    course = load(spec_paths)
+    for path in submission_paths:
+        if not path.exists():
+            raise GraderError(f"{path}: no such file or folder")
+    paths, warnings = pick_submissions(submission_paths)
+    if not paths:
+        raise GraderError("no submissions found in " + ", ".join(map(str, submission_paths)))
+    now = now or datetime.now(timezone.utc)
+    batches = _batches(paths, jobs)
+    run = GradeRun([], warnings=warnings)
+    with _executor(jobs, executor, tuple(spec_paths)) as pool:
+        for batch in pool.map(_grade_batch, [(tuple(b), now) for b in batches]):
+            for result in batch:
+                run.results.append(result)
+                run.written.append(output.write_result(out, result))
+                if on_result:
+                    on_result(result)
+    run.results.sort(key=lambda r: r.student)
+    run.written.append(write_gradebook(out, run.results))
+    if reports:
+        run.written.extend(write_reports(out, run.results, course))
+    return run
+
+
+def _batches(paths: list[Path], jobs: int) -> list[list[Path]]:
+    """Small batches: few enough to keep workers busy, many enough for a live progress bar."""
+    size = max(1, min(32, len(paths) // (jobs * 8) or 1))
+    return [paths[i:i + size] for i in range(0, len(paths), size)]
+
+
+def _executor(jobs: int, given: executors.Executor | None, spec_paths: tuple[Path, ...]) -> Any:
+    if given is not None:
+        import contextlib
+
+        _init_worker(spec_paths)  # for executors that share this process
+        return contextlib.nullcontext(given)
+    return executors.local(jobs, _init_worker, (spec_paths,))
+
+
+def write_gradebook(out: Path, results: Sequence[StudentResult]) -> Path:
+    path = out / "grades.csv"
+    output.write_atomic(path, output.gradebook_csv(results))
+    return path
+
+
+def write_reports(out: Path, results: Sequence[StudentResult], course: Course) -> list[Path]:
+    try:
+        from grader.render import html
+    except ImportError:  # reports are optional until the renderer is installed
+        return []
+    title = ", ".join(e.title for e in course.exercises[:3]) + ("…" if len(course.exercises) > 3 else "")
+    return html.write_reports(results, out / "reports", title)

@@ -1,0 +1,173 @@
+"""Grading one submission: an ordered list of small steps, each a pure function.
+
+resolve the variant -> compute references -> parse each answer -> check it -> match known
+mistakes -> build the result. A fault in one question becomes that question's `error`;
+the other questions, and the rest of the class, are graded as usual.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from grader import __version__, registry, solutions, variants
+from grader.model import (
+    CodeAnswer, Course, Exercise, Invalid, Question, QuestionResult, Reference, StudentResult,
+    ValueSource, Verdict,
+)
+from grader.submission import Submission
+
+MAX_SHOWN_ANSWER = 500
+
+
+@dataclass(frozen=True)
+class Expected:
+    value: Any
+    mistakes: tuple[Any, ...]
+
+
+_reference_cache: dict[tuple[str, str, str, str], Any] = {}
+
+
+def _params_key(params: Mapping[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, default=repr)
+
+
+def reference_value(course: Course, exercise: Exercise, question: Question, source: ValueSource,
+                    params: Mapping[str, Any]) -> Any:
+    """The parsed reference value of `source` for this variant (cached per variant)."""
+    kind = registry.get(question.kind)
+    if source.is_solution and not kind.calls_reference:
+        assert course.solutions_root and exercise.solutions
+        return Reference(course.solutions_root, exercise.solutions, source.solution or "", dict(params))
+    key = (exercise.id, question.id, repr(source), _params_key(params))
+    if key not in _reference_cache:
+        if source.is_solution:
+            assert course.solutions_root and exercise.solutions
+            fn = solutions.function(course.solutions_root, exercise.solutions, source.solution or "")
+            raw = solutions.call(fn, params)
+        else:
+            raw = source.literal
+        _reference_cache[key] = kind.parse_reference(raw, question)
+    return _reference_cache[key]
+
+
+def expected_for(course: Course, exercise: Exercise, question: Question, params: Mapping[str, Any]) -> Expected:
+    assert question.answer is not None
+    value = reference_value(course, exercise, question, question.answer, params)
+    mistakes = tuple(reference_value(course, exercise, question, m.answer, params) for m in question.mistakes)
+    return Expected(value, mistakes)
+
+
+def judge(question: Question, value: Any, expected: Expected) -> Verdict:
+    """The kind's verdict, replaced by a known mistake's targeted feedback when one matches."""
+    kind = registry.get(question.kind)
+    verdict = kind.check(question, value, expected.value)
+    if verdict.status not in ("incorrect", "partial"):
+        return verdict
+    for index, (mistake, mistake_value) in enumerate(zip(question.mistakes, expected.mistakes)):
+        if kind.check(question, value, mistake_value).status == "correct":
+            if mistake.credit < verdict.fraction:
+                return Verdict(verdict.status, verdict.fraction, f"{mistake.feedback} {verdict.feedback}".strip(),
+                               verdict.details, index)
+            return Verdict("partial" if mistake.credit > 0 else "incorrect", mistake.credit, mistake.feedback,
+                           verdict.details, index)
+    return verdict
+
+
+def raw_answer(submission: Submission, exercise: Exercise, question: Question, params: Mapping[str, Any]) -> Any:
+    kind = registry.get(question.kind)
+    if kind.answer_source == "code":
+        module = submission.folder / f"{exercise.id}.py"
+        return CodeAnswer(submission.folder, module if module.is_file() and not module.is_symlink() else None,
+                          submission.student, exercise.id, dict(params))
+    return submission.answers.get(exercise.id, {}).get(question.id)
+
+
+def _is_missing(raw: Any) -> bool:
+    if isinstance(raw, CodeAnswer):
+        return raw.module is None
+    return raw is None or (isinstance(raw, str) and not raw.strip()) or raw == []
+
+
+def _shown(raw: Any) -> str | None:
+    if raw is None or isinstance(raw, CodeAnswer):
+        return None
+    text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
+    return text if len(text) <= MAX_SHOWN_ANSWER else text[:MAX_SHOWN_ANSWER] + "…"
+
+
+def grade_question(course: Course, exercise: Exercise, question: Question, submission: Submission,
+                   params: Mapping[str, Any]) -> QuestionResult:
+    kind = registry.get(question.kind)
+    qid = f"{exercise.id}.{question.id}"
+    base = dict(id=qid, kind=question.kind, max_score=question.points, prompt=variants.render_prompt(question.prompt, params))
+    try:
+        expected = expected_for(course, exercise, question, params)
+    except Exception as exc:  # an instructor's bug must not sink the student's other answers
+        return QuestionResult(**base, score=0.0, status="error",
+                              feedback=f"The reference answer could not be computed (grader fault): {exc}")
+    shown_expected = None
+    if question.reveal and kind.calls_reference:
+        shown_expected = kind.show(expected.value, question)
+    raw = raw_answer(submission, exercise, question, params)
+    if _is_missing(raw):
+        return QuestionResult(**base, score=0.0, status="missing", feedback="No answer was given.",
+                              expected=shown_expected)
+    try:
+        value = kind.parse(raw, question)
+        if isinstance(value, Invalid):
+            return QuestionResult(**base, score=0.0, status="invalid", feedback=value.pointed(),
+                                  expected=shown_expected, answer=_shown(raw))
+        verdict = judge(question, value, expected)
+        shown_answer = kind.show(value, question) if kind.answer_source == "answers" else None
+    except Exception as exc:
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return QuestionResult(**base, score=0.0, status="error", feedback=f"Grader fault on this question: {detail}",
+                              expected=shown_expected, answer=_shown(raw))
+    return QuestionResult(**base, score=round(verdict.fraction * question.points, 6), status=verdict.status,
+                          feedback=verdict.feedback, expected=shown_expected, answer=shown_answer,
+                          mistake=verdict.mistake, details=dict(verdict.details))
+
+
+def unknown_answers(course: Course, submission: Submission) -> list[str]:
+    warnings = []
+    for exercise_id, questions in submission.answers.items():
+        exercise = course.exercise(exercise_id)
+        if exercise is None:
+            warnings.append(f"answers.yaml: unknown exercise {exercise_id!r} was ignored")
+            continue
+        for question_id in questions:
+            if exercise.question(question_id) is None:
+                warnings.append(f"answers.yaml: unknown question {exercise_id}.{question_id} was ignored")
+    return warnings
+
+
+def grade_submission(course: Course, submission: Submission, now: datetime | None = None) -> StudentResult:
+    """Grade every question of every exercise for one submission."""
+    graded_at = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    results: list[QuestionResult] = []
+    for exercise in course.exercises:
+        params = variants.resolve(exercise.params, submission.student, exercise.id)
+        for question in exercise.questions:
+            if submission.error:
+                results.append(QuestionResult(id=f"{exercise.id}.{question.id}", kind=question.kind, score=0.0,
+                                              max_score=question.points, status="error",
+                                              feedback=f"The submission could not be read: {submission.error}",
+                                              prompt=variants.render_prompt(question.prompt, params)))
+            else:
+                results.append(grade_question(course, exercise, question, submission, params))
+    return StudentResult(
+        student=submission.student,
+        score=round(sum(r.score for r in results), 6),
+        max_score=sum(r.max_score for r in results),
+        questions=tuple(results),
+        graded_at=graded_at,
+        grader_version=__version__,
+        spec_digest=course.digest,
+        warnings=tuple(unknown_answers(course, submission)),
+        error=submission.error,
+    )
