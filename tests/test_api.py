@@ -1,0 +1,78 @@
+"""grader.api: parallel grading equals serial grading, and writes are atomic."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from grader import api, output
+from grader.errors import GraderError
+from grader.executor import SerialExecutor
+from tests.conftest import EXAMPLES, EXERCISES
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+
+
+def test_jobs_2_gives_the_same_results_as_jobs_1(tmp_path: Path) -> None:
+    serial = api.grade_paths([EXERCISES], [EXAMPLES], tmp_path / "a", jobs=1, now=NOW, reports=False)
+    parallel = api.grade_paths([EXERCISES], [EXAMPLES], tmp_path / "b", jobs=2, now=NOW, reports=False)
+    assert [r.to_dict() for r in serial.results] == [r.to_dict() for r in parallel.results]
+    for path in (tmp_path / "a" / "results").iterdir():
+        assert path.read_bytes() == (tmp_path / "b" / "results" / path.name).read_bytes()
+
+
+def test_any_executor_can_be_plugged_in(tmp_path: Path) -> None:
+    class Counting(SerialExecutor):
+        calls = 0
+
+        def map(self, fn, *iterables, chunksize=1):
+            Counting.calls += 1
+            return super().map(fn, *iterables)
+
+    run = api.grade_paths([EXERCISES], [EXAMPLES], tmp_path, executor=Counting(), now=NOW, reports=False)
+    assert Counting.calls == 1 and len(run.results) == 6
+
+
+def test_progress_callback_sees_every_student(tmp_path: Path) -> None:
+    seen: list[str] = []
+    api.grade_paths([EXERCISES], [EXAMPLES], tmp_path, on_result=lambda r: seen.append(r.student), reports=False)
+    assert sorted(seen) == [f"s10000{i}" for i in range(1, 7)]
+
+
+def test_no_submissions(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(GraderError, match="no submissions found"):
+        api.grade_paths([EXERCISES], [tmp_path / "empty"], tmp_path / "out")
+
+
+def test_results_round_trip_through_json(tmp_path: Path) -> None:
+    run = api.grade_paths([EXERCISES], [EXAMPLES / "s100003"], tmp_path, now=NOW, reports=False)
+    loaded = output.read_results(tmp_path / "results")
+    assert [r.to_dict() for r in loaded] == [r.to_dict() for r in run.results]
+
+
+def test_atomic_write_leaves_no_half_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "r.json"
+    output.write_atomic(target, "old")
+
+    class Boom(Exception):
+        pass
+
+    def explode(*args, **kwargs):
+        raise Boom
+
+    monkeypatch.setattr(output.os, "replace", explode)
+    with pytest.raises(Boom):
+        output.write_atomic(target, json.dumps({"new": 1}))
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_gradebook_neutralises_formulas() -> None:
+    from grader.model import StudentResult
+
+    text = output.gradebook_csv([StudentResult("=cmd|' /C calc'!A0", 0, 0, ())])
+    assert "\n'=cmd" in text

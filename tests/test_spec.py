@@ -1,0 +1,113 @@
+"""Spec loading: every authoring mistake is reported as file:line with the key path."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader.errors import SpecError
+from grader.spec import load_course
+from tests.conftest import EXERCISES
+
+GOOD = """\
+id: demo
+title: Demo
+solutions: demo.sol
+params:
+  x: [1, 2, 3]
+questions:
+  - id: q1
+    kind: numeric
+    points: 1
+    prompt: "Sum of {{ x }}"
+    answer: {solution: total}
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "solutions" / "demo").mkdir(parents=True)
+    (tmp_path / "solutions" / "demo" / "sol.py").write_text("def total(x):\n    return sum(x)\n")
+    (tmp_path / "exercises").mkdir()
+    return tmp_path
+
+
+def write(project: Path, text: str, name: str = "demo.yaml") -> Path:
+    path = project / "exercises" / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        load_course([path])
+    return [str(p) for p in caught.value.problems]
+
+
+def test_good_spec_loads(project: Path) -> None:
+    course = load_course([write(project, GOOD)])
+    assert [q.id for q in course.exercises[0].questions] == ["q1"]
+    assert course.solutions_root == (project / "solutions").resolve()
+    assert len(course.digest) == 16
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("kind: numeric", "kind: numerc", ":8: (questions[0].kind) kind 'numerc' is not one of"),
+    ("kind: numeric", "kind: numerc", "did you mean 'numeric'"),
+    ("    points: 1", "    pionts: 1", ":9: (questions[0].pionts) unknown key 'pionts' (did you mean 'points'?)"),
+    ("    points: 1", "    points: -2", ":9: (questions[0].points) points must be a number from 0 to 1000"),
+    ("{solution: total}", "{solution: totl}", ":11: (questions[0].answer.solution) solutions module 'demo.sol' has no function 'totl'"),
+    ("solutions: demo.sol", "solutions: demo.nope", ":3: (solutions) solutions module 'demo.nope' not found"),
+    ("id: demo", "id: 'de mo'", ":1: (id) id 'de mo' must be letters"),
+    ("title: Demo\n", "", "missing 'title'"),
+    ("    points: 1", "    points: 1\n    tolerance: {rel: -1}", ":10: (questions[0].tolerance) tolerance rel must be a number >= 0"),
+    ('    prompt: "Sum of {{ x }}"', '    prompt: "Sum of {{ x "', "prompt template error"),
+    ("  x: [1, 2, 3]", "  x: {randint: [5, 1]}", ":5: (params.x) randint: the low end is above the high end"),
+    ("    answer: {solution: total}\n", "", "missing 'answer'"),
+])
+def test_authoring_mistakes_name_file_line_and_key(project: Path, old: str, new: str, expected: str) -> None:
+    path = write(project, GOOD.replace(old, new))
+    found = problems(path)
+    assert any(expected in p for p in found), found
+    assert all(p.startswith(str(path)) for p in found)
+
+
+def test_duplicate_question_ids(project: Path) -> None:
+    text = GOOD + "  - {id: q1, kind: numeric, answer: 1}\n"
+    assert any(":12: (questions[1].id) question id 'q1' is used twice" in p for p in problems(write(project, text)))
+
+
+def test_duplicate_keys_and_bad_yaml(project: Path) -> None:
+    assert any(":3: (title) duplicate key 'title'" in p
+               for p in problems(write(project, "id: a\ntitle: x\ntitle: y\nquestions: []\n")))
+    assert any(":3:" in p and "invalid YAML" in p for p in problems(write(project, "id: a\ntitle: [x\nquestions:\n")))
+
+
+def test_python_tags_are_refused(project: Path) -> None:
+    text = "id: a\ntitle: !!python/object/apply:os.system ['touch /tmp/pwned']\nquestions: []\n"
+    assert any("tag" in p and "not allowed" in p for p in problems(write(project, text)))
+    assert not Path("/tmp/pwned").exists()
+
+
+def test_every_problem_of_every_file_is_listed(project: Path) -> None:
+    write(project, GOOD.replace("kind: numeric", "kind: nope"), "a.yaml")
+    write(project, GOOD.replace("id: demo", "id: other").replace("points: 1", "points: x"), "b.yaml")
+    found = problems(project / "exercises")
+    assert any("a.yaml:8:" in p for p in found) and any("b.yaml:9:" in p for p in found)
+
+
+def test_duplicate_exercise_ids_across_files(project: Path) -> None:
+    write(project, GOOD, "a.yaml")
+    write(project, GOOD, "b.yaml")
+    assert any("exercise id 'demo' is already used" in p for p in problems(project / "exercises"))
+
+
+def test_empty_folder(tmp_path: Path) -> None:
+    assert any("no spec files" in p for p in problems(tmp_path))
+
+
+def test_the_inf5860_specs_load() -> None:
+    course = load_course([EXERCISES])
+    assert {"ex01", "ex02", "ex03", "ex06"} <= {e.id for e in course.exercises}
