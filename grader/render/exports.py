@@ -1,0 +1,184 @@
+"""Gradebook exports that learning-management systems import.
+
+- `csv`: the grader's gradebook (grader.output.gradebook_csv, the same file `grade` writes):
+  student, one column per question id, total, max.
+- `gradescope`: Gradescope autograder `results.json` (one per student), see
+  https://gradescope-autograders.readthedocs.io/en/latest/specs/ ("Output format").
+- `canvas`: Canvas gradebook import CSV: Student, ID, SIS User ID, SIS Login ID, Section,
+  then one assignment column; the optional "Points Possible" row gives the maximum.
+  The student id goes into "SIS Login ID", which Canvas matches on when ID is empty.
+- `moodle`: Moodle "Import grades → CSV file": an identifier column ("ID number") and a
+  grade column, mapped to the user field and the grade item in Moodle's import form.
+
+Every file is written atomically. Cells that a spreadsheet would run as a formula
+(text starting with = + - @ or a control character) get a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from grader.errors import GraderError
+from grader.model import QuestionResult, StudentResult
+from grader.output import gradebook_csv
+from grader.render.files import atomic_write_text, unique_file_names
+
+FORMATS = ("csv", "gradescope", "canvas", "moodle")
+
+_STATUS_WORDS = {
+    "correct": "Correct", "partial": "Partly correct", "incorrect": "Incorrect",
+    "missing": "Not answered", "invalid": "Could not read the answer",
+    "error": "Error while grading", "review": "Needs review by a teacher",
+}
+
+
+def number(value: float) -> int | float:
+    """Scores without float noise (0.1 + 0.2 -> 0.3); whole numbers as ints."""
+    rounded = round(float(value), 6)
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(number(value))
+    text = "" if value is None else str(value)
+    if text and (text[0] in "=+-@" or text[0] < " "):
+        return "'" + text  # keep spreadsheets from evaluating a student id as a formula
+    return text
+
+
+def _csv_text(rows: Iterable[Sequence[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+def canvas_rows(results: Sequence[StudentResult], column: str) -> list[list[Any]]:
+    max_score = max((r.max_score for r in results), default=0.0)
+    rows: list[list[Any]] = [
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column],
+        ["Points Possible", "", "", "", "", max_score],
+    ]
+    rows += [[r.student, "", "", r.student, "", r.score] for r in results]
+    return rows
+
+
+def moodle_rows(results: Sequence[StudentResult], column: str) -> list[list[Any]]:
+    return [["ID number", column], *([r.student, r.score] for r in results)]
+
+
+def _test_output(q: QuestionResult) -> str:
+    lines = [f"Result: {_STATUS_WORDS.get(q.status, q.status)}"]
+    if q.answer is not None:
+        lines.append(f"Your answer: {q.answer}")
+    if q.feedback:
+        lines.append(q.feedback)
+    if q.expected is not None:
+        lines.append(f"Expected: {q.expected}")
+    cases = q.details.get("cases") if isinstance(q.details, dict) else None
+    if isinstance(cases, list):
+        cases = [c for c in cases if isinstance(c, dict)]
+        lines.append(f"Tests: {sum(c.get('passed') is True for c in cases)} of {len(cases)} passed")
+        lines += [f"  failed: {c.get('name', '?')}: {c.get('message', '')}".rstrip(": ")
+                  for c in cases if c.get("passed") is not True]
+    if q.review is not None:
+        state = "not applied, the exercise changed since" if q.review.stale else "applied"
+        lines.append(f"Reviewed by {q.review.by} at {q.review.at} ({state}): {q.review.comment}")
+    return "\n".join(lines)
+
+
+def gradescope_results(result: StudentResult, visibility: str = "visible") -> dict[str, Any]:
+    """One submission in Gradescope's results.json format (score, tests, visibility)."""
+    output = [f"Total: {number(result.score)} of {number(result.max_score)} points"]
+    if result.error:
+        output.append(f"Problem with the submission: {result.error}")
+    output += [f"Warning: {w}" for w in result.warnings]
+    output += [f"Exercise {late.exercise} was late (deadline {late.deadline}); "
+               f"{number(100 * late.penalty)}% of its points were taken off"
+               for late in getattr(result, "lateness", ()) or ()]
+    tests = [
+        {
+            "name": f"Question {q.id}",
+            "number": q.id,
+            "score": number(q.score),
+            "max_score": number(q.max_score),
+            "status": "passed" if q.status == "correct" or (0 < q.max_score <= q.score) else "failed",
+            "output": _test_output(q),
+            "visibility": visibility,
+        }
+        for q in result.questions
+    ]
+    return {
+        "score": number(result.score),
+        "output": "\n".join(output),
+        "visibility": visibility,
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def _write_gradescope(results: Sequence[StudentResult], out_path: Path) -> list[Path]:
+    # Gradescope grades one submission per run: a `.json` path takes exactly one result
+    # (e.g. /autograder/results/results.json); a folder gets <student>/results.json each.
+    if out_path.suffix == ".json":
+        if len(results) != 1:
+            raise ValueError(f"{out_path}: a .json path holds one student, got {len(results)}")
+        text = json.dumps(gradescope_results(results[0]), indent=2, ensure_ascii=False)
+        return [atomic_write_text(out_path, text + "\n")]
+    paths = []
+    for result, name in zip(results, unique_file_names(r.student for r in results)):
+        text = json.dumps(gradescope_results(result), indent=2, ensure_ascii=False)
+        paths.append(atomic_write_text(out_path / name / "results.json", text + "\n"))
+    return paths
+
+
+def export(results: Sequence[StudentResult], fmt: str, out_path: Path,
+           title: str = "") -> list[Path]:
+    """Write `results` as `fmt` (one of FORMATS) to `out_path`; returns the files written."""
+    out_path = Path(out_path)
+    column = title or "grader"
+    if fmt == "csv":
+        return [atomic_write_text(out_path, gradebook_csv(results), newline="")]
+    if fmt == "canvas":
+        rows = canvas_rows(results, column)
+    elif fmt == "moodle":
+        rows = moodle_rows(results, column)
+    elif fmt == "gradescope":
+        return _write_gradescope(results, out_path)
+    else:
+        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return [atomic_write_text(out_path, _csv_text(rows), newline="")]
+
+
+def default_target(results_dir: Path, fmt: str) -> Path:
+    """Where `grader export` writes when --to is not given: beside results/."""
+    return results_dir / {"csv": "grades.csv", "canvas": "canvas.csv", "moodle": "moodle.csv",
+                          "gradescope": "gradescope"}[fmt]
+
+
+def load_results(folder: Path) -> list[StudentResult]:
+    """Every results/<student>.json under `folder` (the `grade --out` folder, or results/)."""
+    folder = Path(folder)
+    if (folder / "results").is_dir():
+        folder = folder / "results"
+    results = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            results.append(StudentResult.from_dict(json.loads(path.read_text(encoding="utf-8"))))
+        except (ValueError, TypeError, KeyError, AttributeError, OSError) as exc:
+            raise GraderError(f"{path}: not a grader result file ({exc})") from exc
+    if not results:
+        raise GraderError(f"{folder}: no result files (*.json) found; run `grader grade` first")
+    return results
+
+
+def export_results(out_dir: Path, fmt: str, to: Path | None = None, title: str = "") -> list[Path]:
+    """`grader export`: read the results that `grade` wrote under out_dir and export them."""
+    out_dir = Path(out_dir)
+    return export(load_results(out_dir), fmt, to or default_target(out_dir, fmt), title)

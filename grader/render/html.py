@@ -1,0 +1,378 @@
+"""HTML feedback reports: one self-contained page per student and a class overview.
+
+Renderers read `StudentResult` data and nothing else; they never grade. Every string
+from a result goes through jinja2's autoescape; the only markup built in Python is
+whitelisted MathML (grader.render.math) and the histogram SVG (grader.render.svg).
+A Content-Security-Policy in each page forbids any network access and any script
+except the overview's own sorting script (allowed by its hash).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import statistics
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import jinja2
+from markupsafe import Markup
+
+from grader.model import STATUSES, QuestionResult, StudentResult
+from grader.render import math as mathml
+from grader.render.files import atomic_write_text, unique_file_names
+from grader.render.svg import histogram
+
+#: The repository's templates/ folder (grader/render/html.py -> parents[2]).
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+#: Icon and words for each status: the icon and the text carry the meaning, colour only helps.
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "correct": ("✓", "Correct"),
+    "partial": ("◐", "Partly correct"),
+    "incorrect": ("✗", "Incorrect"),
+    "missing": ("∅", "Not answered"),
+    "invalid": ("⚠", "Could not read your answer"),
+    "error": ("‼", "Error while grading"),
+    "review": ("?", "Needs review by a teacher"),
+}
+
+CASE_PASSED = {"key": "correct", "icon": "✓", "label": "Passed"}
+CASE_FAILED = {"key": "incorrect", "icon": "✗", "label": "Failed"}
+
+#: Statuses that put a student at the top of the overview.
+ATTENTION = ("review", "error")
+
+#: Longest text shown from one field (answers, stdout, traces); the rest is cut with a note.
+MAX_TEXT = 4_000
+#: Longest answer shown; a student who pasted an essay sees the start and a note.
+MAX_ANSWER = 2_000
+#: Failing test cases shown in full; further failures are listed by name only.
+FAILURES_IN_FULL = 3
+#: Most frequent wrong answers listed per question in the overview.
+TOP_WRONG = 3
+_PNG_B64 = re.compile(r"iVBORw0KGgo[A-Za-z0-9+/=\s]*")
+MAX_IMAGE_B64 = 4_000_000
+
+SORT_SCRIPT = """
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  var heads = table.querySelectorAll("thead th");
+  heads.forEach(function (th, col) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "sort";
+    while (th.firstChild) { button.appendChild(th.firstChild); }
+    th.appendChild(button);
+    button.addEventListener("click", function () {
+      var up = th.getAttribute("aria-sort") !== "ascending";
+      heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", up ? "ascending" : "descending");
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = a.cells[col].getAttribute("data-sort") || a.cells[col].textContent;
+        var y = b.cells[col].getAttribute("data-sort") || b.cells[col].textContent;
+        var nx = parseFloat(x), ny = parseFloat(y);
+        var r = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+        return up ? r : -r;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+});
+"""
+
+
+def _script_hash(script: str) -> str:
+    return base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The jinja2 environment of the report templates; autoescape is always on."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = fmt_number
+    env.filters["points"] = fmt_points
+    return env
+
+
+def fmt_number(value: Any) -> str:
+    """Points as people write them: 2, 1.5, 0.333 (no float noise)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def fmt_points(value: Any) -> str:
+    text = fmt_number(value)
+    return f"{text} point" if text == "1" else f"{text} points"
+
+
+def _clip(text: Any, limit: int = MAX_TEXT) -> str:
+    text = "" if text is None else str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n… ({len(text) - limit} more characters not shown)"
+
+
+def exercise_of(question_id: str) -> str:
+    return question_id.split(".", 1)[0]
+
+
+def _status(status: str) -> dict[str, str]:
+    icon, label = STATUS_LABELS.get(status, ("•", status))
+    return {"key": status if status in STATUS_LABELS else "unknown", "icon": icon, "label": label}
+
+
+def _is_latex(latex: Any) -> bool:
+    return isinstance(latex, str) and bool(latex.strip())
+
+
+def _rendered_value(text: str | None, latex: Any, wrong: frozenset[int] = frozenset()) -> Markup | None:
+    """MathML for a formula or a vector; None when plain text reads best."""
+    if _is_latex(latex):
+        return mathml.math_or_code(latex)
+    vector = mathml.parse_vector(text)
+    return mathml.vector_mathml(vector, wrong) if vector is not None else None
+
+
+def _wrong_entries(details: Mapping[str, Any], answer: str | None) -> frozenset[int]:
+    """Flat indices of the answer's vector entries a checker flagged (details["wrong_entries"])."""
+    raw = details.get("wrong_entries")
+    vector = mathml.parse_vector(answer) if isinstance(raw, list) else None
+    if vector is None:
+        return frozenset()
+    size = len(vector) * (len(vector[0]) if isinstance(vector[0], list) else 1)
+    return frozenset(i for i in raw if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < size)
+
+
+def _png(details: Mapping[str, Any], key: str) -> str | None:
+    data = details.get(key)
+    if isinstance(data, str) and len(data) <= MAX_IMAGE_B64 and _PNG_B64.fullmatch(data):
+        return "".join(data.split())
+    return None
+
+
+def _cases(details: Mapping[str, Any]) -> dict[str, Any] | None:
+    raw = details.get("cases")
+    if not isinstance(raw, list):
+        return None
+    cases = [c for c in raw if isinstance(c, Mapping)]
+    failures = 0
+    rows = []
+    for index, case in enumerate(cases, 1):
+        passed = case.get("passed") is True
+        full = not passed and failures < FAILURES_IN_FULL
+        failures += not passed
+        max_diff = case.get("max_diff")
+        rows.append({
+            "name": _clip(case.get("name") or f"test {index}", 200),
+            "passed": passed,
+            "status": CASE_PASSED if passed else CASE_FAILED,
+            "full": full,
+            "inputs": _clip(case.get("inputs"), 1_000),
+            "expected": _clip(case.get("expected"), 1_000),
+            "got": _clip(case.get("got"), 1_000),
+            "max_diff": max_diff if isinstance(max_diff, (int, float)) else None,
+            "message": _clip(case.get("message"), 2_000),
+        })
+    return {"rows": rows, "passed": len(cases) - failures, "total": len(cases)}
+
+
+def _code_view(details: Mapping[str, Any], reveal: bool) -> dict[str, Any]:
+    layers = details.get("layers")
+    view = {
+        "cases": _cases(details),
+        "stdout": _clip(details.get("stdout")) if details.get("stdout") else "",
+        "trace": _clip(details.get("trace")) if details.get("trace") else "",
+        "device": _clip(details.get("device"), 100) if details.get("device") else "",
+        "layers": [_clip(layer, 300) for layer in layers] if isinstance(layers, list) else [],
+        "figure": _png(details, "figure_png_b64"),
+        # The reference figure reveals the answer: it follows the same rule as `expected`.
+        "reference": _png(details, "reference_png_b64") if reveal else None,
+    }
+    view["any"] = any(view.values())
+    return view
+
+
+def question_view(q: QuestionResult) -> dict[str, Any]:
+    """What the student template shows for one question."""
+    details = q.details if isinstance(q.details, Mapping) else {}
+    reveal = q.expected is not None
+    wrong = _wrong_entries(details, q.answer)
+    review = None
+    if q.review is not None:
+        review = {"score": q.review.score, "comment": q.review.comment, "by": q.review.by,
+                  "at": q.review.at, "stale": q.review.stale}
+    return {
+        "id": q.id,
+        "anchor": "q-" + re.sub(r"[^A-Za-z0-9_-]", "_", q.id),
+        "kind": q.kind,
+        "prompt": _clip(q.prompt),
+        "status": _status(q.status),
+        "score": q.score,
+        "max_score": q.max_score,
+        "answer": _clip(q.answer, MAX_ANSWER) if q.answer is not None else None,
+        "answer_math": _rendered_value(q.answer, details.get("answer_latex"), wrong),
+        "wrong_entries": ", ".join(str(i + 1) for i in sorted(wrong)) if wrong else "",
+        "answer_is_formula": _is_latex(details.get("answer_latex")),
+        "feedback": _clip(q.feedback),
+        "expected": _clip(q.expected) if reveal else None,
+        "expected_math": _rendered_value(q.expected, details.get("expected_latex")) if reveal else None,
+        "expected_is_formula": _is_latex(details.get("expected_latex")),
+        "review": review,
+        "code": _code_view(details, reveal),
+    }
+
+
+def _exercises(questions: Sequence[QuestionResult]) -> list[dict[str, Any]]:
+    groups: dict[str, dict[str, Any]] = {}
+    for q in questions:
+        group = groups.setdefault(exercise_of(q.id), {
+            "id": exercise_of(q.id), "score": 0.0, "max_score": 0.0, "questions": []})
+        group["score"] += q.score
+        group["max_score"] += q.max_score
+        group["questions"].append(question_view(q))
+    return list(groups.values())
+
+
+def fmt_duration(seconds: Any) -> str:
+    """A lateness as people say it: 3 days 2 h, 5 h 10 min, 40 min, 20 s."""
+    if not isinstance(seconds, (int, float)) or seconds < 0:
+        return str(seconds)
+    s = int(seconds)
+    days, hours, minutes = s // 86400, s % 86400 // 3600, s % 3600 // 60
+    if days:
+        return f"{days} day{'s' if days != 1 else ''}" + (f" {hours} h" if hours else "")
+    if hours:
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    return f"{minutes} min" if minutes else f"{s} s"
+
+
+def _lateness(result: StudentResult) -> list[dict[str, Any]]:
+    return [{"exercise": late.exercise, "submitted_at": late.submitted_at,
+             "deadline": late.deadline, "late_by": fmt_duration(late.seconds_late),
+             "penalty": late.penalty}
+            for late in getattr(result, "lateness", ()) or ()]
+
+
+def render_student(result: StudentResult, title: str = "") -> str:
+    """One student's self-contained feedback page."""
+    counts = Counter(q.status for q in result.questions)
+    summary = [{"status": _status(s), "count": counts[s]} for s in STATUSES if counts[s]]
+    return environment().get_template("student.html.j2").render(
+        title=title,
+        student=result.student,
+        score=result.score,
+        max_score=result.max_score,
+        graded_at=result.graded_at,
+        grader_version=result.grader_version,
+        spec_digest=result.spec_digest,
+        warnings=[_clip(w, 1_000) for w in result.warnings],
+        error=_clip(result.error) if result.error else None,
+        lateness=_lateness(result),
+        exercises=_exercises(result.questions),
+        summary=summary,
+        statuses=[_status(s) for s in STATUSES],
+        csp="default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+            "script-src 'none'; base-uri 'none'; form-action 'none'",
+    )
+
+
+def needs_attention(result: StudentResult) -> bool:
+    return bool(result.error) or any(q.status in ATTENTION for q in result.questions)
+
+
+def _question_stats(results: Sequence[StudentResult]) -> list[dict[str, Any]]:
+    by_id: dict[str, list[QuestionResult]] = {}
+    for result in results:
+        for q in result.questions:
+            by_id.setdefault(q.id, []).append(q)
+    stats = []
+    for qid, answers in by_id.items():
+        wrong = Counter(
+            _clip(q.answer, 80) for q in answers
+            if q.status in ("incorrect", "partial") and q.answer not in (None, "")
+        )
+        mistakes = Counter(q.mistake for q in answers if isinstance(q.mistake, int))
+        feedback = {q.mistake: q.feedback for q in answers if isinstance(q.mistake, int)}
+        max_score = max(q.max_score for q in answers)
+        mean = statistics.fmean(q.score for q in answers)
+        stats.append({
+            "id": qid,
+            "kind": answers[0].kind,
+            "n": len(answers),
+            "mean": mean,
+            "max_score": max_score,
+            "mean_share": mean / max_score if max_score else 0.0,
+            "correct_share": sum(q.status == "correct" for q in answers) / len(answers),
+            "wrong": wrong.most_common(TOP_WRONG),
+            "mistakes": [
+                {"index": i, "count": n, "feedback": _clip(feedback.get(i), 160)}
+                for i, n in sorted(mistakes.items(), key=lambda item: (-item[1], item[0]))
+            ],
+            "statuses": Counter(q.status for q in answers),
+        })
+    return stats
+
+
+def _student_rows(results: Sequence[StudentResult]) -> list[dict[str, Any]]:
+    rows = []
+    for result, name in zip(results, unique_file_names(r.student for r in results)):
+        counts = Counter(q.status for q in result.questions)
+        flags = [_status(s) | {"count": counts[s]} for s in ATTENTION if counts[s]]
+        rows.append({
+            "student": result.student,
+            "href": f"students/{name}.html",
+            "score": result.score,
+            "max_score": result.max_score,
+            "share": result.score / result.max_score if result.max_score else 0.0,
+            "attention": needs_attention(result),
+            "flags": flags,
+            "error": _clip(result.error, 200) if result.error else None,
+        })
+    # Students who need a human first; stable within each group (by id).
+    return sorted(rows, key=lambda row: (not row["attention"], row["student"]))
+
+
+def render_overview(results: Sequence[StudentResult], title: str = "") -> str:
+    """The class overview: histogram, per-question table, students (attention first)."""
+    totals = [r.score for r in results]
+    max_score = max((r.max_score for r in results), default=0.0)
+    return environment().get_template("overview.html.j2").render(
+        title=title,
+        n=len(results),
+        mean=statistics.fmean(totals) if totals else 0.0,
+        median=statistics.median(totals) if totals else 0.0,
+        max_score=max_score,
+        histogram=histogram(totals, max_score),
+        questions=_question_stats(results),
+        students=_student_rows(results),
+        attention=sum(needs_attention(r) for r in results),
+        sort_script=Markup(SORT_SCRIPT),
+        csp="default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+            f"script-src 'sha256-{_script_hash(SORT_SCRIPT)}'; base-uri 'none'; form-action 'none'",
+    )
+
+
+def write_reports(results: Sequence[StudentResult], out_dir: Path, title: str = "") -> list[Path]:
+    """Write out_dir/index.html and out_dir/students/<student>.html; returns the paths,
+    index first. Each file is replaced atomically."""
+    out_dir = Path(out_dir)
+    students_dir = out_dir / "students"
+    students_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for result, name in zip(results, unique_file_names(r.student for r in results)):
+        paths.append(atomic_write_text(students_dir / f"{name}.html", render_student(result, title)))
+    index = atomic_write_text(out_dir / "index.html", render_overview(results, title))
+    return [index, *paths]

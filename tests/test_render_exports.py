@@ -1,0 +1,217 @@
+"""Gradebook exports, each checked against a fixture written from the format's documentation."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from grader.model import StudentResult
+from grader.render import FORMATS, export
+from grader.render.exports import gradescope_results, number
+from tests.render_samples import all_status_student, hostile_student, q, unicode_student
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def formula_student() -> StudentResult:
+    """A student id a spreadsheet would run as a formula, and float-noise scores."""
+    questions = (q("ex01.e", "numeric", 0.1 + 0.2, 1, "partial", answer="0.3"),)
+    return StudentResult("=HYPERLINK(\"http://x\")", 0.1 + 0.2, 1, questions)
+
+
+def results() -> list[StudentResult]:
+    return [all_status_student(), unicode_student(), formula_student()]
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "canvas", "moodle"])
+def test_csv_exports_match_golden_files(tmp_path, fmt):
+    out = tmp_path / f"{fmt}.csv"
+    assert export(results(), fmt, out, title="Exercise set 1") == [out]
+    assert out.read_bytes() == (FIXTURES / f"export_{fmt}.csv").read_bytes()
+
+
+def test_gradebook_columns():
+    rows = read_csv(FIXTURES / "export_csv.csv")
+    ids = [x.id for x in all_status_student().questions] + [x.id for x in unicode_student().questions]
+    assert rows[0] == ["student", *ids, "total", "max"]
+    # Rows are sorted by student id (the same file `grader grade` writes as grades.csv).
+    assert rows[2][0] == "s123456" and rows[2][-2:] == ["5.5", "14"]
+    # Questions a student does not have are blank, not zero.
+    assert rows[3][1:10] == [""] * 9
+
+
+def test_canvas_matches_documented_header(tmp_path):
+    documented = read_csv(FIXTURES / "canvas_gradebook_import.csv")
+    ours = read_csv(FIXTURES / "export_canvas.csv")
+    assert ours[0][:5] == documented[0][:5]
+    assert ours[1][0] == documented[1][0] == "Points Possible"
+    assert ours[1][5] == "14"
+    assert all(len(row) == len(ours[0]) for row in ours)
+    # The student id is in the column Canvas matches on (SIS Login ID).
+    assert [row[3] for row in ours[2:]] == [r.student if r.student[0] != "=" else "'" + r.student
+                                             for r in results()]
+
+
+def test_moodle_matches_documented_layout():
+    documented = read_csv(FIXTURES / "moodle_grade_import.csv")
+    ours = read_csv(FIXTURES / "export_moodle.csv")
+    assert ours[0][0] == documented[0][0] == "ID number"
+    assert ours[0][1] == documented[0][1]
+    assert ours[1] == ["s123456", "5.5"]
+
+
+def test_spreadsheet_formulas_are_neutralised():
+    rows = read_csv(FIXTURES / "export_csv.csv")
+    assert rows[1][0] == "'=HYPERLINK(\"http://x\")"
+    assert rows[1][-2:] == ["0.3", "1"]  # no 0.30000000000000004
+
+
+def _check_against_spec(data: dict, spec: dict) -> None:
+    allowed = spec["_allowed"]
+    test_keys = set(spec["tests"][0])
+    assert set(data) <= set(spec) - {"_source", "_allowed"}
+    assert data["visibility"] in allowed["visibility"]
+    assert data["stdout_visibility"] in allowed["visibility"]
+    for test in data["tests"]:
+        assert set(test) <= test_keys
+        assert test["status"] in allowed["status"]
+        assert test["visibility"] in allowed["visibility"]
+        for key in ("score", "max_score"):
+            assert isinstance(test[key], (int, float)) and not isinstance(test[key], bool)
+        assert isinstance(test["name"], str) and isinstance(test["output"], str)
+    assert isinstance(data["score"], (int, float))
+
+
+@pytest.mark.parametrize("result", [all_status_student(), hostile_student(), unicode_student()],
+                         ids=["all-statuses", "hostile", "unicode"])
+def test_gradescope_follows_the_spec(result):
+    spec = json.loads((FIXTURES / "gradescope_results_spec.json").read_text(encoding="utf-8"))
+    data = gradescope_results(result)
+    _check_against_spec(data, spec)
+    assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))
+
+
+def test_gradescope_single_file_matches_golden(tmp_path):
+    out = tmp_path / "results.json"
+    assert export([all_status_student()], "gradescope", out) == [out]
+    assert json.loads(out.read_text(encoding="utf-8")) == json.loads(
+        (FIXTURES / "export_gradescope_s123456.json").read_text(encoding="utf-8"))
+
+
+def test_gradescope_statuses_and_hidden_expected():
+    data = gradescope_results(all_status_student())
+    status = {t["number"]: t["status"] for t in data["tests"]}
+    assert status["ex01.e"] == "passed" and status["ex03.model"] == "passed"
+    assert status["ex01.a"] == "failed"  # partial credit is not a pass
+    assert status["ex02.c"] == "passed"  # a review that gave full points
+    model = next(t for t in data["tests"] if t["number"] == "ex03.model")
+    assert "Expected" not in model["output"]  # expected is None: never revealed
+    grad = next(t for t in data["tests"] if t["number"] == "ex03.grad")
+    assert "Tests: 1 of 3 passed" in grad["output"] and "random batch 1" in grad["output"]
+
+
+def test_gradescope_folder_gets_one_file_per_student(tmp_path):
+    paths = export(results(), "gradescope", tmp_path / "gs")
+    assert len(paths) == 3 and all(p.name == "results.json" for p in paths)
+    assert len({p.parent for p in paths}) == 3
+    assert all(p.parent.parent == tmp_path / "gs" for p in paths)  # odd ids cannot escape
+
+
+def test_gradescope_json_path_takes_one_student(tmp_path):
+    with pytest.raises(ValueError, match="one student"):
+        export(results(), "gradescope", tmp_path / "results.json")
+
+
+def test_unknown_format_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="csv, gradescope, canvas, moodle"):
+        export(results(), "xlsx", tmp_path / "x")
+    assert FORMATS == ("csv", "gradescope", "canvas", "moodle")
+
+
+def test_export_replaces_atomically(tmp_path):
+    out = tmp_path / "grades.csv"
+    out.write_text("old")
+    export(results(), "csv", out)
+    assert out.read_text(encoding="utf-8").startswith("student,")
+    assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]
+
+
+@pytest.mark.parametrize("value, expected", [
+    (0.1 + 0.2, 0.3), (2.0, 2), (1.5, 1.5), (1 / 3, 0.333333), (-0.0, 0), (1e-9, 0),
+])
+def test_number(value, expected):
+    assert number(value) == expected and type(number(value)) is type(expected)
+
+
+def test_empty_class(tmp_path):
+    export([], "csv", tmp_path / "e.csv")
+    assert read_csv(tmp_path / "e.csv") == [["student", "total", "max"]]
+    export([], "canvas", tmp_path / "c.csv")
+    assert read_csv(tmp_path / "c.csv")[1] == ["Points Possible", "", "", "", "", "0"]
+
+
+def test_csv_has_no_bare_newlines_in_cells(tmp_path):
+    # Multi-line values are quoted by the csv module, so each record parses back whole.
+    student = StudentResult("a\nb", 1, 1, ())
+    export([student], "moodle", tmp_path / "m.csv")
+    assert read_csv(tmp_path / "m.csv")[1] == ["a\nb", "1"]
+
+
+# --- the `grader export` command ----------------------------------------------------------
+
+def _write_results(folder: Path) -> None:
+    (folder / "results").mkdir(parents=True)
+    for index, result in enumerate(results()):
+        (folder / "results" / f"r{index}.json").write_text(
+            json.dumps(result.to_dict(), ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.mark.parametrize("fmt, target", [
+    ("csv", "grades.csv"), ("canvas", "canvas.csv"), ("moodle", "moodle.csv"),
+    ("gradescope", "gradescope"),
+])
+def test_cli_export(tmp_path, fmt, target):
+    from click.testing import CliRunner
+
+    import cli
+
+    assert cli.EXPORT_FORMATS == FORMATS
+    _write_results(tmp_path)
+    run = CliRunner().invoke(cli.main, ["export", str(tmp_path), "--format", fmt, "--title", "Set 1"])
+    assert run.exit_code == 0, run.output
+    assert (tmp_path / target).exists() and "wrote" in run.output
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no result files"), ("{not json", "not a grader result file"),
+    ('{"student": "s1"}', "not a grader result file"), ("[]", "not a grader result file"),
+])
+def test_cli_export_refuses_bad_results(tmp_path, content, message):
+    from click.testing import CliRunner
+
+    import cli
+
+    (tmp_path / "results").mkdir()
+    if content is not None:
+        (tmp_path / "results" / "bad.json").write_text(content, encoding="utf-8")
+    run = CliRunner().invoke(cli.main, ["export", str(tmp_path)])
+    assert run.exit_code == 2 and message in run.output
+
+
+def test_cli_export_gradescope_json_needs_one_student(tmp_path):
+    from click.testing import CliRunner
+
+    import cli
+
+    _write_results(tmp_path)
+    run = CliRunner().invoke(cli.main, ["export", str(tmp_path), "--format", "gradescope",
+                                        "--to", str(tmp_path / "results.json")])
+    assert run.exit_code == 2 and "holds one student" in run.output

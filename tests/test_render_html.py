@@ -1,0 +1,289 @@
+"""HTML reports: content, escaping, MathML, file names and atomic writes (no browser)."""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from grader.model import StudentResult
+from grader.render import render_overview, render_student, safe_file_name, write_reports
+from grader.render.files import unique_file_names
+from grader.render.html import question_view
+from grader.render.math import latex_to_mathml, parse_vector, sanitize_mathml
+from grader.render.svg import bin_counts, histogram
+from tests.render_samples import (
+    LONG_ANSWER, XSS_STRINGS, all_status_student, hostile_student, q, sample_results,
+    synthetic_class, unicode_student,
+)
+
+
+@pytest.fixture(scope="module")
+def good_html() -> str:
+    return render_student(all_status_student(), "Set 1")
+
+
+@pytest.fixture(scope="module")
+def hostile_html() -> str:
+    return render_student(hostile_student(), "<b>title</b>")
+
+
+@pytest.fixture(scope="module")
+def overview_html() -> str:
+    return render_overview(sample_results(), "Set <1>")
+
+
+# --- escaping ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("payload", XSS_STRINGS)
+def test_student_payloads_appear_only_escaped(hostile_html, payload):
+    assert payload not in hostile_html
+    assert str(__import__("markupsafe").escape(payload)) in hostile_html
+
+
+def test_student_page_has_no_script_img_or_svg_element_from_data(hostile_html):
+    body = hostile_html.split("<body>", 1)[1]
+    assert "<script" not in body and "<img" not in body and "<svg" not in body
+    assert "&lt;b&gt;title&lt;/b&gt;" in hostile_html
+
+
+@pytest.mark.parametrize("payload", XSS_STRINGS)
+def test_overview_payloads_appear_only_escaped(payload):
+    html = render_overview([hostile_student(), all_status_student()])
+    assert payload not in html
+    assert html.count("<script") == 1  # the sorting script, nothing else
+
+
+def test_latex_with_markup_is_not_passed_through(hostile_html):
+    # latex2mathml copies \text{...} verbatim; the sanitiser must reject it.
+    assert "<mtext><script" not in hostile_html
+    assert "<code>\\text{&lt;script&gt;" in hostile_html
+
+
+@pytest.mark.parametrize("html_name", ["good_html", "hostile_html", "overview_html"])
+def test_pages_are_offline_and_locked_down(request, html_name):
+    html = request.getfixturevalue(html_name)
+    csp = html_lib.unescape(
+        re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html).group(1))
+    assert "default-src 'none'" in csp and "img-src data:" in csp
+    # No external resource: every src is inline data, every href a local anchor or file.
+    for attr in re.findall(r'\b(?:src|href)="([^"]*)"', html):
+        assert attr.startswith(("data:image/png;base64,", "#", "students/")), attr
+    assert "url(" not in html and "@import" not in html
+
+
+# --- student report content -------------------------------------------------------------
+
+def test_header_shows_totals_per_exercise_and_provenance(good_html):
+    assert "Total: 5.5 of 14 points (39&nbsp;%)" in good_html
+    assert "Exercise ex01 <span class=\"muted\">— 1.5 of 4 points</span>" in good_html
+    assert "Exercise ex03 <span class=\"muted\">— 3 of 7 points</span>" in good_html
+    for text in ("2026-11-27T06:00:00Z", "0.1.0", "sha256:" + "ab" * 32, "ex04.py was not handed in"):
+        assert text in good_html
+
+
+@pytest.mark.parametrize("status, label", [
+    ("correct", "Correct"), ("partial", "Partly correct"), ("incorrect", "Incorrect"),
+    ("missing", "Not answered"), ("invalid", "Could not read your answer"),
+    ("error", "Error while grading"), ("review", "Needs review by a teacher"),
+])
+def test_every_status_has_icon_and_words(good_html, status, label):
+    assert re.search(rf'data-status="{status}"><span class="icon" aria-hidden="true">.</span>{label}<', good_html)
+
+
+def test_feedback_keeps_newlines_and_caret(good_html):
+    assert "expected a term after &#39;+&#39;.\n  2x+\n     ^" in good_html
+
+
+def test_formulas_and_vectors_are_mathml(good_html):
+    assert good_html.count("<math") == 5  # two vectors, two formulas, one expected equation
+    assert "<mfrac>" in good_html
+    assert "<mn>−4.33</mn>" in good_html
+
+
+def test_expected_hidden_when_not_revealed():
+    hidden = q("ex01.x", "plot", 0, 1, "incorrect", answer="[1, 2]", expected=None,
+               details={"expected_latex": r"\frac{1}{2}", "reference_png_b64": "iVBORw0KGgoAAAA",
+                        "figure_png_b64": "iVBORw0KGgoAAAA"})
+    view = question_view(hidden)
+    assert view["expected"] is None and view["expected_math"] is None
+    assert view["code"]["reference"] is None and view["code"]["figure"] == "iVBORw0KGgoAAAA"
+    html = render_student(StudentResult("s1", 0, 1, (hidden,)))
+    assert "Expected answer" not in html and "Reference figure" not in html
+
+
+def test_review_and_stale_review(good_html, hostile_html):
+    assert "Reviewed by ta-kari</strong> on 2026-11-20T10:00:00Z: 1 point." in good_html
+    assert "Outdated review (not applied)" in hostile_html
+
+
+def test_code_cases_show_first_failures_in_full():
+    details = {"cases": [{"name": f"case {i}", "passed": i == 0, "inputs": f"in{i}",
+                          "expected": "e", "got": "g", "max_diff": 0.5, "message": f"m{i}"}
+                         for i in range(6)]}
+    html = render_student(StudentResult("s1", 0, 1, (q("ex.c", "code", 0, 1, "incorrect", details=details),)))
+    assert "Tests: 1 of 6 passed" in html
+    assert [f"in{i}" in html for i in range(6)] == [False, True, True, True, False, False]
+    assert "— m5" in html  # later failures still say why, briefly
+    assert "Your answer" not in html  # code questions have no typed answer
+
+
+@pytest.mark.parametrize("details", [
+    None, {}, {"cases": "nope"}, {"cases": [1, None, {"passed": "yes"}]}, {"layers": "x"},
+    {"stdout": 5, "trace": ["a"], "device": {"x": 1}}, {"figure_png_b64": "AAAA"},
+    {"figure_png_b64": "iVBORw0KGgo<script>"}, {"answer_latex": r"\frac{", "expected_latex": None},
+    {"cases": [{"name": None, "passed": False, "max_diff": float("nan")}]},
+])
+def test_odd_details_never_break_the_page(details):
+    result = StudentResult("s1", 0, 1, (q("ex.c", "code", 0, 1, "error", answer="1", details=details),))
+    html = render_student(result)
+    assert "Question ex.c" in html and "<script" not in html.split("<body>", 1)[1]
+
+
+def test_long_answers_are_cut_with_a_note():
+    html = render_student(unicode_student())
+    assert LONG_ANSWER not in html
+    assert "more characters not shown" in html
+    assert "Gradient­nedstigning ∇J(θ) 🙂" in html
+
+
+def test_results_from_json_render_the_same():
+    result = all_status_student()
+    again = StudentResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert render_student(again, "t") == render_student(result, "t")
+
+
+# --- overview ---------------------------------------------------------------------------
+
+def test_overview_lists_attention_first_and_links_safely(overview_html):
+    rows = re.findall(r'<td data-sort="[^"]*"><a href="(students/[^"]+)">', overview_html)
+    names = unique_file_names(r.student for r in sample_results())
+    assert sorted(rows) == sorted(f"students/{n}.html" for n in names)
+    # The unicode student has no review/error and comes last.
+    assert rows[-1] == f"students/{safe_file_name(unicode_student().student)}.html"
+
+
+def test_overview_question_stats():
+    html = render_overview(synthetic_class(200))
+    assert "[-4.33, -2]</code>" in html  # the most frequent wrong vector answer
+    assert "mistake #1 ×" in html and "You dropped the minus sign." in html
+    assert html.count('<tr class="attention">') == sum(
+        any(x.status in ("review", "error") for x in r.questions) or bool(r.error)
+        for r in synthetic_class(200))
+
+
+def test_histogram_counts_and_escapes():
+    assert bin_counts([0, 0.5, 1, 9.99, 10, 11, -1, float("nan")], 10, 10) == [3, 1, 0, 0, 0, 0, 0, 0, 0, 3]
+    svg = histogram([1, 2], 2, label="<b>")
+    assert "<title id=\"hist-title\">&lt;b&gt;</title>" in svg
+    assert svg.count("<rect") == 2
+    assert histogram([], 0).count("<rect") == 10
+
+
+# --- math -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("latex, ok", [
+    (r"\frac{13}{3}", True), (r"x^2 + \sigma(x)", True), (r"\sqrt{2}", True),
+    (r"\frac{", False), ("", False), (r"\text{<script>alert(1)</script>}", False),
+    (r"\text{a<b & c}", False), ("x" * 3000, False),
+])
+def test_latex_to_mathml(latex, ok):
+    out = latex_to_mathml(latex)
+    assert (out is not None) == ok
+    if ok:
+        assert out.startswith('<math xmlns="http://www.w3.org/1998/Math/MathML"')
+
+
+@pytest.mark.parametrize("raw, ok", [
+    ('<math xmlns="http://www.w3.org/1998/Math/MathML"><mi>x</mi></math>', True),
+    ('<math><mi mathvariant="bold">x</mi></math>', True),
+    ('<math><mi onclick="alert(1)">x</mi></math>', False),
+    ('<math><script>alert(1)</script></math>', False),
+    ('<math><mtext><img src="x"/></mtext></math>', False),
+    ('<math><maction actiontype="statusline"><mi>x</mi></maction></math>', False),
+    ('<math xmlns:h="http://www.w3.org/1999/xhtml"><h:script/></math>', False),
+    ('<!DOCTYPE x [<!ENTITY a "b">]><math>&a;</math>', False),
+    ('<svg><mi>x</mi></svg>', False), ("<math>", False),
+])
+def test_sanitize_mathml(raw, ok):
+    assert (sanitize_mathml(raw) is not None) == ok
+
+
+def test_sanitize_mathml_escapes_text():
+    out = sanitize_mathml('<math><mi>&lt;b&gt;</mi></math>')
+    assert out == '<math xmlns="http://www.w3.org/1998/Math/MathML"><mi>&lt;b&gt;</mi></math>'
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("[4.33, 2]", [4.33, 2]), ("[[1, 2], [3, 4]]", [[1, 2], [3, 4]]), ("[1e400]", [float("inf")]),
+    ("[]", None), ("[true]", None), ("[[1], [2, 3]]", None), ("[1, 'a']", None),
+    ("{\"a\": 1}", None), ("4.33", None), (None, None), ("[" * 10 + "]" * 10, None),
+    ("__import__('os')", None), ("[1, 2" + ", 3" * 10_000 + "]", None),
+])
+def test_parse_vector(text, expected):
+    assert parse_vector(text) == expected
+
+
+# --- files ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("student, expected", [
+    ("s123456", "s123456"), ("ola_n-1", "ola_n-1"),
+    ("../../etc/passwd", None), ("", None), ("CON", None), ("a b", None), ("Åse", None),
+    ("x" * 300, None), (".hidden", None), ("a/b", None), ("a\\b", None), ("a\0b", None),
+])
+def test_safe_file_name(student, expected):
+    name = safe_file_name(student)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,100}", name)
+    if expected is not None:
+        assert name == expected
+    else:
+        assert name != student and re.search(r"-[0-9a-f]{8}$", name)
+
+
+def test_unique_file_names_never_collide():
+    names = unique_file_names(["a b", "a_b", "a b", "s1", "s1", "a?b"])
+    assert len(set(names)) == 6
+    assert names[3:5] == ["s1", "s1-2"]
+
+
+def test_write_reports(tmp_path: Path):
+    (tmp_path / "students").mkdir()
+    (tmp_path / "index.html").write_text("old")
+    paths = write_reports(sample_results(), tmp_path, title="Set 1")
+    assert paths[0] == tmp_path / "index.html" and len(paths) == 4
+    assert all(p.is_file() and p.parent in (tmp_path, tmp_path / "students") for p in paths)
+    assert "Class overview" in (tmp_path / "index.html").read_text(encoding="utf-8")
+    # Atomic writes leave no temporary files behind.
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(p.name for p in paths)
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    for href in re.findall(r'href="(students/[^"]+)"', index):
+        assert (tmp_path / href).is_file()
+
+
+@pytest.mark.parametrize("wrong, marked", [
+    ([2], ["5"]), ([0, 2], ["28", "5"]), ([], []), ("2", []), ([True, -1, 99, "x"], []),
+])
+def test_wrong_vector_entries_are_marked(wrong, marked):
+    result = q("ex06.1", "vector", 0, 1, "incorrect", answer="[28, 28, 5]", expected="[28, 28, 1]",
+               details={"wrong_entries": wrong})
+    html = render_student(StudentResult("s1", 0, 1, (result,)))
+    assert re.findall(r'<mn class="wrong">([^<]*)</mn>', html) == marked
+    assert ("Underlined entries are off" in html) == bool(marked)
+
+
+def test_lateness_is_explained(good_html):
+    assert ("Exercise ex03: handed in 2026-11-21T10:05:00Z, 2 h 5 min after the deadline "
+            "(2026-11-21T08:00:00Z); 10&nbsp;% of its points were taken off.") in good_html
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (0, "0 s"), (20, "20 s"), (60, "1 min"), (3600, "1 h"), (7500, "2 h 5 min"),
+    (86400, "1 day"), (2 * 86400 + 7200, "2 days 2 h"), (-5, "-5"), ("x", "x"),
+])
+def test_fmt_duration(seconds, text):
+    from grader.render.html import fmt_duration
+
+    assert fmt_duration(seconds) == text
