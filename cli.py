@@ -6,6 +6,7 @@ submission that could not be graded); 2 bad usage or unusable input.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -69,8 +70,15 @@ def validate(specs: tuple[Path, ...]) -> None:
 @click.option("--no-reports", is_flag=True, help="Skip the HTML reports.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any submission could not be graded.")
 @click.option("--quiet", "-q", is_flag=True, help="Print no per-student summary.")
+@click.option("--overrides", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Human decisions to apply (default: overrides.yaml in the specs folder).")
+@click.option("--deadline", default=None, metavar="TIME",
+              help="Deadline for every exercise, e.g. 2026-12-01T23:59:00+01:00 (overrides the specs').")
+@click.option("--late-penalty", "late_penalty", default=None, metavar="POLICY",
+              help="Late policy for every exercise, e.g. '{per_day: 0.1, max: 0.5}' (see the README).")
 def grade(specs: Path, submissions: tuple[Path, ...], out: Path, jobs: int, no_reports: bool,
-          strict: bool, quiet: bool) -> None:
+          strict: bool, quiet: bool, overrides: Path | None, deadline: str | None,
+          late_penalty: str | None) -> None:
     """Grade submissions against the specs.
 
     SPECS is a spec file or a folder of them. SUBMISSIONS are submission folders
@@ -88,13 +96,16 @@ def grade(specs: Path, submissions: tuple[Path, ...], out: Path, jobs: int, no_r
         with click.progressbar(length=total, label="grading", file=sys.stderr,
                                show_pos=True) as bar:
             run = api.grade_paths([specs], list(submissions), out, jobs=jobs,
-                                  on_result=lambda _result: bar.update(1), reports=not no_reports)
+                                  on_result=lambda _result: bar.update(1), reports=not no_reports,
+                                  overrides=overrides, deadline=deadline,
+                                  late_penalty=_late_policy(late_penalty))
     except GraderError as error:
         _fail(error)
     for warning in run.warnings:
         click.echo(f"warning: {warning}", err=True)
     if not quiet:
         click.echo(_summary(run.results))
+        _echo_lateness(run.results)
     click.echo(f"wrote {out / 'results'}/ ({len(run.results)} results), {out / 'grades.csv'}"
                + (f", {out / 'reports' / 'index.html'}" if not no_reports and (out / "reports").exists() else ""))
     if strict and any(r.error for r in run.results):
@@ -105,6 +116,205 @@ def _summary(results: list) -> str:
     from grader.summary import table
 
     return table(results)
+
+
+def _ask(text: str) -> str:
+    """One line from the reviewer; end of input (or Ctrl-C) means quit."""
+    try:
+        return click.prompt(text, default="", show_default=False)
+    except click.Abort:
+        click.echo()
+        return "q"
+
+
+@main.command()
+@SPECS
+@click.argument("out_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--overrides", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File the decisions go to (default: overrides.yaml in the specs folder).")
+@click.option("--by", default=lambda: os.environ.get("USER", ""), show_default="$USER",
+              help="Who is reviewing; recorded with each decision.")
+@click.option("--again", is_flag=True, help="Also show answers that already have a decision.")
+def review(specs: Path, out_dir: Path, overrides: Path | None, by: str, again: bool) -> None:
+    """Review the answers marked `review` in DIR/results, question by question.
+
+    For each answer it shows the prompt, the answer, the rubric's hits and the
+    suggested score. Type a score (Enter accepts the suggestion, s skips, q quits) and
+    a comment; each decision is saved at once to the overrides file. Grade again to
+    apply the decisions.
+
+    \b
+    Example:
+      grader review exercises/inf5860 out --by alice
+    """
+    from grader import review as reviewing
+
+    try:
+        summary = reviewing.review([specs], out_dir, ask=_ask, say=click.echo, by=by,
+                                   overrides_path=overrides, again=again)
+    except GraderError as error:
+        _fail(error)
+    click.echo(summary.text())
+
+
+#: Kept here (not imported) so that `grader --help` does not load the renderers.
+EXPORT_FORMATS = ("csv", "gradescope", "canvas", "moodle")
+
+
+@main.command()
+@click.argument("out_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="csv", show_default=True,
+              help="csv: the gradebook; gradescope: results.json per student; canvas, moodle: "
+                   "CSVs their gradebooks import.")
+@click.option("--to", "to", type=click.Path(path_type=Path), default=None,
+              help="File (or folder, for gradescope) to write. Default: beside DIR/results.")
+@click.option("--title", default="", help="Assignment column name for canvas and moodle.")
+def export(out_dir: Path, fmt: str, to: Path | None, title: str) -> None:
+    """Export the results that `grader grade` wrote under DIR (DIR/results/*.json).
+
+    \b
+    Example:
+      grader export out --format canvas --title "Exercise set 1"
+    """
+    from grader.render.exports import export_results
+
+    try:
+        paths = export_results(out_dir, fmt, to, title)
+    except GraderError as error:
+        _fail(error)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    click.echo(f"wrote {paths[0]}" + (f" and {len(paths) - 1} more" if len(paths) > 1 else ""))
+
+
+def _late_policy(text: str | None) -> dict | None:
+    """--late-penalty as a YAML mapping (safe loader; checked by grader.lateness)."""
+    if text is None:
+        return None
+    from grader import yamlsafe
+
+    try:
+        data = yamlsafe.loads(text).data
+    except yamlsafe.YamlError as error:
+        raise click.BadParameter(error.message, param_hint="--late-penalty") from None
+    if not isinstance(data, dict):
+        raise click.BadParameter("expected a mapping such as '{per_day: 0.1, max: 0.5}'",
+                                 param_hint="--late-penalty")
+    return data
+
+
+def _echo_lateness(results: list) -> None:
+    from grader.lateness import describe
+
+    for result in results:
+        for record in result.lateness:
+            click.echo(f"late: {result.student} {describe(record)}")
+
+
+@main.command()
+@SPECS
+@click.option("--to", "to", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the bundle into (one sub-folder per student with --student/--roster).")
+@click.option("--student", "students", multiple=True, metavar="ID",
+              help="Release this student's variant (repeatable).")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A file of student ids (one per line, or the first CSV column): one bundle each.")
+@click.option("--notebook", is_flag=True, help="Also write answers.ipynb, a Jupyter template.")
+def release(specs: Path, to: Path, students: tuple[str, ...], roster: Path | None, notebook: bool) -> None:
+    """Write the student bundle: exercise sheet, answer template, code stubs, public specs.
+
+    The bundle holds prompts, points, answer formats and the visible checks (inputs with
+    precomputed outputs). It never holds solutions, reference answers, known mistakes,
+    hidden checks or params. When params are drawn per student, name the students.
+
+    \b
+    Examples:
+      grader release exercises/inf5860 --to bundle
+      grader release exercises/inf5860 --to bundles --roster roster.csv --notebook
+    """
+    from grader import api
+    from grader import release as releasing
+
+    ids = list(students) + (releasing.read_roster(roster) if roster else [])
+    try:
+        written = releasing.release(api.load([specs]), to, ids or None, with_notebook=notebook)
+    except GraderError as error:
+        _fail(error)
+    bundles = len(ids) if ids else 1
+    click.echo(f"wrote {bundles} bundle{'s' if bundles > 1 else ''} ({len(written)} files) under {to}")
+
+
+_CHECK_COLOURS = {"ok": "green", "passed": "green", "missing": "yellow", "unchecked": "cyan",
+                  "invalid": "red", "failed": "red", "error": "red"}
+
+
+@main.command()
+@click.argument("specs", type=click.Path(exists=True, path_type=Path), metavar="BUNDLE_OR_SPECS")
+@click.argument("submission", type=click.Path(exists=True, path_type=Path), default=Path("."))
+def check(specs: Path, submission: Path) -> None:
+    """Check your answers: do they parse, and does your code pass the visible checks?
+
+    BUNDLE_OR_SPECS is the released bundle (or its specs/ folder). SUBMISSION is your
+    folder (default: the current one). Nothing here reveals a right answer: a question
+    that reads well may still be wrong. Exit code 1 when an answer is malformed.
+
+    \b
+    Example:
+      grader check . .
+    """
+    from grader import check as checking
+
+    try:
+        report = checking.run_check(specs, submission)
+    except GraderError as error:
+        _fail(error)
+    width = max([len(row.id) for row in report.rows] + [8])
+    for row in report.rows:
+        lines = row.message.splitlines() or [""]
+        status = click.style(f"{row.status:<9}", fg=_CHECK_COLOURS.get(row.status), bold=True)
+        click.echo(f"{row.id:<{width}}  {status}  {lines[0]}")
+        for line in lines[1:]:
+            click.echo(f"{'':<{width}}  {'':<9}  {line}")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    counts = {s: sum(r.status == s for r in report.rows) for s in _CHECK_COLOURS}
+    click.echo(", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    if report.problems:
+        sys.exit(EXIT_PROBLEMS)
+
+
+@main.command()
+@click.argument("submission", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."))
+@click.option("--to", "to", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write <student>-<UTC time>.zip into.")
+@click.option("--specs", type=click.Path(exists=True, path_type=Path), default=None,
+              help="The bundle's specs (default: specs/ beside the submission).")
+@click.option("--student", default=None, metavar="ID", help="Your student id (default: the bundle's, or the folder name).")
+@click.option("--force", is_flag=True, help="Package even when problems are found.")
+def submit(submission: Path, to: Path, specs: Path | None, student: str | None, force: bool) -> None:
+    """Check and package your submission as a zip with a manifest.
+
+    Refuses, listing every problem, when an answer is malformed, code does not import,
+    or the folder holds files that are not part of a submission (unless --force).
+
+    \b
+    Example:
+      grader submit . --to ~/handin
+    """
+    from grader import packaging
+
+    try:
+        packaged = packaging.submit(submission, to, specs, student, force)
+    except GraderError as error:
+        _fail(error)
+    for warning in packaged.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for problem in packaged.problems:
+        click.echo(click.style("problem: ", fg="red", bold=True) + problem, err=True)
+    if packaged.path is None:
+        click.echo("not packaged: fix the problems above (or use --force)", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    click.echo(f"wrote {packaged.path} ({', '.join(packaged.files)})")
 
 
 @main.command()

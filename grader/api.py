@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from grader import engine, executor as executors, output, registry, spec, submission, variants
 from grader.errors import EXIT_PROBLEMS, GraderError, Problem, SpecError
-from grader.model import Course, Exercise, Question, StudentResult
+from grader.model import Course, Exercise, Invalid, Question, StudentResult
 
 VALIDATION_STUDENTS = ("validate-0", "validate-1", "validate-2", "validate-3", "validate-4")
 
@@ -69,7 +69,7 @@ def _prove_question(course: Course, exercise: Exercise, question: Question, para
         found.append(problem("the reference answer does not pass its own check"))
     typed = kind.show(expected.value, question)
     reparsed = kind.parse(typed, question)
-    if getattr(reparsed, "message", None) is not None and not hasattr(reparsed, "value"):
+    if isinstance(reparsed, Invalid):
         found.append(problem(f"the reference typed as {typed!r} does not parse: {reparsed.message}"))
     elif kind.check(question, reparsed, expected.value).status != "correct":
         found.append(problem(f"the reference typed as {typed!r} does not pass the check"))
@@ -89,22 +89,29 @@ def _init_worker(spec_paths: tuple[Path, ...]) -> None:
     _worker_course = load(spec_paths)
 
 
-def grade_path(path: Path, course: Course | None = None, now: datetime | None = None) -> StudentResult:
-    """Grade one submission folder or zip. Never raises for a bad submission."""
+def grade_path(path: Path, course: Course | None = None, now: datetime | None = None,
+               deadline: str | None = None, late_penalty: dict[str, Any] | None = None) -> StudentResult:
+    """Grade one submission folder or zip. Never raises for a bad submission.
+
+    `deadline` and `late_penalty` override the specs' (see grader.lateness)."""
+    from grader import packaging
+
     course = course or _worker_course
     assert course is not None, "call _init_worker or pass a course"
     try:
         with submission.opened(path) as opened:
-            return engine.grade_submission(course, opened, now)
+            result = engine.grade_submission(course, opened, now)
+            return packaging.finish(result, opened, course, deadline, late_penalty)
     except Exception as exc:  # a grader fault on one student must not stop the class
         return StudentResult(student=submission.student_id_from(path), score=0.0, max_score=course.max_score,
                              questions=(), error=f"grader fault: {type(exc).__name__}: {exc}",
                              spec_digest=course.digest)
 
 
-def _grade_batch(paths_and_time: tuple[tuple[Path, ...], datetime]) -> list[StudentResult]:
-    paths, now = paths_and_time
-    return [grade_path(path, now=now) for path in paths]
+def _grade_batch(paths_and_time: tuple[tuple[Path, ...], datetime, str | None, dict[str, Any] | None]
+                 ) -> list[StudentResult]:
+    paths, now, deadline, late_penalty = paths_and_time
+    return [grade_path(path, now=now, deadline=deadline, late_penalty=late_penalty) for path in paths]
 
 
 @dataclass
@@ -125,7 +132,9 @@ def pick_submissions(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
     for path in submission.discover(list(paths)):
         student = submission.student_id_from(path)
         if student in chosen:
-            older, newer = sorted([chosen[student], path], key=lambda p: p.stat().st_mtime)
+            # `grader submit` zips carry their UTC time in the name; it beats the file time
+            older, newer = sorted([chosen[student], path],
+                                  key=lambda p: (submission.packaged_time_from(p), p.stat().st_mtime))
             warnings.append(f"{student}: two submissions ({older.name}, {newer.name}); grading the newer")
             chosen[student] = newer
         else:
@@ -136,17 +145,24 @@ def pick_submissions(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
 def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], out: Path, jobs: int = 1,
                 on_result: Callable[[StudentResult], None] | None = None,
                 executor: executors.Executor | None = None, now: datetime | None = None,
-                reports: bool = True) -> GradeRun:
+                reports: bool = True, overrides: Path | None = None, deadline: str | None = None,
+                late_penalty: dict[str, Any] | None = None) -> GradeRun:
     """Grade every submission under `submission_paths` and write results under `out`.
 
     `executor` may be any concurrent.futures-shaped executor; by default `jobs` local
     processes. Results are the same whatever runs them: each is a pure function of the
-    specs, the submission and `now`.
+    specs, the submission and `now`. The human decisions in `overrides` (by default
+    `overrides.yaml` in the specs folder) are applied over the automatic grades.
     """
     course = load(spec_paths)
+    from grader import overrides as decisions
+
+    decided = decisions.load(overrides or decisions.default_path(spec_paths))
+    prints = decisions.fingerprints(course)
     for path in submission_paths:
         if not path.exists():
             raise GraderError(f"{path}: no such file or folder")
+    _check_late_rule(deadline, late_penalty)
     paths, warnings = pick_submissions(submission_paths)
     if not paths:
         raise GraderError("no submissions found in " + ", ".join(map(str, submission_paths)))
@@ -154,17 +170,31 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
     batches = _batches(paths, jobs)
     run = GradeRun([], warnings=warnings)
     with _executor(jobs, executor, tuple(spec_paths)) as pool:
-        for batch in pool.map(_grade_batch, [(tuple(b), now) for b in batches]):
+        for batch in pool.map(_grade_batch, [(tuple(b), now, deadline, late_penalty) for b in batches]):
             for result in batch:
+                result = decisions.apply(result, decided, prints)
                 run.results.append(result)
                 run.written.append(output.write_result(out, result))
                 if on_result:
                     on_result(result)
     run.results.sort(key=lambda r: r.student)
+    run.warnings.extend(decisions.warnings(decided, run.results))
     run.written.append(write_gradebook(out, run.results))
     if reports:
         run.written.extend(write_reports(out, run.results, course))
     return run
+
+
+def _check_late_rule(deadline: str | None, late_penalty: dict[str, Any] | None) -> None:
+    from grader import lateness
+
+    try:
+        if deadline is not None:
+            lateness.parse_time(deadline)
+        if late_penalty is not None:
+            lateness.load_policy(late_penalty)
+    except ValueError as exc:
+        raise GraderError(f"--deadline/--late-penalty: {exc}") from None
 
 
 def _batches(paths: list[Path], jobs: int) -> list[list[Path]]:

@@ -89,6 +89,8 @@ class Exercise:
     deadline: str | None = None
     path: str = ""
     location: Location | None = None
+    late_penalty: Mapping[str, Any] | None = None
+    """The validated `late_penalty` mapping of the spec (see grader.lateness)."""
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -197,6 +199,18 @@ class QuestionResult:
 
 
 @dataclass(frozen=True)
+class Lateness:
+    """How late a submission was for one exercise, and the share of its points lost."""
+
+    exercise: str
+    submitted_at: str
+    deadline: str
+    seconds_late: int
+    penalty: float
+    """Share (0..1) of the exercise's points taken off; its question scores are scaled."""
+
+
+@dataclass(frozen=True)
 class StudentResult:
     student: str
     score: float
@@ -208,6 +222,8 @@ class StudentResult:
     warnings: tuple[str, ...] = ()
     error: str | None = None
     """A submission-level problem (unreadable answers.yaml, unsafe zip)."""
+    lateness: tuple[Lateness, ...] = ()
+    """Exercises handed in after their deadline (see grader.lateness)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -218,4 +234,6 @@ class StudentResult:
             QuestionResult(**{**q, "review": Review(**q["review"]) if q.get("review") else None})
             for q in data["questions"]
         )
-        return StudentResult(**{**data, "questions": questions, "warnings": tuple(data.get("warnings", ()))})
+        lateness = tuple(Lateness(**item) for item in data.get("lateness", ()))
+        return StudentResult(**{**data, "questions": questions, "warnings": tuple(data.get("warnings", ())),
+                                "lateness": lateness})

@@ -23,6 +23,8 @@ QUESTION_KEYS = ("id", "kind", "points", "prompt", "answer", "mistakes", "reveal
 MISTAKE_KEYS = ("answer", "feedback", "credit")
 IDENT = re.compile(r"[A-Za-z0-9_]+")
 SPEC_SUFFIXES = (".yaml", ".yml")
+NOT_SPECS = ("overrides.yaml",)
+"""Files in a specs folder that are not specs: the human decisions of `grader review`."""
 
 
 class _Collector:
@@ -46,7 +48,8 @@ def spec_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file()))
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file()
+                                and p.name not in NOT_SPECS))
         else:
             files.append(path)
     return files
@@ -114,16 +117,33 @@ def load_exercise(file: Path) -> tuple[Exercise | None, list[Problem], Path | No
     params = _params(out, data.get("params"))
     root, module = _solutions(out, file, data.get("solutions"))
     questions = _questions(out, data.get("questions"), root, module, params)
-    deadline = data.get("deadline")
-    if deadline is not None and not isinstance(deadline, str):
-        out.add("deadline", "deadline must be a date and time such as 2026-12-01T23:59:00+01:00")
+    deadline, late_penalty = _lateness(out, data.get("deadline"), data.get("late_penalty"))
     if out.problems or exercise_id is None:
         return None, out.problems, root
     exercise = Exercise(
         id=exercise_id, title=title, questions=tuple(questions), source=str(data.get("source", "")),
         solutions=module, params=params, deadline=deadline, path=str(file), location=out.at("id"),
+        late_penalty=late_penalty,
     )
     return exercise, out.problems, root
+
+
+def _lateness(out: _Collector, deadline: Any, policy: Any) -> tuple[str | None, dict[str, Any] | None]:
+    """The deadline (ISO time with a zone) and late_penalty policy, checked by grader.lateness."""
+    from grader import lateness
+
+    if deadline is not None:
+        try:
+            lateness.parse_time(deadline)
+        except lateness.TimeError as exc:
+            out.add("deadline", f"deadline: {exc}")
+    if policy is None:
+        return deadline, None
+    for key, message in lateness.policy_problems(policy):
+        out.add(yamlsafe.join("late_penalty", key) if key else "late_penalty", message)
+    if deadline is None:
+        out.add("late_penalty", "late_penalty needs a deadline")
+    return deadline, policy
 
 
 def _unknown_keys(out: _Collector, data: dict[str, Any], allowed: tuple[str, ...] | list[str], path: str) -> None:

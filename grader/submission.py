@@ -42,11 +42,27 @@ class Submission:
     error: str | None = None
     """A problem with the whole submission (unreadable answers.yaml); grading goes on."""
     origin: Path | None = None
+    warnings: tuple[str, ...] = ()
+    """Problems that do not stop grading (an answer given twice, a manifest note)."""
+    submitted_at: str | None = None
+    """When it was packaged (ISO time, from a verified `grader submit` manifest), if known."""
+
+
+#: `grader submit` names its zips `<student>-<UTC time>.zip`; the time is not part of the id.
+SUBMIT_ZIP_NAME = re.compile(r"(?P<student>.+)-(?P<time>\d{8}T\d{6}Z)\.zip", re.IGNORECASE)
 
 
 def student_id_from(path: Path) -> str:
+    if match := SUBMIT_ZIP_NAME.fullmatch(path.name):
+        return match["student"]
     name = path.name[:-4] if path.suffix.lower() == ".zip" else path.name
     return name
+
+
+def packaged_time_from(path: Path) -> str:
+    """The UTC time in a `grader submit` zip name (sorts in time order), else ""."""
+    match = SUBMIT_ZIP_NAME.fullmatch(path.name)
+    return match["time"].upper() if match else ""
 
 
 def discover(paths: list[Path]) -> list[Path]:
@@ -78,11 +94,16 @@ def opened(path: Path) -> Iterator[Submission]:
             except UnsafeSubmission as exc:
                 yield Submission(student, workdir, error=f"unsafe zip: {exc}", origin=path)
                 return
-            yield read_folder(folder, student, origin=path)
+            from grader import packaging  # checks a `grader submit` manifest, adds notebook code
+
+            yield packaging.read_unpacked(folder, student, origin=path)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     else:
-        yield read_folder(path, student, origin=path)
+        from grader import notebook
+
+        with notebook.with_modules(path) as folder:
+            yield read_folder(folder, student, origin=path)
 
 
 def read_folder(folder: Path, student: str, origin: Path | None = None) -> Submission:
@@ -94,8 +115,10 @@ def read_folder(folder: Path, student: str, origin: Path | None = None) -> Submi
     answers_path = folder / ANSWERS_FILE
     if answers_path.is_symlink():
         return Submission(student, folder, error=f"{ANSWERS_FILE} is a link; hand in the file itself", origin=origin)
+    from grader.notebook import with_answers  # answers from tagged notebook cells, if any
+
     if not answers_path.exists():
-        return Submission(student, folder, {}, origin=origin)
+        return with_answers(Submission(student, folder, {}, origin=origin))
     try:
         answers = load_answers(answers_path.read_bytes())
     except (yamlsafe.YamlError, UnsafeSubmission) as exc:
@@ -103,7 +126,7 @@ def read_folder(folder: Path, student: str, origin: Path | None = None) -> Submi
         return Submission(student, folder, error=f"{ANSWERS_FILE}{line}: {exc}", origin=origin)
     except OSError as exc:
         return Submission(student, folder, error=f"cannot read {ANSWERS_FILE}: {exc.strerror}", origin=origin)
-    return Submission(student, folder, answers, origin=origin)
+    return with_answers(Submission(student, folder, answers, origin=origin))
 
 
 def load_answers(data: bytes) -> dict[str, dict[str, Any]]:
@@ -159,7 +182,7 @@ def _check_entry(entry: zipfile.ZipInfo) -> None:
     mode = entry.external_attr >> 16
     if stat.S_ISLNK(mode):
         raise UnsafeSubmission(f"entry {name!r} is a symbolic link")
-    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         raise UnsafeSubmission(f"entry {name!r} is not a regular file")
     if entry.file_size > MAX_ZIP_BYTES:
         raise UnsafeSubmission(f"entry {name!r} is too large")

@@ -1,0 +1,262 @@
+"""The wire format between the grader, the zygote and the child: JSON plus `.npy`, never pickle.
+
+A *blob* is an 8-byte big-endian header length, a JSON header, then raw binary parts.
+The header is `{"value": <tagged JSON>, "parts": [len, ...]}`. Plain JSON scalars, strings
+and lists stand for themselves; everything else is a tagged object `{"$": tag, ...}`:
+`tuple`, `dict` (str keys), `ndarray` / `npscalar` (a part holding `.npy` bytes, read with
+`allow_pickle=False`), `tensor` (an ndarray part plus torch dtype, device, shape), `bytes`
+and `object` (a stand-in naming a type that cannot cross). Decoding is strict: an unknown
+tag, a bad part index or a malformed `.npy` is a `ProtocolError`, never a fallback.
+
+A *frame* on the child's result pipe is one type byte (`S` setup, `R` result, `E` error),
+an 8-byte length and the data. The `S` frame is written before any student code runs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from typing import Any, Callable
+
+MAX_DEPTH = 32
+MAX_ITEMS = 100_000
+MAX_STR = 1_000_000
+_LEN = struct.Struct(">Q")
+
+
+class ProtocolError(ValueError):
+    """Malformed data from the other side; for child data this means tampering or a bug."""
+
+
+# ----------------------------------------------------------------------------- encoding
+
+
+class _Encoder:
+    def __init__(self, torch_module: Any = None, strict: bool = False) -> None:
+        self.parts: list[bytes] = []
+        self.items = 0
+        self.torch = torch_module
+        self.strict = strict
+
+    def part(self, data: bytes) -> int:
+        self.parts.append(data)
+        return len(self.parts) - 1
+
+    def npy(self, array: Any) -> int:
+        import numpy as np
+
+        buffer = io.BytesIO()
+        np.lib.format.write_array(buffer, array, allow_pickle=False)
+        return self.part(buffer.getvalue())
+
+    def encode(self, value: Any, depth: int = 0) -> Any:
+        self.items += 1
+        if depth > MAX_DEPTH or self.items > MAX_ITEMS:
+            raise ProtocolError("the value is nested too deeply or has too many items")
+        kind = type(value)  # exact types only: a subclass may override anything
+        if value is None or kind in (bool, int, float):
+            return value
+        if kind is str:
+            if len(value) > MAX_STR:
+                raise ProtocolError(f"a string of {len(value)} characters is too long")
+            return value
+        if kind is list:
+            return [self.encode(item, depth + 1) for item in value]
+        if kind is tuple:
+            return {"$": "tuple", "items": [self.encode(item, depth + 1) for item in value]}
+        if kind is dict:
+            if not all(type(key) is str for key in value):
+                return _object(value, "a dict with keys that are not strings", strict=self.strict)
+            return {"$": "dict", "items": {k: self.encode(v, depth + 1) for k, v in value.items()}}
+        if kind in (bytes, bytearray):
+            return {"$": "bytes", "part": self.part(bytes(value))}
+        return self.encode_array_like(value, kind)
+
+    def encode_array_like(self, value: Any, kind: type) -> Any:
+        import numpy as np
+
+        if kind is np.ndarray:
+            if value.dtype.hasobject or value.dtype.fields is not None:
+                reason = f"an array of dtype {value.dtype} (only numeric arrays cross)"
+                return _object(value, reason, strict=self.strict)
+            return {"$": "ndarray", "part": self.npy(value)}
+        if isinstance(value, np.ndarray):
+            return _object(value, "a subclass of numpy.ndarray", "numpy.ndarray subclass ", self.strict)
+        if isinstance(value, np.generic) and not value.dtype.hasobject:
+            return {"$": "npscalar", "part": self.npy(np.asarray(value))}
+        torch = self.torch
+        if torch is not None and kind in (torch.Tensor, torch.nn.Parameter):
+            return self.encode_tensor(value)
+        if torch is not None and isinstance(value, torch.Tensor):
+            return _object(value, "a subclass of torch.Tensor", "torch.Tensor subclass ", self.strict)
+        return _object(value, "this type cannot be returned", strict=self.strict)
+
+    def encode_tensor(self, tensor: Any) -> Any:
+        torch = self.torch
+        out = {"$": "tensor", "dtype": str(tensor.dtype), "device": str(tensor.device),
+               "shape": list(tensor.shape), "requires_grad": bool(tensor.requires_grad),
+               "part": None}
+        if tensor.device.type == "meta":
+            return out
+        data = tensor.detach().cpu().resolve_conj().resolve_neg()
+        if data.dtype in (torch.bfloat16, torch.float8_e4m3fn, torch.float8_e5m2):
+            data = data.to(torch.float32)
+        out["part"] = self.npy(data.contiguous().numpy())
+        return out
+
+
+def _object(value: Any, reason: str, prefix: str = "", strict: bool = False) -> dict[str, Any]:
+    kind = type(value)
+    if strict:
+        raise ProtocolError(f"cannot send a {kind.__qualname__}: {reason}")
+    name = f"{getattr(kind, '__module__', '?')}.{getattr(kind, '__qualname__', '?')}"
+    return {"$": "object", "type": prefix + name[:200], "reason": reason}
+
+
+def encode(value: Any, torch_module: Any = None, strict: bool = False) -> bytes:
+    """Serialise a value to a blob. Pass the torch module to encode tensors as tensors.
+    `strict` (for the grader's own payloads) raises on a value that cannot cross instead
+    of sending an `object` stand-in."""
+    encoder = _Encoder(torch_module, strict)
+    tagged = encoder.encode(value)
+    header = json.dumps({"value": tagged, "parts": [len(p) for p in encoder.parts]},
+                        allow_nan=True, separators=(",", ":")).encode()
+    return b"".join([_LEN.pack(len(header)), header, *encoder.parts])
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+class _Decoder:
+    def __init__(self, parts: list[bytes], make_tensor: Callable[[Any, dict], Any]) -> None:
+        self.parts = parts
+        self.make_tensor = make_tensor
+
+    def part(self, index: Any) -> bytes:
+        if type(index) is not int or not 0 <= index < len(self.parts):
+            raise ProtocolError(f"bad part index {index!r}")
+        return self.parts[index]
+
+    def array(self, index: Any) -> Any:
+        import numpy as np
+
+        try:
+            array = np.load(io.BytesIO(self.part(index)), allow_pickle=False)
+        except (ValueError, OSError, EOFError) as error:
+            raise ProtocolError(f"malformed array data: {error}") from None
+        if not isinstance(array, np.ndarray) or array.dtype.hasobject:
+            raise ProtocolError("array part is not a plain numeric array")
+        return array
+
+    def decode(self, tagged: Any, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH + 2:
+            raise ProtocolError("value nested too deeply")
+        if tagged is None or type(tagged) in (bool, int, float, str):
+            return tagged
+        if type(tagged) is list:
+            return [self.decode(item, depth + 1) for item in tagged]
+        if type(tagged) is not dict:
+            raise ProtocolError(f"unexpected JSON value of type {type(tagged).__name__}")
+        tag = tagged.get("$")
+        if tag == "tuple" and type(tagged.get("items")) is list:
+            return tuple(self.decode(item, depth + 1) for item in tagged["items"])
+        if tag == "dict" and type(tagged.get("items")) is dict:
+            return {str(k): self.decode(v, depth + 1) for k, v in tagged["items"].items()}
+        if tag == "ndarray":
+            return self.array(tagged.get("part"))
+        if tag == "npscalar":
+            return self.array(tagged.get("part"))[()]
+        if tag == "bytes":
+            return self.part(tagged.get("part"))
+        if tag == "tensor":
+            return self.tensor(tagged)
+        if tag == "object":
+            from grader.sandbox import ObjectInfo
+
+            return ObjectInfo(type=str(tagged.get("type", "?"))[:300],
+                              reason=str(tagged.get("reason", ""))[:300])
+        raise ProtocolError(f"unknown tag {str(tag)[:40]!r}")
+
+    def tensor(self, tagged: dict) -> Any:
+        shape = tagged.get("shape")
+        if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape):
+            raise ProtocolError("bad tensor shape")
+        array = None if tagged.get("part") is None else self.array(tagged["part"])
+        if array is not None and list(array.shape) != shape:
+            raise ProtocolError("tensor shape does not match its data")
+        meta = {"dtype": str(tagged.get("dtype", "?"))[:40], "device": str(tagged.get("device", "?"))[:40],
+                "shape": tuple(shape), "requires_grad": bool(tagged.get("requires_grad", False))}
+        return self.make_tensor(array, meta)
+
+
+def _tensor_info(array: Any, meta: dict) -> Any:
+    from grader.sandbox import TensorInfo
+
+    return TensorInfo(array=array, **meta)
+
+
+def decode(blob: bytes, make_tensor: Callable[[Any, dict], Any] = _tensor_info) -> Any:
+    """Parse a blob. Tensors become `TensorInfo` unless `make_tensor` builds real ones."""
+    if len(blob) < _LEN.size:
+        raise ProtocolError("truncated data")
+    (size,) = _LEN.unpack_from(blob)
+    if size > len(blob) - _LEN.size:
+        raise ProtocolError("truncated header")
+    try:
+        header = json.loads(blob[_LEN.size:_LEN.size + size])
+    except (ValueError, RecursionError) as error:
+        raise ProtocolError(f"malformed header: {str(error)[:200]}") from None
+    if type(header) is not dict or type(header.get("parts")) is not list:
+        raise ProtocolError("malformed header")
+    lengths = header["parts"]
+    if not all(type(n) is int and n >= 0 for n in lengths):
+        raise ProtocolError("malformed part lengths")
+    offset, parts = _LEN.size + size, []
+    for length in lengths:
+        if offset + length > len(blob):
+            raise ProtocolError("truncated part")
+        parts.append(blob[offset:offset + length])
+        offset += length
+    try:
+        return _Decoder(parts, make_tensor).decode(header.get("value"))
+    except RecursionError:
+        raise ProtocolError("value nested too deeply") from None
+
+
+def torch_tensor_maker(torch_module: Any) -> Callable[[Any, dict], Any]:
+    """For the child: decode payload tensors into real CPU tensors."""
+
+    def make(array: Any, meta: dict) -> Any:
+        if array is None:
+            raise ProtocolError("payload tensor without data")
+        tensor = torch_module.from_numpy(array.copy())
+        dtype = getattr(torch_module, meta["dtype"].removeprefix("torch."), None)
+        if isinstance(dtype, torch_module.dtype) and dtype != tensor.dtype:
+            tensor = tensor.to(dtype)
+        return tensor.requires_grad_(meta["requires_grad"]) if tensor.is_floating_point() else tensor
+
+    return make
+
+
+# ----------------------------------------------------------------------------- frames
+
+
+def frame(kind: bytes, data: bytes) -> bytes:
+    return kind + _LEN.pack(len(data)) + data
+
+
+def split_frames(data: bytes) -> tuple[list[tuple[bytes, bytes]], str | None]:
+    """The well-formed frames at the start of `data`, and what was wrong after them (or None)."""
+    frames, offset = [], 0
+    while offset < len(data):
+        kind = data[offset:offset + 1]
+        if kind not in (b"S", b"R", b"E") or offset + 1 + _LEN.size > len(data):
+            return frames, "malformed frame on the result channel"
+        (length,) = _LEN.unpack_from(data, offset + 1)
+        start = offset + 1 + _LEN.size
+        if start + length > len(data):
+            return frames, "truncated frame on the result channel"
+        frames.append((kind, data[start:start + length]))
+        offset = start + length
+    return frames, None

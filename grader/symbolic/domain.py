@@ -1,0 +1,110 @@
+"""What a symbol ranges over, as a spec declares it (`symbols: {w: real, m: positive integer}`).
+
+A domain gives the sympy assumptions of the symbol (so `sqrt(x**2)` is `x` only when x is
+positive) and the values the numeric comparison samples. Real values are drawn in three
+flavours, cycled by the caller: plain reals, integers and half-integers. The last two
+matter: `(-1)**n` is real only at integer n, and `(a**2)**(1/2) = |a|` differs from
+`a**1` only where a is negative and the exponents are whole or half numbers.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Mapping
+
+# Flavours of a sample; the caller cycles them so every combination of flavours occurs.
+PLAIN, WHOLE, HALF = 0, 1, 2
+FLAVOURS = 3
+
+_WHOLE = (2, -1, -2, 1, 3, -3, 4, -4, 5, -5)
+_HALF = (0.5, -0.5, 1.5, -1.5, 2.5, -2.5)
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    """The canonical name, e.g. `positive integer`."""
+    assumptions: Mapping[str, bool] = field(default_factory=dict)
+    """Keyword assumptions for sympy.Symbol."""
+    sign: int = 0
+    """+1 positive, -1 negative, 0 either sign."""
+    zero: bool = False
+    """Whether 0 is in the domain (sampled now and then)."""
+    integer: bool = False
+    complex: bool = False
+
+    def sample_wide(self, rng: random.Random) -> complex | float:
+        """A value further out (|v| up to 50), for answers with kinks (max, abs, sign)."""
+        if self.complex:
+            return complex(rng.uniform(-50, 50), rng.uniform(-50, 50))
+        value = rng.uniform(4.5, 50.0) * (self.sign or rng.choice((-1, 1)))
+        return float(round(value)) if self.integer else value
+
+    def sample(self, rng: random.Random, flavour: int, count: int) -> complex | float:
+        """The `count`-th value of a flavour: plain values are random, the others cycle."""
+        if self.complex:
+            return complex(rng.uniform(-2.0, 2.0), rng.uniform(0.2, 2.0) * rng.choice((-1, 1)))
+        if self.integer:
+            return float(self._integer(count))
+        if flavour == WHOLE:
+            value = float(_WHOLE[count % len(_WHOLE)])
+        elif flavour == HALF:
+            value = _HALF[count % len(_HALF)]
+        else:
+            # Moderate sizes: no overflow, and a kink (max, abs) at a small value is seen
+            # from both sides. Analytic expressions that agree here agree everywhere.
+            value = rng.uniform(0.15, 4.5) * rng.choice((-1, 1))
+        if self.sign:
+            value = abs(value) * self.sign
+        return value
+
+    def _integer(self, count: int) -> int:
+        if self.sign:
+            values = list(range(1, 9)) if not self.zero else list(range(0, 9))
+            return values[count % len(values)] * self.sign
+        values = [1, -1, 2, -2, 3, -3, 4, -4, 5, -5] + ([0] if self.zero else [])
+        return values[count % len(values)]
+
+
+DOMAINS: dict[str, Domain] = {
+    d.name: d
+    for d in (
+        Domain("real", {"real": True}, zero=True),
+        Domain("positive", {"positive": True}, sign=1),
+        Domain("nonnegative", {"nonnegative": True}, sign=1, zero=True),
+        Domain("negative", {"negative": True}, sign=-1),
+        Domain("nonzero", {"real": True, "nonzero": True}),
+        Domain("integer", {"integer": True}, integer=True, zero=True),
+        Domain("positive integer", {"integer": True, "positive": True}, sign=1, integer=True),
+        Domain("nonnegative integer", {"integer": True, "nonnegative": True}, sign=1,
+               integer=True, zero=True),
+        Domain("negative integer", {"integer": True, "negative": True}, sign=-1, integer=True),
+        Domain("nonzero integer", {"integer": True, "nonzero": True}, integer=True),
+        Domain("complex", {}, complex=True),
+    )
+}
+
+REAL = DOMAINS["real"]
+
+_ALIASES = {
+    "natural": "positive integer", "natural number": "positive integer",
+    "non-negative": "nonnegative", "non negative": "nonnegative",
+    "non-negative integer": "nonnegative integer", "nonzero real": "nonzero",
+    "int": "integer", "positive int": "positive integer", "reals": "real",
+}
+
+
+def parse_domain(text: object) -> Domain:
+    """The domain named by `text` (`real`, `positive integer`, ...); ValueError if none."""
+    if not isinstance(text, str):
+        raise ValueError(f"a symbol's domain must be a word such as 'real', not {text!r}")
+    words = " ".join(text.lower().replace("_", " ").split())
+    words = _ALIASES.get(words, words)
+    if words in DOMAINS:
+        return DOMAINS[words]
+    # `integer positive` reads as `positive integer`.
+    swapped = " ".join(reversed(words.split()))
+    if swapped in DOMAINS:
+        return DOMAINS[swapped]
+    raise ValueError(f"unknown domain {text!r}; use one of: {', '.join(DOMAINS)}")

@@ -1,0 +1,786 @@
+"""Student text -> sympy expression, by a tokenizer and a recursive-descent parser of our own.
+
+Nothing here calls eval, exec, sympify or parse_expr on what a student typed: the text is
+cut into tokens, every token is checked against what the question allows (declared
+symbols, whitelisted functions, numbers within bounds), and the sympy objects are built
+one validated node at a time. Sizes are bounded before sympy computes anything, so
+`9^9^9^9`, `factorial(10^10)`, 100,000 characters or 10,000 nested parentheses are
+refused in microseconds.
+
+Accepted notation (what people write):
+    `^` or `**`; implicit products `2x`, `2(x+1)`, `x y`, `wx` (when w and x are declared)
+    unicode: θ μ σ π, `·` `×` `−` `÷`, superscripts `x²` `e⁻ˣ`-style powers, `√x`, `x₁`
+    subscripts: `x_i`, `theta_0`, `x_{12}`; Greek by name: `theta`, `mu`
+    functions: exp, ln/log, sqrt, root(x, n), abs/|x|, sign, max/min, relu, σ/sigma/sigmoid,
+    tanh and the other trig/hyperbolic functions, factorial/`n!`, binomial, gamma
+    derivatives: diff(f, x), diff(f, x, 2) (kept unevaluated, for the form tests)
+    sums: Sum(f, (i, 1, m)) or the readable sum(f, i, 1, m); the index needs no declaring;
+    data arrays declared `indexed` are written x_i inside a sum over i (or x_1)
+Parse errors are `model.Invalid(message, position, text)` with the offending character.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import sympy
+
+from grader.model import Invalid
+from grader.symbolic.domain import REAL, Domain
+from grader.symbolic.functions import sigmoid
+
+MAX_LENGTH = 2000
+"""Characters in one answer; the longest STACK corpus expression has 330."""
+MAX_TOKENS = 800
+MAX_DEPTH = 60
+"""Nesting of parentheses, bars, functions and signs together."""
+MAX_INT_DIGITS = 40
+MAX_FLOAT_EXPONENT = 308
+MAX_POWER = 10_000
+"""Largest integer exponent (or numerator/denominator of a rational one)."""
+MAX_NUMBER_DIGITS = 2_000
+"""Largest exact number any step may produce (175! has 319 digits)."""
+MAX_FACTORIAL = 1_000
+MAX_DIFF_ORDER = 6
+MAX_SUM_TERMS = 10_000
+
+
+class ParseError(Exception):
+    def __init__(self, message: str, position: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+
+
+@dataclass(frozen=True)
+class ParseConfig:
+    """What names an answer may use."""
+
+    symbols: Mapping[str, Domain] = field(default_factory=dict)
+    """Declared symbols and their domains, by canonical name (`theta`, `x_1`)."""
+    functions: frozenset[str] = frozenset()
+    """Names of undefined functions the answer may apply, e.g. `f` in f(x)."""
+    indexed: frozenset[str] = frozenset()
+    """Data arrays written with a subscript, e.g. `x` in sum((w x_i - y_i)^2, i, 1, m)."""
+    auto_symbols: bool = False
+    """Any unknown name is a symbol of `default_domain` (used for corpora, not for students)."""
+    auto_functions: bool = False
+    """Any unknown name followed by `(` is an undefined function."""
+    default_domain: Domain = REAL
+    imaginary: bool = False
+    """Whether `I` is the imaginary unit."""
+
+    def domain_of(self, name: str) -> Domain:
+        return self.symbols.get(name, self.default_domain)
+
+
+# ----------------------------------------------------------------------------- tokens
+
+_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ϵ": "epsilon",
+    "ζ": "zeta", "η": "eta", "θ": "theta", "ϑ": "theta", "ι": "iota", "κ": "kappa",
+    "λ": "lambda", "μ": "mu", "ν": "nu", "ξ": "xi", "ο": "omicron", "π": "pi", "ρ": "rho",
+    "σ": "sigma", "ς": "sigma", "τ": "tau", "υ": "upsilon", "φ": "phi", "ϕ": "phi", "χ": "chi",
+    "ψ": "psi", "ω": "omega", "Γ": "Gamma", "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda",
+    "Ξ": "Xi", "Π": "Pi", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega",
+}
+_OPERATOR_ALIASES = {
+    "·": "*", "⋅": "*", "×": "*", "∙": "*", "•": "*", "∗": "*", "÷": "/", "∕": "/",
+    "−": "-", "–": "-", "‐": "-", "‑": "-", "—": "-", "＋": "+",
+}
+_SUPERSCRIPTS = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6",
+                 "⁷": "7", "⁸": "8", "⁹": "9", "⁻": "-", "⁺": "+"}
+_SUBSCRIPTS = {"₀": "0", "₁": "1", "₂": "2", "₃": "3", "₄": "4", "₅": "5", "₆": "6",
+               "₇": "7", "₈": "8", "₉": "9", "ᵢ": "i", "ⱼ": "j", "ₖ": "k", "ₘ": "m", "ₙ": "n"}
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+_CLOSERS = {")", "]", "}"}
+_DIGITS = "0123456789"
+_NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_SUB = re.compile(r"_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    """num, name, op, open, close, bar, sup, sqrt, comma, eq, end"""
+    text: str
+    pos: int
+
+
+def canonical_name(text: str) -> str:
+    """The name a declared symbol is known by: Greek letters spelled out, `x₁` as `x_1`."""
+    try:
+        tokens = tokenize(text)
+    except ParseError as exc:
+        raise ValueError(f"{text!r} is not a valid symbol name: {exc.message}") from None
+    if len(tokens) != 2 or tokens[0].kind != "name":
+        raise ValueError(f"{text!r} is not a valid symbol name (letters, digits, one _subscript)")
+    return tokens[0].text
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        if len(tokens) > MAX_TOKENS:
+            raise ParseError(f"the answer is too long (more than {MAX_TOKENS} symbols)", i)
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+            continue
+        ch = _OPERATOR_ALIASES.get(ch, ch)
+        if ch in _DIGITS or (ch == "." and text[i + 1:i + 2] in _DIGITS and i + 1 < n):
+            match = _NUMBER.match(text, i)
+            assert match is not None
+            tokens.append(Token("num", match.group(0), i))
+            i = match.end()
+        elif ch.isascii() and ch.isalpha() or ch in _GREEK:
+            i = _name_token(text, i, tokens)
+        elif ch == "*" and text[i + 1:i + 2] == "*":
+            tokens.append(Token("op", "^", i))
+            i += 2
+        elif ch in "+-*/^!":
+            tokens.append(Token("op", ch, i))
+            i += 1
+        elif ch in _SUPERSCRIPTS:
+            start = i
+            while i < n and text[i] in _SUPERSCRIPTS:
+                i += 1
+            tokens.append(Token("sup", "".join(_SUPERSCRIPTS[c] for c in text[start:i]), start))
+        elif ch == "√":
+            tokens.append(Token("sqrt", ch, i))
+            i += 1
+        elif ch in _OPENERS:
+            tokens.append(Token("open", ch, i))
+            i += 1
+        elif ch in _CLOSERS:
+            tokens.append(Token("close", ch, i))
+            i += 1
+        elif ch in "|,=":
+            tokens.append(Token({"|": "bar", ",": "comma", "=": "eq"}[ch], ch, i))
+            i += 1
+        else:
+            shown = ch if ch.isprintable() else unicodedata.name(ch, repr(ch))
+            raise ParseError(f"unexpected character {shown!r}", i)
+    tokens.append(Token("end", "", n))
+    return tokens
+
+
+def _name_token(text: str, i: int, tokens: list[Token]) -> int:
+    start = i
+    if text[i] in _GREEK:
+        base = _GREEK[text[i]]
+        i += 1
+        while i < len(text) and text[i] in _DIGITS:
+            base += text[i]
+            i += 1
+    else:
+        match = _IDENT.match(text, i)
+        assert match is not None
+        base = match.group(0)
+        i = match.end()
+    sub = _SUB.match(text, i)
+    if sub:
+        base += "_" + sub.group(1).strip("{}")
+        i = sub.end()
+    elif i < len(text) and text[i] in _SUBSCRIPTS:
+        digits = ""
+        while i < len(text) and text[i] in _SUBSCRIPTS:
+            digits += _SUBSCRIPTS[text[i]]
+            i += 1
+        base += "_" + digits
+    elif i < len(text) and text[i] == "_":
+        raise ParseError("a subscript needs letters or digits after '_'", i)
+    tokens.append(Token("name", base, start))
+    return i
+
+
+# ----------------------------------------------------------------------------- builders
+
+def _digits(value: sympy.Rational) -> float:
+    """Decimal digits (log10) of the larger of numerator and denominator, without printing them."""
+    largest = max(abs(int(value.p)), int(value.q))
+    return math.log10(largest) if largest.bit_length() < 1000 else largest.bit_length() * math.log10(2)
+
+
+def _check_size(value: sympy.Expr, pos: int) -> sympy.Expr:
+    if isinstance(value, sympy.Rational) and _digits(value) > MAX_NUMBER_DIGITS:
+        raise ParseError(f"a number in this answer would have more than {MAX_NUMBER_DIGITS} digits", pos)
+    return value
+
+
+def build_pow(base: sympy.Expr, exponent: sympy.Expr, pos: int) -> sympy.Expr:
+    """base**exponent, refused before sympy computes anything too large."""
+    if isinstance(exponent, sympy.Rational):
+        if abs(exponent.p) > MAX_POWER or exponent.q > MAX_POWER:
+            raise ParseError(f"the exponent is too large (at most {MAX_POWER})", pos)
+        if isinstance(base, sympy.Rational) and abs(base) not in (0, 1):
+            if _digits(base) * abs(exponent.p) > MAX_NUMBER_DIGITS * exponent.q:
+                raise ParseError(f"this power would have more than {MAX_NUMBER_DIGITS} digits", pos)
+    elif isinstance(exponent, sympy.Float) and base.is_number and abs(exponent) > MAX_POWER:
+        raise ParseError(f"the exponent is too large (at most {MAX_POWER})", pos)
+    return _check_size(sympy.Pow(base, exponent), pos)
+
+
+def _number(token: Token) -> sympy.Expr:
+    text = token.text
+    mantissa, _, exponent = text.lower().partition("e")
+    if "." not in text and not exponent:
+        if len(text) > MAX_INT_DIGITS:
+            raise ParseError(f"the number is too long (at most {MAX_INT_DIGITS} digits)", token.pos)
+        return sympy.Integer(text)
+    if exponent and abs(int(exponent)) > MAX_FLOAT_EXPONENT:
+        raise ParseError("the number is too large or too small", token.pos)
+    if len(mantissa) > MAX_INT_DIGITS:
+        raise ParseError(f"the number is too long (at most {MAX_INT_DIGITS} digits)", token.pos)
+    # A decimal is a float, as in Python and in STACK: 53 bits, 15 significant digits.
+    return sympy.Float(text)
+
+
+def _small_integer(value: sympy.Expr, limit: int, what: str, pos: int) -> None:
+    """Refuse numeric arguments of factorial-like functions that would take long to compute."""
+    if value.is_number and isinstance(value, sympy.Number) and abs(value) > limit:
+        raise ParseError(f"{what} of a number larger than {limit} is not accepted", pos)
+
+
+def _factorial(args: Sequence[sympy.Expr], pos: int) -> sympy.Expr:
+    _small_integer(args[0], MAX_FACTORIAL, "a factorial", pos)
+    return sympy.factorial(args[0])
+
+
+def _gamma(args: Sequence[sympy.Expr], pos: int) -> sympy.Expr:
+    _small_integer(args[0], MAX_FACTORIAL, "gamma", pos)
+    return sympy.gamma(args[0])
+
+
+def _binomial(args: Sequence[sympy.Expr], pos: int) -> sympy.Expr:
+    for arg in args:
+        _small_integer(arg, MAX_FACTORIAL, "a binomial coefficient", pos)
+    return sympy.binomial(*args)
+
+
+def _root(args: Sequence[sympy.Expr], pos: int) -> sympy.Expr:
+    if len(args) == 1:
+        return sympy.sqrt(args[0])
+    return build_pow(args[0], build_pow(args[1], sympy.Integer(-1), pos), pos)
+
+
+def _log(args: Sequence[sympy.Expr], pos: int) -> sympy.Expr:
+    if len(args) == 2:
+        return sympy.log(args[0]) / sympy.log(args[1])
+    return sympy.log(args[0])
+
+
+def _relu(args: Sequence[sympy.Expr], pos: int) -> sympy.Expr:
+    return sympy.Max(sympy.Integer(0), args[0])
+
+
+def _one(function: Callable[[sympy.Expr], sympy.Expr]) -> Callable[[Sequence[sympy.Expr], int], sympy.Expr]:
+    return lambda args, pos: function(args[0])
+
+
+# name -> (builder, smallest and largest number of arguments)
+_Builder = Callable[[Sequence[sympy.Expr], int], sympy.Expr]
+FUNCTIONS: dict[str, tuple[_Builder, int, int]] = {
+    "exp": (_one(sympy.exp), 1, 1),
+    "ln": (_log, 1, 1), "log": (_log, 1, 2),
+    "sqrt": (_root, 1, 1), "root": (_root, 1, 2),
+    "abs": (_one(sympy.Abs), 1, 1), "Abs": (_one(sympy.Abs), 1, 1),
+    "sign": (_one(sympy.sign), 1, 1), "sgn": (_one(sympy.sign), 1, 1),
+    "sin": (_one(sympy.sin), 1, 1), "cos": (_one(sympy.cos), 1, 1), "tan": (_one(sympy.tan), 1, 1),
+    "cot": (_one(sympy.cot), 1, 1), "sec": (_one(sympy.sec), 1, 1), "csc": (_one(sympy.csc), 1, 1),
+    "asin": (_one(sympy.asin), 1, 1), "acos": (_one(sympy.acos), 1, 1), "atan": (_one(sympy.atan), 1, 1),
+    "arcsin": (_one(sympy.asin), 1, 1), "arccos": (_one(sympy.acos), 1, 1),
+    "arctan": (_one(sympy.atan), 1, 1), "acot": (_one(sympy.acot), 1, 1),
+    "sinh": (_one(sympy.sinh), 1, 1), "cosh": (_one(sympy.cosh), 1, 1), "tanh": (_one(sympy.tanh), 1, 1),
+    "asinh": (_one(sympy.asinh), 1, 1), "acosh": (_one(sympy.acosh), 1, 1),
+    "atanh": (_one(sympy.atanh), 1, 1),
+    "max": (lambda a, p: sympy.Max(*a), 2, 10), "Max": (lambda a, p: sympy.Max(*a), 2, 10),
+    "min": (lambda a, p: sympy.Min(*a), 2, 10), "Min": (lambda a, p: sympy.Min(*a), 2, 10),
+    "relu": (_relu, 1, 1), "ReLU": (_relu, 1, 1),
+    "sigma": (_one(sigmoid), 1, 1), "sigmoid": (_one(sigmoid), 1, 1),
+    "factorial": (_factorial, 1, 1), "gamma": (_gamma, 1, 1), "binomial": (_binomial, 2, 2),
+}
+# Functions whose arguments are not all expressions: handled by the parser itself.
+SPECIAL_FUNCTIONS = {"diff": "diff", "Derivative": "diff", "Sum": "sum", "sum": "sum",
+                     "Integral": "integral", "integrate": "integral"}
+CONSTANTS = ("pi", "e", "E")
+
+
+class _Tuple:
+    """`(i, 1, m)`: only valid as an argument of sum, diff or Integral."""
+
+    def __init__(self, items: list[sympy.Expr], pos: int) -> None:
+        self.items = items
+        self.pos = pos
+
+
+# ----------------------------------------------------------------------------- parser
+
+class _Parser:
+    def __init__(self, text: str, config: ParseConfig) -> None:
+        self.text = text
+        self.config = config
+        self.tokens = tokenize(text)
+        self.i = 0
+        self.depth = 0
+        self.abs_depth = 0
+        self.bound: dict[str, sympy.Symbol] = {}
+        self.symbols: dict[str, sympy.Symbol] = {}
+
+    # -- token helpers
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.i]
+
+    def peek(self, k: int = 1) -> Token:
+        return self.tokens[min(self.i + k, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.i]
+        self.i += 1
+        return token
+
+    def expect(self, kind: str, what: str) -> Token:
+        if self.tok.kind != kind:
+            raise ParseError(f"expected {what}{self._found()}", self.tok.pos)
+        return self.advance()
+
+    def _found(self) -> str:
+        return " but the answer ends" if self.tok.kind == "end" else f", found {self.tok.text!r}"
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ParseError(f"the answer is nested too deeply (more than {MAX_DEPTH} levels)", self.tok.pos)
+
+    # -- grammar
+    def parse(self, allow_equation: bool) -> sympy.Expr | tuple[sympy.Expr, sympy.Expr]:
+        if self.tok.kind == "end":
+            raise ParseError("the answer is empty", 0)
+        left = self.expression()
+        if self.tok.kind == "eq" and allow_equation:
+            eq = self.advance()
+            if self.tok.kind == "end":
+                raise ParseError("nothing after '='", eq.pos + 1)
+            right = self.expression()
+            self._finish()
+            return left, right
+        self._finish()
+        return left
+
+    def _finish(self) -> None:
+        token = self.tok
+        if token.kind == "end":
+            return
+        if token.kind == "eq":
+            raise ParseError("'=' is not expected here: write an expression, not an equation", token.pos)
+        if token.kind == "close":
+            raise ParseError(f"unmatched {token.text!r}", token.pos)
+        raise ParseError(f"unexpected {token.text!r}", token.pos)
+
+    def expression(self) -> sympy.Expr:
+        self.enter()
+        left = self.operand(self.term())
+        while self.tok.kind == "op" and self.tok.text in "+-":
+            op = self.advance()
+            right = self.operand(self.term())
+            left = _check_size(left + right if op.text == "+" else left - right, op.pos)
+        self.depth -= 1
+        return left
+
+    def term(self) -> sympy.Expr:
+        left = self.unary()
+        while True:
+            token = self.tok
+            if token.kind == "op" and token.text in "*/":
+                self.advance()
+                right = self.operand(self.unary())
+                left = self.operand(left)
+                if token.text == "*":
+                    left = _check_size(left * right, token.pos)
+                else:
+                    if right == 0:
+                        raise ParseError("division by zero", token.pos)
+                    left = _check_size(left * build_pow(right, sympy.Integer(-1), token.pos), token.pos)
+            elif self.starts_operand(token):
+                if token.kind == "num":
+                    raise ParseError("write * between a factor and a number that follows it", token.pos)
+                right = self.operand(self.unary())
+                left = _check_size(self.operand(left) * right, token.pos)
+            else:
+                return left
+
+    def starts_operand(self, token: Token) -> bool:
+        if token.kind in ("num", "name", "open", "sqrt"):
+            return True
+        return token.kind == "bar" and self.abs_depth == 0
+
+    def unary(self) -> sympy.Expr:
+        token = self.tok
+        if token.kind == "op" and token.text in "+-":
+            self.advance()
+            self.enter()
+            value = self.operand(self.unary())
+            self.depth -= 1
+            return -value if token.text == "-" else value
+        return self.power()
+
+    def power(self) -> sympy.Expr:
+        base = self.postfix()
+        if self.tok.kind == "op" and self.tok.text == "^":
+            op = self.advance()
+            self.enter()
+            exponent = self.operand(self.unary())
+            self.depth -= 1
+            return build_pow(self.operand(base), exponent, op.pos)
+        return base
+
+    def postfix(self) -> sympy.Expr:
+        value = self.primary()
+        while True:
+            token = self.tok
+            if token.kind == "op" and token.text == "!":
+                self.advance()
+                value = _factorial([self.operand(value)], token.pos)
+            elif token.kind == "sup":
+                self.advance()
+                value = build_pow(self.operand(value), self._superscript(token), token.pos)
+            else:
+                return value
+
+    def _superscript(self, token: Token) -> sympy.Expr:
+        if not re.fullmatch(r"[+-]?\d{1,5}", token.text):
+            raise ParseError("a superscript must be a whole number such as ² or ⁻¹", token.pos)
+        return sympy.Integer(token.text)
+
+    def operand(self, value: object) -> sympy.Expr:
+        if isinstance(value, _Tuple):
+            raise ParseError("a list (a, b, ...) is only allowed inside sum(...), diff(...) or Integral(...)",
+                             value.pos)
+        return value  # type: ignore[return-value]
+
+    def primary(self) -> sympy.Expr | _Tuple:
+        token = self.tok
+        if token.kind == "num":
+            self.advance()
+            return _number(token)
+        if token.kind == "open":
+            return self.group()
+        if token.kind == "bar":
+            self.advance()
+            self.enter()
+            self.abs_depth += 1
+            inner = self.expression()
+            self.abs_depth -= 1
+            self.expect("bar", "a closing '|'")
+            self.depth -= 1
+            return sympy.Abs(inner)
+        if token.kind == "sqrt":
+            self.advance()
+            self.enter()
+            inner = self.operand(self.postfix())
+            self.depth -= 1
+            return sympy.sqrt(inner)
+        if token.kind == "name":
+            return self.name()
+        if token.kind == "end":
+            raise ParseError("the answer ends too early: something is missing here", token.pos)
+        raise ParseError(f"expected a number, a name or '(' but found {token.text!r}", token.pos)
+
+    def group(self) -> sympy.Expr | _Tuple:
+        opener = self.advance()
+        self.enter()
+        if self.tok.kind == "close":
+            raise ParseError("empty parentheses", self.tok.pos)
+        saved_abs, self.abs_depth = self.abs_depth, 0
+        items = [self.expression()]
+        while self.tok.kind == "comma":
+            self.advance()
+            items.append(self.expression())
+        self.abs_depth = saved_abs
+        closer = self.tok
+        if closer.kind != "close" or closer.text != _OPENERS[opener.text]:
+            raise ParseError(f"expected {_OPENERS[opener.text]!r} to close the {opener.text!r} at "
+                             f"position {opener.pos + 1}{self._found()}", closer.pos)
+        self.advance()
+        self.depth -= 1
+        return items[0] if len(items) == 1 else _Tuple(items, opener.pos)
+
+    # -- names
+    def name(self) -> sympy.Expr:
+        token = self.advance()
+        name = token.text
+        config = self.config
+        if name in self.bound:
+            return self.bound[name]
+        if name in config.symbols:
+            return self.symbol(name)
+        if name.partition("_")[0] in config.indexed:
+            return self.indexed(token)
+        if name in SPECIAL_FUNCTIONS or name in FUNCTIONS:
+            return self.call(token)
+        if name in config.functions or (config.auto_functions and self.tok.kind == "open"):
+            return self.undefined_call(token)
+        if name == "pi":
+            return sympy.pi
+        if name in ("e", "E"):
+            return sympy.E
+        if name == "I" and config.imaginary:
+            return sympy.I
+        if config.auto_symbols:
+            return self.symbol(name)
+        pieces = self.split(name)
+        if pieces:
+            value: sympy.Expr = sympy.Integer(1)
+            for piece in pieces:
+                value = value * (self.symbol(piece) if piece in config.symbols else self.constant(piece))
+            return value
+        raise ParseError(self.unknown(name), token.pos)
+
+    def indexed(self, token: Token) -> sympy.Expr:
+        """`x_i` for a declared data array x: its element at a sum index or a whole number."""
+        base, _, index = token.text.partition("_")
+        if index in self.bound:
+            position: sympy.Expr = self.bound[index]
+        elif index.isdigit():
+            position = sympy.Integer(index)
+        elif index in self.config.symbols and self.config.symbols[index].integer:
+            position = self.symbol(index)
+        else:
+            raise ParseError(f"{base} is a data array: write {base}_i inside a sum over i, "
+                             f"or {base}_1 for one element", token.pos)
+        return sympy.IndexedBase(base)[position]
+
+    def symbol(self, name: str) -> sympy.Symbol:
+        if name not in self.symbols:
+            self.symbols[name] = sympy.Symbol(name, **self.config.domain_of(name).assumptions)
+        return self.symbols[name]
+
+    @staticmethod
+    def constant(name: str) -> sympy.Expr:
+        return sympy.pi if name == "pi" else sympy.E
+
+    def split(self, name: str) -> list[str] | None:
+        """`wx` as w·x when both are declared: the split into the fewest known names."""
+        known = set(self.config.symbols) | {"pi", "e"}
+        best: list[list[str] | None] = [None] * (len(name) + 1)
+        best[0] = []
+        for end in range(1, len(name) + 1):
+            for start in range(max(0, end - 24), end):
+                head = best[start]
+                if head is not None and name[start:end] in known:
+                    if best[end] is None or len(head) + 1 < len(best[end] or []):
+                        best[end] = head + [name[start:end]]
+        found = best[len(name)]
+        return found if found and len(found) > 1 else None
+
+    def unknown(self, name: str) -> str:
+        names = sorted(self.config.symbols) + sorted(f"{n}_i" for n in self.config.indexed) + \
+            sorted(self.config.functions)
+        allowed = ", ".join(names) if names else "no names (numbers only)"
+        hint = ""
+        if re.fullmatch(r"[A-Za-z]+\d+", name):
+            subscripted = re.sub(r"(\d+)$", r"_\1", name)
+            hint = f" (for a subscript write {subscripted})"
+        return (f"unknown name {name!r}{hint}; this answer may use {allowed}, "
+                "the constants pi and e, and functions such as exp, log, sqrt, sin, tanh, σ")
+
+    def call(self, token: Token) -> sympy.Expr:
+        name = token.text
+        if self.tok.kind == "sup" and self.peek().kind == "open":
+            power = self.advance()
+            value = self.call(token)
+            return build_pow(value, self._superscript(power), power.pos)
+        if self.tok.kind != "open":
+            if name in SPECIAL_FUNCTIONS:
+                raise ParseError(f"{name} needs its arguments in parentheses", self.tok.pos)
+            # `sin x`, `ln x`: the function applies to the next power.
+            self.enter()
+            argument = self.operand(self.power())
+            self.depth -= 1
+            return self.apply(token, [argument])
+        if name in SPECIAL_FUNCTIONS:
+            return self.special(token)
+        return self.apply(token, self.arguments())
+
+    def arguments(self) -> list[sympy.Expr]:
+        opener = self.advance()
+        self.enter()
+        if self.tok.kind == "close":
+            raise ParseError("a function needs an argument", self.tok.pos)
+        saved_abs, self.abs_depth = self.abs_depth, 0
+        args = [self.operand(self.expression())]
+        while self.tok.kind == "comma":
+            self.advance()
+            args.append(self.operand(self.expression()))
+        self.abs_depth = saved_abs
+        if self.tok.kind != "close" or self.tok.text != _OPENERS[opener.text]:
+            raise ParseError(f"expected {_OPENERS[opener.text]!r}{self._found()}", self.tok.pos)
+        self.advance()
+        self.depth -= 1
+        return args
+
+    def apply(self, token: Token, args: list[sympy.Expr]) -> sympy.Expr:
+        builder, low, high = FUNCTIONS[token.text]
+        if not low <= len(args) <= high:
+            count = str(low) if low == high else f"{low} to {high}"
+            raise ParseError(f"{token.text} takes {count} argument{'s' if high > 1 else ''}", token.pos)
+        try:
+            return _check_size(builder(args, token.pos), token.pos)
+        except (ValueError, TypeError) as exc:
+            raise ParseError(f"{token.text} cannot take these arguments ({exc})", token.pos) from None
+
+    def undefined_call(self, token: Token) -> sympy.Expr:
+        if self.tok.kind != "open":
+            raise ParseError(f"{token.text} is a function: write {token.text}(...)", self.tok.pos)
+        args = self.arguments()
+        return sympy.Function(token.text)(*args)
+
+    # -- diff, sum, Integral
+    def special(self, token: Token) -> sympy.Expr:
+        what = SPECIAL_FUNCTIONS[token.text]
+        if what == "sum":
+            self._bind_sum_index(token)
+        args = self._special_arguments()
+        if what == "diff":
+            return self._diff(token, args)
+        if what == "sum":
+            return self._sum(token, args)
+        return self._integral(token, args)
+
+    def _special_arguments(self) -> list[sympy.Expr | _Tuple]:
+        opener = self.advance()
+        self.enter()
+        saved_abs, self.abs_depth = self.abs_depth, 0
+        args: list[sympy.Expr | _Tuple] = [self.expression()]
+        while self.tok.kind == "comma":
+            self.advance()
+            args.append(self.primary() if self.tok.kind == "open" and self._is_tuple_ahead()
+                        else self.expression())
+        self.abs_depth = saved_abs
+        if self.tok.kind != "close" or self.tok.text != _OPENERS[opener.text]:
+            raise ParseError(f"expected {_OPENERS[opener.text]!r}{self._found()}", self.tok.pos)
+        self.advance()
+        self.depth -= 1
+        return args
+
+    def _is_tuple_ahead(self) -> bool:
+        """Whether the group starting here holds a top-level comma: `(i, 1, m)`."""
+        level = 0
+        for token in self.tokens[self.i:]:
+            if token.kind == "open":
+                level += 1
+            elif token.kind == "close":
+                level -= 1
+                if level == 0:
+                    return False
+            elif token.kind == "comma" and level == 1:
+                return True
+            elif token.kind == "end":
+                return False
+        return False
+
+    def _bind_sum_index(self, token: Token) -> None:
+        """The index of a sum is a new integer symbol: find its name before reading the body."""
+        level = 0
+        for k in range(self.i, len(self.tokens)):
+            t = self.tokens[k]
+            if t.kind == "open":
+                level += 1
+            elif t.kind == "close":
+                level -= 1
+                if level == 0:
+                    break
+            elif t.kind == "comma" and level == 1:
+                after = self.tokens[k + 1]
+                if after.kind == "open":
+                    after = self.tokens[k + 2]
+                if after.kind == "name":
+                    self.bound[after.text] = sympy.Symbol(after.text, integer=True)
+                return
+        raise ParseError(f"{token.text} needs an index and bounds: {token.text}(f, (i, 1, m))", token.pos)
+
+    def _variable(self, value: object, token: Token) -> sympy.Symbol:
+        if not isinstance(value, sympy.Symbol):
+            raise ParseError(f"{token.text}: expected a variable name here", token.pos)
+        return value
+
+    def _diff(self, token: Token, args: list) -> sympy.Expr:
+        if len(args) < 2:
+            raise ParseError("diff needs a variable: diff(f, x) or diff(f, x, 2)", token.pos)
+        expr = self.operand(args[0])
+        variables: list[tuple[sympy.Symbol, int]] = []
+        for arg in args[1:]:
+            if isinstance(arg, _Tuple) and len(arg.items) == 2:  # sympy's own (x, 2)
+                variables.append((self._variable(arg.items[0], token), 1))
+                arg = arg.items[1]
+            if isinstance(arg, sympy.Integer) and variables:
+                if not 1 <= int(arg) <= MAX_DIFF_ORDER:
+                    raise ParseError(f"the order of a derivative must be 1 to {MAX_DIFF_ORDER}", token.pos)
+                variables[-1] = (variables[-1][0], variables[-1][1] + int(arg) - 1)
+            else:
+                variables.append((self._variable(self.operand(arg), token), 1))
+        if sum(order for _, order in variables) > MAX_DIFF_ORDER:
+            raise ParseError(f"the order of a derivative must be at most {MAX_DIFF_ORDER}", token.pos)
+        return sympy.Derivative(expr, *variables, evaluate=False)
+
+    def _limits(self, token: Token, args: list) -> tuple[sympy.Symbol, sympy.Expr, sympy.Expr]:
+        if len(args) == 2 and isinstance(args[1], _Tuple) and len(args[1].items) == 3:
+            index, low, high = args[1].items
+        elif len(args) == 4:
+            index, low, high = (self.operand(a) for a in args[1:])
+        else:
+            raise ParseError(f"write {token.text}(f, (i, 1, m)) or {token.text}(f, i, 1, m)", token.pos)
+        return self._variable(index, token), low, high
+
+    def _sum(self, token: Token, args: list) -> sympy.Expr:
+        index, low, high = self._limits(token, args)
+        span = high - low
+        if span.is_number and (not span.is_integer or abs(span) > MAX_SUM_TERMS):
+            raise ParseError(f"a sum with numeric bounds must have at most {MAX_SUM_TERMS} whole-number steps",
+                             token.pos)
+        return sympy.Sum(self.operand(args[0]), (index, low, high))
+
+    def _integral(self, token: Token, args: list) -> sympy.Expr:
+        if len(args) == 2 and not isinstance(args[1], _Tuple):
+            return sympy.Integral(self.operand(args[0]), self._variable(self.operand(args[1]), token))
+        index, low, high = self._limits(token, args)
+        return sympy.Integral(self.operand(args[0]), (index, low, high))
+
+
+# ----------------------------------------------------------------------------- entry points
+
+def _run(text: object, config: ParseConfig, allow_equation: bool) -> object:
+    if not isinstance(text, str):
+        if isinstance(text, bool) or not isinstance(text, (int, float)):
+            return Invalid(f"expected a formula as text, got {type(text).__name__}")
+        text = repr(text)
+    if len(text) > MAX_LENGTH:
+        return Invalid(f"the answer is too long ({len(text)} characters; at most {MAX_LENGTH})")
+    if "\n" in text.strip():
+        return Invalid("write the formula on one line")
+    try:
+        return _Parser(text, config).parse(allow_equation)
+    except ParseError as exc:
+        return Invalid(exc.message, exc.position, text)
+    except RecursionError:
+        return Invalid("the answer is nested too deeply")
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        # sympy refused to build a node from validated parts (e.g. Max of complex numbers).
+        return Invalid(f"this formula cannot be read: {exc}")
+
+
+def parse_expression(text: object, config: ParseConfig) -> sympy.Expr | Invalid:
+    """One expression; `=` is refused."""
+    return _run(text, config, allow_equation=False)  # type: ignore[return-value]
+
+
+def parse_relation(text: object, config: ParseConfig) -> sympy.Expr | tuple[sympy.Expr, sympy.Expr] | Invalid:
+    """An equation `lhs = rhs` as a pair, or a bare expression."""
+    return _run(text, config, allow_equation=True)  # type: ignore[return-value]

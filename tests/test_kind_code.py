@@ -1,0 +1,431 @@
+"""The `code` kind: options, inputs, comparison, mutation, properties, mistakes and the
+hostile submissions as verdicts (every one ends `error`, `incorrect` or `missing`)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader import api, engine, registry
+from grader.kinds import code_values as cv
+from grader.kinds.code import KIND, CodeOptions
+from grader.model import CodeAnswer, Mistake, Question, Reference, ValueSource
+from grader.tolerance import Tolerance
+
+ROOT = Path(__file__).resolve().parents[1]
+
+REFERENCES = '''
+import numpy as np
+
+def relu_layer(X, W, b):
+    return np.maximum(0.0, X @ W + b)
+
+def linear_layer(X, W, b):
+    return X @ W + b
+
+def gradient_x(image):
+    return np.diff(image, axis=1)
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+def no_zeros(output, *args):
+    return True if np.all(output != 0) else "the output has zeros"
+
+def ones_tensor(n):
+    import torch
+    return torch.ones(n)
+'''
+
+
+@pytest.fixture(scope="module")
+def solutions_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("solutions")
+    (root / "course").mkdir()
+    (root / "course" / "t.py").write_text(REFERENCES)
+    return root
+
+
+def question(raw: dict[str, Any], solution: str, mistakes: tuple[Mistake, ...] = ()) -> Question:
+    return Question(id="q", kind="code", points=1, prompt="Write it.", answer=ValueSource(solution=solution),
+                    options=KIND.load_options(raw), mistakes=mistakes)
+
+
+def answer(tmp_path: Path, source: str) -> CodeAnswer:
+    folder = tmp_path / "s1"
+    folder.mkdir(exist_ok=True)
+    module = folder / "ex.py"
+    module.write_text(textwrap.dedent(source))
+    return CodeAnswer(folder, module, "s1", "ex")
+
+
+LAYER = {
+    "function": "layer",
+    "returns": "numpy",
+    "limits": {"wall_s": 5},
+    "cases": [
+        {"name": "batch", "args": {"X": {"randn": [4, 3]}, "W": {"randn": [3, 5]}, "b": {"randn": [5]}}},
+        {"name": "all off", "args": {"X": [[1.0, 2.0]], "W": [[-1.0], [-1.0]], "b": [-1.0]}},
+        {"name": "big", "hidden": True, "args": {"X": {"randn": [20, 4]}, "W": {"randn": [4, 6]}, "b": {"randn": [6]}}},
+    ],
+}
+
+
+def grade(solutions_root: Path, tmp_path: Path, source: str, raw: dict = LAYER, solution: str = "relu_layer",
+          mistakes: tuple[Mistake, ...] = ()) -> Any:
+    q = question(raw, solution, mistakes)
+    expected = engine.Expected(Reference(solutions_root, "course.t", solution),
+                               tuple(Reference(solutions_root, "course.t", m.answer.solution or "") for m in mistakes))
+    return engine.judge(q, KIND.parse(answer(tmp_path, source), q), expected)
+
+
+# ----------------------------------------------------------------------------- verdict table
+
+CORRECT = "import numpy as np\ndef layer(X, W, b):\n    return np.maximum(0, X @ W + b)\n"
+
+
+@pytest.mark.parametrize("source, status, fraction, needle", [
+    (CORRECT, "correct", 1.0, "All 3 checks pass"),
+    ("def layer(X, W, b):\n    Z = X @ W + b\n    Z[Z < 0] = 0\n    return Z\n", "correct", 1.0, "pass"),
+    ("import numpy as np\ndef layer(X, W, b):\n    return X @ W + b\n", "incorrect", 0.0, "values differ"),
+    ("import numpy as np\ndef layer(X, W, b):\n    return np.maximum(0, X @ W + b) if len(X) == 1 else X @ W + b\n",
+     "partial", 1 / 3, "values differ"),
+    ("import numpy as np\ndef layer(X, W, b):\n    return np.maximum(0, X @ W + b).tolist()\n", "incorrect", 0.0,
+     "expected a numpy array"),
+    ("import torch\ndef layer(X, W, b):\n    return torch.relu(torch.from_numpy(X @ W + b))\n", "incorrect", 0.0,
+     "expected a numpy array, got a torch tensor"),
+    ("import numpy as np\ndef layer(X, W, b):\n    return np.maximum(0, X @ W + b).T\n", "partial", 1 / 3,
+     "expected shape (4, 5), got (5, 4) (transposed?)"),
+    ("import numpy as np\ndef layer(X, W, b):\n    return (np.maximum(0, X @ W + b) > 0)\n", "incorrect", 0.0,
+     "expected float values"),
+    ("import numpy as np\ndef layer(X, W, b):\n    X *= 1.5\n    return np.maximum(0, X @ W + b)\n",
+     "incorrect", 0.0, "modified its argument X in place"),
+    ("import numpy as np\ndef layer(X, W, b):\n    return np.full((len(X), W.shape[1]), np.nan)\n", "incorrect", 0.0,
+     "contains NaN"),
+    ("import numpy as np\ndef layer(X, W, b):\n    return W @ X\n", "incorrect", 0.0, "ValueError"),
+    ("def other(X, W, b):\n    pass\n", "missing", 0.0, "does not define layer()"),
+    ("def layer(X, W, b):\n    return (\n", "error", 0.0, "SyntaxError"),
+], ids=["correct", "in-place-relu", "no-relu", "partial", "list", "torch", "transposed", "bool", "mutates", "nan",
+        "raises", "missing", "syntax"])
+def test_verdicts(solutions_root: Path, tmp_path: Path, source: str, status: str, fraction: float, needle: str) -> None:
+    verdict = grade(solutions_root, tmp_path, source)
+    assert (verdict.status, round(verdict.fraction, 4)) == (status, round(fraction, 4)), verdict.feedback
+    assert needle in verdict.feedback
+
+
+HOSTILE = [
+    ("def layer(X, W, b):\n    while True:\n        pass\n", "error", "ran out of time"),
+    ("import os\ndef layer(X, W, b):\n    while True:\n        os.fork()\n", "incorrect", "PermissionError"),
+    ("import numpy as np\ndef layer(X, W, b):\n    return np.ones(50 * 10**9 // 8)\n", "incorrect", "out of memory"),
+    ("def layer(X, W, b):\n    while True:\n        print('x' * 10**6)\n", "error", "printed more than"),
+    ("import os\ndef layer(X, W, b):\n    os.kill(os.getppid(), 9)\n", "incorrect", "PermissionError"),
+    ("import sys\ndef layer(X, W, b):\n    sys.exit(0)\n", "incorrect", "sys.exit"),
+    ("import os\ndef layer(X, W, b):\n    os._exit(0)\n", "error", "ended the process"),
+    ("class Cheat:\n    def __eq__(self, o): return True\n    def __array__(self, *a): return None\n"
+     "def layer(X, W, b):\n    return Cheat()\n", "incorrect", "returned an object of type"),
+    ("import numpy as np\nclass S(np.ndarray):\n    def __eq__(self, o): return True\n"
+     "def layer(X, W, b):\n    return np.maximum(0, X @ W + b).view(S)\n", "incorrect", "numpy.ndarray subclass"),
+    ("import numpy as np\nnp.allclose = lambda *a, **k: True\nnp.isclose = lambda a, b, **k: np.ones_like(a, bool)\n"
+     "def layer(X, W, b):\n    return X @ W\n", "incorrect", "values differ"),
+    ("import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.abs = lambda x: 0\n"
+     "def layer(X, W, b):\n    return X @ W\n", "incorrect", "values differ"),
+    ("import grader.model\ndef layer(X, W, b):\n    return grader.model.Verdict('correct', 1.0)\n", "error",
+     "importing ex.py failed"),
+    (f"def layer(X, W, b):\n    return open({str(ROOT / 'solutions' / 'inf5860' / 'ex03.py')!r}).read()\n",
+     "incorrect", "PermissionError"),
+    ("def layer(X, W, b):\n    raise KeyboardInterrupt\n", "incorrect", "KeyboardInterrupt"),
+]
+
+
+@pytest.mark.parametrize("source, status, needle", HOSTILE,
+                         ids=["loop", "fork-bomb", "50GB", "print-1GB", "kill-parent", "sys-exit", "os-exit",
+                              "eq-true", "ndarray-subclass", "patch-numpy", "patch-builtins", "import-grader",
+                              "read-solutions", "keyboard-interrupt"])
+def test_hostile_submissions_never_pass(solutions_root: Path, tmp_path: Path, source: str, status: str,
+                                        needle: str) -> None:
+    raw = {**LAYER, "limits": {"wall_s": 3, "memory_mb": 1536}}
+    verdict = grade(solutions_root, tmp_path, source, raw)
+    assert verdict.status == status and verdict.fraction == 0.0, verdict.feedback
+    assert needle in verdict.feedback
+    assert "import numpy" not in verdict.feedback or "ex03.py" not in needle
+
+
+def test_hidden_cases_reveal_no_values(solutions_root: Path, tmp_path: Path) -> None:
+    source = "import numpy as np\ndef layer(X, W, b):\n    return np.maximum(0, X @ W + b) + (len(X) == 20)\n"
+    verdict = grade(solutions_root, tmp_path, source)
+    assert verdict.status == "partial" and "A hidden check failed (big): the values are not right" in verdict.feedback
+    hidden = verdict.details["checks"][2]
+    assert hidden["hidden"] and "inputs" not in hidden and "expected" not in hidden and "got" not in hidden
+
+
+def test_feedback_shows_inputs_expected_got_and_largest_difference(solutions_root: Path, tmp_path: Path) -> None:
+    verdict = grade(solutions_root, tmp_path, "def layer(X, W, b):\n    return X @ W + b\n")
+    assert "layer(X=array(shape (4, 3), float64)" in verdict.feedback
+    assert "expected: array(shape (4, 5)" in verdict.feedback and "got:" in verdict.feedback
+    assert "the largest difference is" in verdict.feedback
+    first = verdict.details["checks"][0]
+    assert first["largest_difference"] > 0 and not first["passed"]
+    import json
+
+    json.dumps(verdict.details)  # renderers read it from results JSON
+
+
+def test_known_mistake_gets_its_feedback(solutions_root: Path, tmp_path: Path) -> None:
+    mistake = Mistake(ValueSource(solution="linear_layer"), "Apply the ReLU.", 0.0)
+    verdict = grade(solutions_root, tmp_path, "def layer(X, W, b):\n    return X @ W + b\n", mistakes=(mistake,))
+    assert verdict.mistake == 0 and "Apply the ReLU." in verdict.feedback
+
+
+def test_student_runs_once_for_answer_and_mistakes(solutions_root: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader import sandbox
+
+    calls = []
+    original = sandbox.run
+    monkeypatch.setattr(sandbox, "run", lambda job: calls.append(job) or original(job))
+    mistake = Mistake(ValueSource(solution="linear_layer"), "Apply the ReLU.", 0.0)
+    grade(solutions_root, tmp_path, "def layer(X, W, b):\n    return X @ W + b + 0.0\n", mistakes=(mistake,))
+    assert len(calls) == 1
+
+
+def test_mutation_warn_and_allow(solutions_root: Path, tmp_path: Path) -> None:
+    source = "import numpy as np\ndef layer(X, W, b):\n    Z = np.maximum(0, X @ W + b)\n    X[:] = 0\n    return Z\n"
+    warned = grade(solutions_root, tmp_path, source, {**LAYER, "mutation": "warn"})
+    assert warned.status == "correct" and "modified its argument X" in warned.feedback
+    (tmp_path / "b").mkdir()
+    allowed = grade(solutions_root, tmp_path / "b", source, {**LAYER, "mutation": "allow"})
+    assert allowed.status == "correct" and "modified" not in allowed.feedback
+
+
+def test_torch_questions_check_device_and_type(solutions_root: Path, tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    raw = {"function": "ones", "returns": "torch", "cases": [{"args": {"n": 3}}]}
+    cases = [
+        ("import torch\ndef ones(n):\n    return torch.ones(n)\n", "correct", ""),
+        ("import torch\ndef ones(n):\n    return torch.ones(n, dtype=torch.float64)\n", "correct", ""),
+        ("import torch\ndef ones(n):\n    return torch.ones(n, device='meta')\n", "incorrect", "meta device"),
+        ("import numpy as np\ndef ones(n):\n    return np.ones(n)\n", "incorrect", "expected a torch tensor"),
+        ("import torch\ndef ones(n):\n    return torch.ones(n, dtype=torch.int64)\n", "incorrect", "expected float"),
+    ]
+    for index, (source, status, needle) in enumerate(cases):
+        folder = tmp_path / str(index)
+        folder.mkdir()
+        verdict = grade(solutions_root, folder, source, raw, "ones_tensor")
+        assert verdict.status == status and needle in verdict.feedback, (source, verdict.feedback)
+    exact = {**raw, "dtype": "exact"}
+    verdict = grade(solutions_root, tmp_path, cases[1][0], exact, "ones_tensor")
+    assert verdict.status == "incorrect" and "expected dtype torch.float32, got torch.float64" in verdict.feedback
+
+
+# ----------------------------------------------------------------------------- properties
+
+GRADIENT = {
+    "function": "gradient_x",
+    "returns": "any",
+    "cases": [{"name": "image", "args": {"image": {"rand": [6, 7]}}, "compare": False}],
+    "properties": [
+        {"name": "brightness_invariant", "description": "adding a constant leaves the gradients unchanged",
+         "case": "image", "transform": {"image": {"add": 10.0}}, "expect": "same"},
+        {"name": "contrast_linear", "case": 0, "transform": {"image": {"scale": 3.0}}, "expect": {"scale": 3.0}},
+        {"name": "finite", "case": 0, "output": {"finite": True}},
+    ],
+}
+
+
+@pytest.mark.parametrize("source, status, needle", [
+    ("import numpy as np\ndef gradient_x(image):\n    return np.diff(image, axis=1)\n", "correct", ""),
+    ("import numpy as np\ndef gradient_x(image):\n    return np.gradient(image, axis=1)\n", "correct", ""),
+    ("def gradient_x(image):\n    return image[:, 1:] - image[:, :-1]\n", "correct", ""),
+    ("def gradient_x(image):\n    return image * 1.0\n", "partial", "after changing image add 10.0"),
+    ("import numpy as np\ndef gradient_x(image):\n    return np.diff(image, axis=1) ** 2\n", "partial",
+     "contrast_linear"),
+], ids=["diff", "central", "slices", "identity", "squared"])
+def test_properties_accept_any_valid_answer(solutions_root: Path, tmp_path: Path, source: str, status: str,
+                                             needle: str) -> None:
+    verdict = grade(solutions_root, tmp_path, source, GRADIENT, "gradient_x")
+    assert verdict.status == status, verdict.feedback
+    assert needle in verdict.feedback
+
+
+def test_output_predicates_and_trusted_check(solutions_root: Path, tmp_path: Path) -> None:
+    raw = {"function": "softmax", "cases": [{"args": {"z": {"randn": [3, 4]}}, "compare": False}],
+           "properties": [{"name": "rows_sum_to_one", "output": {"sum": {"value": 1.0, "axis": 1}, "range": [0, 1]}},
+                          {"name": "no_zeros", "check": {"solution": "no_zeros"}}]}
+    good = "import numpy as np\ndef softmax(z):\n    e = np.exp(z)\n    return e / e.sum(axis=1, keepdims=True)\n"
+    assert grade(solutions_root, tmp_path, good, raw, "softmax").status == "correct"
+    bad = "import numpy as np\ndef softmax(z):\n    return np.exp(z) / np.exp(z).sum()\n"
+    verdict = grade(solutions_root, tmp_path, bad, raw, "softmax")
+    assert verdict.status == "partial" and "sums over axis 1 to" in verdict.feedback
+    zeros = "import numpy as np\ndef softmax(z):\n    return np.eye(3, 4)\n"
+    verdict = grade(solutions_root, tmp_path, zeros, raw, "softmax")
+    assert verdict.status == "partial" and "the output has zeros" in verdict.feedback
+
+
+def test_reference_failing_its_property_is_a_spec_error(solutions_root: Path, tmp_path: Path) -> None:
+    raw = {**GRADIENT, "properties": [{"name": "wrong", "case": 0, "transform": {"image": {"scale": 2}},
+                                       "expect": "same"}]}
+    with pytest.raises(ValueError, match="spec error: the reference fails property 'wrong'"):
+        grade(solutions_root, tmp_path, "import numpy as np\ndef gradient_x(image):\n    return np.diff(image, axis=1)\n",
+              raw, "gradient_x")
+
+
+# ----------------------------------------------------------------------------- options
+
+
+@pytest.mark.parametrize("raw, key", [
+    ({}, "function"),
+    ({"function": "f"}, "cases"),
+    ({"function": "f", "cases": [{"args": {"x": {"randn": [2], "rand": [2]}}}]}, "cases[0].args.x"),
+    ({"function": "f", "cases": [{"args": {"x": {"randn": [-1]}}}]}, "cases[0].args.x"),
+    ({"function": "f", "cases": [{"args": {"x": {"randn": [10**5, 10**5]}}}]}, "cases[0].args.x"),
+    ({"function": "f", "cases": [{"args": {"x": {"bogus": 1}}}]}, "cases[0].args.x"),
+    ({"function": "f", "cases": [{"args": {"x": {"randn": 2, "dtype": "object"}}}]}, "cases[0].args.x"),
+    ({"function": "f", "cases": [{"args": {"x": 1}, "wieght": 2}]}, "cases[0]"),
+    ({"function": "f", "cases": [{"args": {"x": 1}}], "returns": "jax"}, "returns"),
+    ({"function": "f", "cases": [{"args": {"x": 1}}], "limits": {"wall": 1}}, "limits"),
+    ({"function": "f", "cases": [{"args": {"x": 1}}], "limits": {"wall_s": -1}}, "limits.wall_s"),
+    ({"function": "f", "cases": [{"args": {"x": 1}}], "tolerance": {"sigfigs": 3}}, "tolerance"),
+    ({"function": "f", "cases": [{"args": {"x": 1}}], "properties": [{"name": "p", "transform": {"y": {"add": 1}}}]},
+     "properties[0]"),
+    ({"function": "f", "cases": [{"args": {"x": 1}}], "properties": [{"name": "p", "case": 3, "output": {"finite": True}}]},
+     "properties[0].case"),
+    ({"function": "f", "cases": [{"args": {"x": 1}}], "properties": [{"name": "p", "output": {"pretty": True}}]},
+     "properties[0]"),
+    ({"function": "f", "cases": [{"args": {"x": 1}, "compare": False}]}, "cases"),
+], ids=["no-function", "no-cases", "two-generators", "negative-shape", "huge", "unknown-recipe", "object-dtype",
+        "unknown-case-key", "returns", "limits-key", "limits-value", "sigfigs", "property-arg", "property-case",
+        "predicate", "nothing-compared"])
+def test_bad_options_name_the_key(raw: dict, key: str) -> None:
+    with pytest.raises(registry.OptionError) as error:
+        KIND.load_options(raw)
+    assert error.value.key == key, str(error.value)
+
+
+def test_inputs_are_seeded_and_reproducible() -> None:
+    options: CodeOptions = KIND.load_options({**LAYER})
+    from grader.kinds import code_run
+
+    first, second = code_run.build_inputs(options, {}), code_run.build_inputs(options, {})
+    assert all(np.array_equal(a, b) for case_a, case_b in zip(first, second) for a, b in zip(case_a, case_b))
+    assert not np.array_equal(first[0][0][:1], first[2][0][:1])
+
+
+@pytest.mark.parametrize("recipe, check", [
+    ({"randint": [0, 5, [3, 3]]}, lambda a: a.dtype.kind == "i" and a.max() < 5),
+    ({"uniform": [2, 3, 4]}, lambda a: a.shape == (4,) and a.min() >= 2),
+    ({"zeros": [2, 0]}, lambda a: a.shape == (2, 0)),
+    ({"full": [[2], 7]}, lambda a: list(a) == [7, 7]),
+    ({"eye": 3, "dtype": "float32"}, lambda a: a.dtype == np.float32 and a.trace() == 3),
+    ({"arange": [1, 4]}, lambda a: list(a) == [1, 2, 3]),
+    ({"linspace": [0, 1, 3], "scale": 2, "shift": 1}, lambda a: list(a) == [1, 2, 3]),
+    ({"value": [1, 2]}, lambda a: a == [1, 2]),
+    ({"param": "p"}, lambda a: list(a) == [4.0, 5.0]),
+    ([[1, 2]], lambda a: a.dtype == np.float64 and a.shape == (1, 2)),
+    (3, lambda a: a == 3),
+])
+def test_recipes(recipe: Any, check: Any) -> None:
+    cv.check_recipe(recipe)
+    assert check(cv.make_input(recipe, np.random.default_rng(0), {"p": [4, 5]}, False))
+
+
+def test_torch_recipe_gives_float32_tensors() -> None:
+    torch = pytest.importorskip("torch")
+    value = cv.make_input({"randn": [2, 2]}, np.random.default_rng(0), {}, True)
+    assert isinstance(value, torch.Tensor) and value.dtype == torch.float32
+
+
+def test_compare_nested_and_scalars() -> None:
+    policy = cv.Policy(Tolerance(rel=1e-6, abs=1e-9))
+    assert cv.compare((np.ones(2), 0.5), (np.ones(2), 0.5), policy) is None
+    assert "expected a tuple of 2 values" in cv.compare([np.ones(2)], (np.ones(2), 0.5), policy).message
+    assert "expected 0.5" in cv.compare((np.ones(2), 0.7), (np.ones(2), 0.5), policy).message
+    assert "NaN" in cv.compare(float("nan"), 0.5, policy).message
+    assert cv.compare(np.float32(0.5), 0.5, policy) is None
+    assert "wrong sign" in cv.compare(-np.arange(1.0, 4), np.arange(1.0, 4), policy).message
+
+
+def test_summaries_are_short() -> None:
+    assert cv.summarize(np.arange(4.0)).startswith("array(shape (4,), float64) [0., 1., 2., 3.]")
+    big = cv.summarize(np.arange(1000.0))
+    assert "min 0, max 999" in big and len(big) < 200
+
+
+# ----------------------------------------------------------------------------- the real specs
+
+
+@pytest.fixture(scope="module")
+def course() -> Any:
+    return api.load([ROOT / "exercises" / "inf5860"])
+
+
+@pytest.mark.parametrize("exercise_id, question_id", [("ex03", "e"), ("ex03", "f"), ("ex03", "h"), ("ex06", "4")])
+def test_inf5860_references_prove(course: Any, exercise_id: str, question_id: str) -> None:
+    exercise = course.exercise(exercise_id)
+    q = exercise.question(question_id)
+    assert q is not None and q.kind == "code"
+    expected = engine.expected_for(course, exercise, q, {})
+    assert KIND.prove(q, expected.value) == []
+
+
+def test_prove_finds_a_mistake_equal_to_the_answer(solutions_root: Path) -> None:
+    q = question(LAYER, "relu_layer", (Mistake(ValueSource(solution="relu_layer"), "same"),))
+    problems = KIND.prove(q, Reference(solutions_root, "course.t", "relu_layer"))
+    assert problems == ["mistakes[0] passes every case, so it can never be reached"]
+
+
+INF5860_STUDENTS = {
+    ("ex03", "e"): [("import numpy as np\ndef hidden_layer(X, W1, b1):\n    return np.maximum(0, X @ W1 + b1)\n",
+                     "correct", None),
+                    ("def hidden_layer(X, W1, b1):\n    return X @ W1 + b1\n", "partial", 0)],
+    ("ex03", "f"): [("import numpy as np\ndef maxnorm(W, c):\n    n = np.linalg.norm(W, axis=0)\n"
+                     "    return W * np.minimum(1, c / np.maximum(n, 1e-12))\n", "correct", None),
+                    ("import numpy as np\ndef maxnorm(W, c):\n    n = np.linalg.norm(W, axis=1, keepdims=True)\n"
+                     "    return W * np.minimum(1, c / np.maximum(n, 1e-12))\n", "partial", 0)],
+    ("ex03", "h"): [("def momentum_step(x, v, dx, lr, mu):\n    v = mu * v - lr * dx\n    return x + v, v\n",
+                     "correct", None),
+                    ("def momentum_step(x, v, dx, lr, mu):\n    v = mu * v + lr * dx\n    return x + v, v\n",
+                     "incorrect", 0)],
+    ("ex06", "4"): [("import torch\ndef blur_kernel(channels, size):\n    w = torch.zeros(channels, channels, size, size)\n"
+                     "    for c in range(channels):\n        w[c, c] = 1 / size**2\n    return w\n", "correct", None),
+                    ("import torch\ndef blur_kernel(channels, size):\n"
+                     "    return torch.full((channels, channels, size, size), 1 / size**2)\n", "partial", 0)],
+}
+
+
+@pytest.mark.parametrize("key", list(INF5860_STUDENTS), ids=lambda k: ".".join(k))
+def test_inf5860_code_questions(course: Any, tmp_path: Path, key: tuple[str, str]) -> None:
+    exercise = course.exercise(key[0])
+    q = exercise.question(key[1])
+    expected = engine.expected_for(course, exercise, q, {})
+    for index, (source, status, mistake) in enumerate(INF5860_STUDENTS[key]):
+        folder = tmp_path / f"s{index}"
+        folder.mkdir()
+        module = folder / f"{key[0]}.py"
+        module.write_text(source)
+        verdict = engine.judge(q, CodeAnswer(folder, module, f"s{index}", key[0]), expected)
+        assert (verdict.status, verdict.mistake) == (status, mistake), verdict.feedback
+
+
+def test_release_and_self_check_use_the_visible_cases(course: Any, tmp_path: Path) -> None:
+    """`grader release` ships the visible cases; `grader check` runs them through check_visible."""
+    exercise = course.exercise("ex03")
+    q = exercise.question("e")
+    reference = engine.expected_for(course, exercise, q, {}).value
+    cases = KIND.visible_cases(q, reference)
+    assert [c["name"] for c in cases] == [c.name for c in q.options.cases if not c.hidden]
+    assert cases[0]["arg_names"] == ["X", "W1", "b1"]
+    public = KIND.load_options({"function": "hidden_layer", "returns": "numpy", "file": "ex03.py",
+                                "checks": "checks/ex03.e.json"})
+    assert public.cases == ()
+    visible = Question(id="e", kind="code", points=2, prompt="", answer=None, options=public)
+    folder = tmp_path / "s1"
+    folder.mkdir()
+    (folder / "ex03.py").write_text("def hidden_layer(X, W1, b1):\n    return X @ W1 + b1\n")
+    verdict = KIND.check_visible(visible, CodeAnswer(folder, folder / "ex03.py", "s1", "ex03"), cases)
+    assert verdict.status == "partial" and "hidden_layer(X=array(shape (4, 3)" in verdict.feedback
+    assert "def hidden_layer(X, W1, b1):" in KIND.stub(q)

@@ -1,0 +1,109 @@
+"""The `equation` kind through the registry contract (Question objects built here)."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+
+from grader import registry
+from grader.model import Invalid, Question
+
+KIND = registry.get("equation")
+
+
+def question(**options: object) -> Question:
+    return Question("a", "equation", 1, "", None, KIND.load_options(options))
+
+
+BOUNDARY = question(symbols={"x": "real"}, allow_bare_value=True)
+STRICT = question(symbols={"x": "real"})
+PLANE = question(symbols={"x_1": "real", "x_2": "real"})
+
+
+def grade(q: Question, raw: object, reference: object) -> str:
+    value = KIND.parse(raw, q)
+    if isinstance(value, Invalid):
+        return "invalid"
+    return KIND.check(q, value, KIND.parse_reference(reference, q)).status
+
+
+@pytest.mark.parametrize("answer, status", [
+    ("2x + 1 = 0", "correct"),
+    ("x = -1/2", "correct"),
+    ("-4x = 2", "correct"),
+    ("2x = -1", "correct"),
+    ("0 = 2x + 1", "correct"),
+    ("x = -0.5", "correct"),
+    ("-1/2", "correct"),
+    (-0.5, "correct"),
+    ("−0.5", "correct"),
+    ("(2x + 1)^2 = 0", "correct"),
+    ("σ(2x + 1) = 1/2", "correct"),
+    ("x = 1/2", "incorrect"),
+    ("2x = 1", "incorrect"),
+    ("x^2 = 1/4", "incorrect"),
+    ("x = x", "incorrect"),
+    ("1/2", "incorrect"),
+    ("2x + 1", "invalid"),
+    ("2x + 1 = ", "invalid"),
+    ("x = 1 = 2", "invalid"),
+    ("y = 2", "invalid"),
+    ("__import__('os') = 1", "invalid"),
+])
+def test_decision_boundary(answer: object, status: str) -> None:
+    assert grade(BOUNDARY, answer, "2*x + 1 = 0") == status
+
+
+def test_bare_value_needs_the_option() -> None:
+    assert grade(STRICT, "-1/2", "2*x + 1 = 0") == "invalid"
+    assert grade(STRICT, "x = -1/2", "2*x + 1 = 0") == "correct"
+
+
+@pytest.mark.parametrize("answer, status", [
+    ("2x_1 + x_2 + 1 = 0", "correct"),
+    ("x_2 = -2x_1 - 1", "correct"),
+    ("-6x_1 - 3x_2 = 3", "correct"),
+    ("2x_1 + x_2 - 1 = 0", "incorrect"),
+    ("x_2 = 2x_1 + 1", "incorrect"),
+])
+def test_boundary_in_the_plane(answer: str, status: str) -> None:
+    assert grade(PLANE, answer, "2 x_1 + x_2 + 1 = 0") == status
+
+
+@pytest.mark.parametrize("reference", ["2*x + 1 = 0", sympy.Eq(2 * sympy.Symbol("x") + 1, 0),
+                                       (2 * sympy.Symbol("x") + 1, 0), ["2x", "-1"]])
+def test_reference_shapes(reference: object) -> None:
+    assert grade(BOUNDARY, "x = -1/2", reference) == "correct"
+
+
+@pytest.mark.parametrize("reference", [3, "2x + 1", sympy.Eq(sympy.Symbol("z"), 1)])
+def test_unusable_references(reference: object) -> None:
+    with pytest.raises(ValueError):
+        KIND.parse_reference(reference, STRICT)
+
+
+def test_show_parses_back_and_details_hold_latex() -> None:
+    value = KIND.parse("-4x = 2", BOUNDARY)
+    shown = KIND.show(value, BOUNDARY)
+    assert shown == "-4*x = 2"
+    verdict = KIND.check(BOUNDARY, KIND.parse(shown, BOUNDARY), KIND.parse_reference("2x+1=0", BOUNDARY))
+    assert verdict.status == "correct"
+    assert verdict.details["answer_latex"] == "- 4 x = 2"
+
+
+def test_known_mistake_matches() -> None:
+    value = KIND.parse("2x = 1", BOUNDARY)
+    mistake = KIND.parse_reference("2*x = 1", BOUNDARY)
+    assert KIND.check(BOUNDARY, value, mistake).status == "correct"
+
+
+@pytest.mark.parametrize("options, key", [
+    ({"symbols": ["x", "y"], "allow_bare_value": True}, "variable"),
+    ({"symbols": ["x"], "variable": "y"}, "variable"),
+    ({"symbols": ["x"], "allow_bare_value": "yes"}, "allow_bare_value"),
+    ({"symbols": ["x"], "form": "expanded"}, "form"),
+])
+def test_bad_options(options: dict, key: str) -> None:
+    with pytest.raises(registry.OptionError) as caught:
+        KIND.load_options(options)
+    assert caught.value.key == key

@@ -1,0 +1,464 @@
+"""The `model` kind through the real sandbox: the grader trains the student's model and checks
+metrics; hostile models end as `error`/`incorrect` with a clear message and the batch goes on."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader import api, registry
+from grader.kinds import model as model_kind
+from grader.model import CodeAnswer, Question, Reference, Verdict
+from grader.sandbox import Outcome
+
+from tests.conftest import EXAMPLES, EXERCISES
+
+KIND = registry.get("model")
+# Easy, small and fast: three Gaussian blobs, a few epochs. Each run takes well under a second.
+FAST = {"factory": "make_model", "data": {"name": "blobs", "classes": 3, "points": 30, "test_points": 30},
+        "train": {"epochs": 8, "lr": 0.05, "batch_size": 16}, "thresholds": {"test_accuracy": 0.8},
+        "limits": {"wall_s": 20}}
+
+MLP = """
+from torch import nn
+def make_model():
+    return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+"""
+
+
+def question(**changes: Any) -> Question:
+    raw = {**FAST, **changes}
+    return Question(id="model", kind="model", points=3, prompt="", answer=None, options=KIND.load_options(raw))
+
+
+def answer(folder: Path, source: str) -> CodeAnswer:
+    module = folder / "ex03.py"
+    module.write_text(textwrap.dedent(source))
+    return CodeAnswer(folder, module, "s1", "ex03")
+
+
+def grade(folder: Path, source: str, **changes: Any) -> Verdict:
+    unused = Reference(folder, "inf5860.ex03", "make_reference_model")
+    return KIND.check(question(**changes), answer(folder, source), unused)
+
+
+# ----------------------------------------------------------------------------- verdicts
+
+
+@pytest.mark.parametrize("source, changes, status, fraction, says", [
+    (MLP, {}, "correct", 1.0, "All thresholds met"),
+    # an nn.Module class named as the factory, built with the spec's factory_args
+    ("""
+     from torch import nn
+     class Net(nn.Module):
+         def __init__(self, hidden=4, unused=None):
+             super().__init__()
+             self.body = nn.Sequential(nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, 3))
+         def forward(self, x):
+             return self.body(x)
+     """, {"factory": "Net", "factory_args": {"hidden": 12}}, "correct", 1.0, "Trained on cpu"),
+    (MLP, {"thresholds": {"test_accuracy": 0.8, "max_parameters": 20}}, "incorrect", 0.0,
+     "parameters: 99 (needs ≤ 20) — the model is larger than the question allows"),
+    (MLP, {"thresholds": {"test_accuracy": 0.8, "max_parameters": 20}, "partial": True}, "partial", 0.5,
+     "parameters: 99"),
+    # wrong output shape: explained, not trained
+    ("""
+     from torch import nn
+     def make_model():
+         return nn.Linear(2, 2)
+     """, {}, "incorrect", 0.0, "returns shape (N, 2), but this question needs (N, 3): one score per class"),
+    # NaN everywhere: training stops, non-finite outputs count as wrong
+    ("""
+     import torch
+     from torch import nn
+     class Nan(nn.Module):
+         def __init__(self):
+             super().__init__()
+             self.layer = nn.Linear(2, 3)
+         def forward(self, x):
+             return self.layer(x) * float("nan")
+     def make_model():
+         return Nan()
+     """, {}, "incorrect", 0.0, "90 test outputs were NaN or infinite"),
+    # no parameters at all: evaluated untrained, with a note
+    ("""
+     import torch
+     from torch import nn
+     class Constant(nn.Module):
+         def forward(self, x):
+             return torch.zeros(len(x), 3)
+     def make_model():
+         return Constant()
+     """, {}, "incorrect", 0.0, "no trainable parameters"),
+])
+def test_verdicts(tmp_path: Path, source: str, changes: dict, status: str, fraction: float, says: str) -> None:
+    verdict = grade(tmp_path, source, **changes)
+    assert (verdict.status, verdict.fraction) == (status, fraction), verdict.feedback
+    assert says in verdict.feedback
+    json.dumps(verdict.details, allow_nan=False)  # results JSON is strict
+
+
+@pytest.mark.parametrize("source, changes, says", [
+    ("import torch\nimport no_such_package_xyz\n", {}, "importing ex03.py failed: ModuleNotFoundError"),
+    ("def make_model(:\n    pass\n", {}, "importing ex03.py failed: SyntaxError"),
+    ("from torch import nn\n", {}, "ex03.py does not define make_model"),
+    ("make_model = 3\n", {}, "make_model in ex03.py is not a class or a function"),
+    ("def make_model():\n    return 42\n", {}, "make_model() returned int, not a torch.nn.Module"),
+    ("import sys\ndef make_model():\n    sys.exit(0)\n", {}, "sys.exit()"),
+    ("def make_model():\n    raise RuntimeError('boom')\n", {}, "RuntimeError: boom"),
+    ("""
+     import torch
+     from torch import nn
+     class Pair(nn.Module):
+         def __init__(self):
+             super().__init__()
+             self.layer = nn.Linear(2, 3)
+         def forward(self, x):
+             return self.layer(x), x
+     def make_model():
+         return Pair()
+     """, {}, "forward() returned tuple; it must return one tensor"),
+    ("""
+     from torch import nn
+     class Summed(nn.Module):
+         def __init__(self):
+             super().__init__()
+             self.layer = nn.Linear(2, 3)
+         def forward(self, x):
+             return self.layer(x).sum(0)
+     def make_model():
+         return Summed()
+     """, {}, "the first dimension must be the batch"),
+    ("""
+     import time
+     from torch import nn
+     class Sleepy(nn.Module):
+         def __init__(self):
+             super().__init__()
+             self.layer = nn.Linear(2, 3)
+         def forward(self, x):
+             while True:
+                 time.sleep(1)
+     def make_model():
+         return Sleepy()
+     """, {"limits": {"wall_s": 2}}, "did not finish within 2 s"),
+    ("""
+     from torch import nn
+     class Loud(nn.Module):
+         def __init__(self):
+             super().__init__()
+             self.layer = nn.Linear(2, 3)
+         def forward(self, x):
+             print("x" * 100_000)
+             return self.layer(x)
+     def make_model():
+         return Loud()
+     """, {}, "printed more than"),
+    ("""
+     import torch
+     from torch import nn
+     class Greedy(nn.Module):
+         def __init__(self):
+             super().__init__()
+             self.layer = nn.Linear(2, 3)
+             self.hog = torch.ones(50_000, 50_000)   # 10 GB
+         def forward(self, x):
+             return self.layer(x)
+     def make_model():
+         return Greedy()
+     """, {}, "ran out of memory"),
+    # the grader package is not readable from the child: no faking a verdict with its code
+    ("from grader import datasets\n", {}, "importing ex03.py failed"),
+])
+def test_hostile_models_end_as_errors(tmp_path: Path, source: str, changes: dict, says: str) -> None:
+    verdict = grade(tmp_path, source, **changes)
+    assert (verdict.status, verdict.fraction) == ("error", 0.0)
+    assert says in verdict.feedback, verdict.feedback
+
+
+def test_tampering_with_the_driver_is_caught_by_the_grader(tmp_path: Path) -> None:
+    """The child never sees test labels; a patched driver can only send malformed data back."""
+    verdict = grade(tmp_path, MLP + textwrap.dedent("""
+        import sys, numpy as np
+        driver = sys.modules["grader.kinds.model_driver"]
+        driver._outputs = lambda model, x: np.zeros((len(x), 3))   # float64, 'perfect' zeros
+        """))
+    assert verdict.status == "error" and "could not be read" in verdict.feedback
+
+
+def test_the_batch_goes_on_after_a_hostile_model(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert grade(tmp_path / "a", "import os\ndef make_model():\n    os._exit(3)\n").status == "error"
+    assert grade(tmp_path / "b", MLP).status == "correct"
+
+
+def test_training_is_deterministic_and_reports_device_and_details(tmp_path: Path) -> None:
+    first, second = grade(tmp_path, MLP), grade(tmp_path, MLP)
+    assert first.details["losses"] == second.details["losses"] and len(first.details["losses"]) == 8
+    assert first.details["metrics"] == second.details["metrics"]
+    details = first.details
+    assert details["device"] == "cpu"  # device: auto on a machine without CUDA
+    assert details["parameters"] == 2 * 16 + 16 + 16 * 3 + 3
+    assert details["layers"][0].startswith("0: Linear(in_features=2, out_features=16")
+    assert [c["name"] for c in details["cases"]] == ["output shape", "test accuracy"]
+    assert details["data"].startswith("3-class blobs, 90 training and 90 test points")
+    assert "rlimits" in details["isolation"]
+
+
+@pytest.mark.parametrize("name, settings", [
+    ("adam", {"weight_decay": 0.0}),
+    ("adam", {"weight_decay": 0.01}),
+    ("sgd", {"momentum": 0.9, "weight_decay": 0.0}),
+    ("sgd", {"momentum": 0.0, "weight_decay": 0.001}),
+])
+def test_the_graders_optimizers_match_torch_optim_bit_for_bit(name: str, settings: dict) -> None:
+    """The driver's own Adam/SGD (no torch._dynamo import per child) train exactly as torch.optim."""
+    import torch
+
+    from grader.kinds import model_driver
+
+    def run(make: Any) -> list[Any]:
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+        optimizer = make(list(net.parameters()))
+        x, y = torch.randn(32, 2), torch.randint(0, 3, (32,))
+        for _ in range(25):
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(net(x), y).backward()
+            optimizer.step()
+        return [p.detach().clone() for p in net.parameters()]
+
+    if name == "adam":
+        ours = run(lambda ps: model_driver.Adam(ps, lr=0.01, weight_decay=settings["weight_decay"]))
+        theirs = run(lambda ps: torch.optim.Adam(ps, lr=0.01, weight_decay=settings["weight_decay"]))
+    else:
+        ours = run(lambda ps: model_driver.SGD(ps, lr=0.1, **settings))
+        theirs = run(lambda ps: torch.optim.SGD(ps, lr=0.1, **settings))
+    assert all(torch.equal(a, b) for a, b in zip(ours, theirs))
+
+
+def test_sgd_option_trains(tmp_path: Path) -> None:
+    verdict = grade(tmp_path, MLP, train={"epochs": 8, "lr": 0.1, "optimizer": "sgd", "momentum": 0.9})
+    assert verdict.status == "correct", verdict.feedback
+
+
+# ----------------------------------------------------------------------------- reconstruction
+
+AUTOENCODER = """
+from torch import nn
+class AE(nn.Module):
+    def __init__(self, code=2):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(8, 24), nn.Tanh(), nn.Linear(24, code))
+        self.decoder = nn.Sequential(nn.Linear(code, 24), nn.Tanh(), nn.Linear(24, 8))
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+def make_model():
+    return AE()
+def wide():
+    return AE(code=8)
+class NoEncoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(8, 2), nn.Linear(2, 8))
+    def forward(self, x):
+        return self.body(x)
+"""
+RECONSTRUCTION = {"task": "reconstruction", "data": {"name": "manifold", "points": 160, "test_points": 40},
+                  "train": {"epochs": 15, "lr": 0.01, "batch_size": 32}, "thresholds": {"test_mse": 0.05, "bottleneck": 2}}
+
+
+@pytest.mark.parametrize("factory, status, says", [
+    ("make_model", "correct", "bottleneck size: 2 (needs ≤ 2)"),
+    ("wide", "incorrect", "bottleneck size: 8 (needs ≤ 2) — the code is wider than the question allows"),
+    ("NoEncoder", "incorrect", "define encode(x) (or an `encoder` submodule)"),
+])
+def test_autoencoders(tmp_path: Path, factory: str, status: str, says: str) -> None:
+    verdict = grade(tmp_path, AUTOENCODER, factory=factory, **RECONSTRUCTION)
+    assert verdict.status == status, verdict.feedback
+    assert says in verdict.feedback
+    assert "test_mse" in verdict.details["metrics"]
+
+
+def test_nan_reconstruction_fails_and_details_stay_json(tmp_path: Path) -> None:
+    source = AUTOENCODER + "\ndef nan_model():\n    model = AE()\n    model.decoder[2].bias.data[:] = float('nan')\n    return model\n"
+    verdict = grade(tmp_path, source, factory="nan_model", **RECONSTRUCTION)
+    assert verdict.status == "incorrect" and "40 test outputs were NaN or infinite" in verdict.feedback
+    assert verdict.details["metrics"]["test_mse"] is None
+    json.dumps(verdict.details, allow_nan=False)
+
+
+def test_reconstruction_needs_the_input_shape(tmp_path: Path) -> None:
+    verdict = grade(tmp_path, "from torch import nn\ndef make_model():\n    return nn.Linear(8, 3)\n",
+                    **RECONSTRUCTION)
+    assert verdict.status == "incorrect"
+    assert "needs (N, 8): the reconstruction must have the input's shape" in verdict.feedback
+
+
+# ----------------------------------------------------------------------------- options
+
+
+@pytest.mark.parametrize("changes, key, message", [
+    ({"factory": None}, "factory", "factory must name the model class"),
+    ({"factory": "make model"}, "factory", "factory must name"),
+    ({"task": "regression"}, "task", "task must be one of classification, reconstruction"),
+    ({"data": {"name": "mnist"}}, "data", "data.name must be one of"),
+    ({"data": {"name": "manifold"}}, "data.name", "does not suit a classification task"),
+    ({"train": {"epochs": 0}}, "train.epochs", "train.epochs must be a whole number from 1"),
+    ({"train": {"optimizer": "rmsprop"}}, "train.optimizer", "adam, sgd"),
+    ({"train": {"lr": "fast"}}, "train.lr", "train.lr must be a number"),
+    ({"train": {"steps": 3}}, "train.steps", "train does not take steps"),
+    ({"thresholds": {}}, "thresholds", "thresholds must set a metric"),
+    ({"thresholds": {"test_accuracy": 1.5}}, "thresholds.test_accuracy", "from 0 to 1"),
+    ({"thresholds": {"test_mse": 0.1}}, "thresholds.test_mse", "does not apply to a classification task"),
+    ({"thresholds": {"test_accuracy": 0.9, "output_shape": [3]}}, "thresholds.output_shape", "[null, 3]"),
+    ({"thresholds": {"test_accuracy": 0.9, "output_shape": [None, -1]}}, "thresholds.output_shape", "[null, 3]"),
+    ({"thresholds": {"test_accuracy": 0.9, "output_shape": [None, 2]}}, "thresholds.output_shape",
+     "must be [null, 3] for this data (one score per class)"),
+    ({"device": "tpu"}, "device", "device must be one of auto, cpu"),
+    ({"partial": "yes"}, "partial", "partial must be true or false"),
+    ({"limits": {"wall_s": 0}}, "limits.wall_s", "limits.wall_s must be a number"),
+    ({"limits": {"gpu": True}}, "limits.gpu", "limits does not take gpu"),
+    ({"factory_args": [1]}, "factory_args", "factory_args must map"),
+])
+def test_bad_options_name_the_key(changes: dict, key: str, message: str) -> None:
+    with pytest.raises(registry.OptionError, match=re.escape(message)) as caught:
+        KIND.load_options({**FAST, **changes})
+    assert caught.value.key == key
+
+
+def test_option_defaults_and_device() -> None:
+    options = KIND.load_options({"factory": "f", "data": {"name": "spiral"}, "thresholds": {"test_accuracy": 0.9}})
+    assert options.limits.gpu is True and options.limits.threads == 1  # device: auto may use CUDA
+    assert options.train == model_kind.TrainSettings()
+    cpu = KIND.load_options({**FAST, "device": "cpu"})
+    assert cpu.limits.gpu is False
+
+
+def test_gpu_devices_are_opened_only_where_allowed_and_present(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[bool] = []
+    monkeypatch.setattr("grader.sandbox.run", lambda job: seen.append(job.limits.gpu) or Outcome(
+        ok=False, value=None, error="stub", error_kind="exception", stdout="", layers=(), warnings=(), wall_s=0.0))
+    module = answer(tmp_path, MLP).module
+    for present in (False, True):
+        monkeypatch.setattr(model_kind, "has_gpu", lambda: present)
+        for device in ("auto", "cpu"):
+            model_kind.train(question(device=device).options, module, "make_model")
+    assert seen == [False, False, True, False]
+
+
+def test_answers_yaml_is_not_a_model_and_literal_references_are_refused(tmp_path: Path) -> None:
+    assert KIND.parse("nn.Linear(2, 3)", question()).message.startswith("a model question is answered with code")
+    with pytest.raises(ValueError, match="must be {solution: function}"):
+        KIND.parse_reference(3, question())
+
+
+@pytest.mark.parametrize("value, message", [
+    ([], "the report is not a mapping"),
+    ({"parameters": -1}, "parameters is not a count"),
+    ({"parameters": 3, "trainable": True}, "trainable is not a count"),
+    ({"parameters": 3, "trainable": 3, "device": 1, "layers": []}, "device or layers"),
+    ({"parameters": 3, "trainable": 3, "device": "cpu", "layers": [], "output_shape": "N,3"}, "output_shape"),
+    ({"parameters": 3, "trainable": 3, "device": "cpu", "layers": [], "output_shape": [None, 3], "trained": True,
+      "losses": ["nan"], "stopped": None, "train_s": 1.0}, "losses"),
+    ({"parameters": 3, "trainable": 3, "device": "cpu", "layers": [], "output_shape": [None, 3], "trained": True,
+      "losses": [], "stopped": None, "train_s": 1.0, "bottleneck": None,
+      "test_outputs": np.zeros((5, 3), np.float32), "train_outputs": np.zeros((4, 3), np.float32)}, "test_outputs"),
+])
+def test_the_childs_report_is_read_strictly(value: Any, message: str) -> None:
+    with pytest.raises(model_kind._Malformed, match=message):
+        model_kind.read_report(value, rows_train=4, rows_test=4)
+
+
+def test_sandbox_faults_are_grader_faults() -> None:
+    options = question().options
+    outcome = Outcome(ok=False, value=None, error="the sandbox failed: zygote died", error_kind="sandbox",
+                      stdout="", layers=(), warnings=(), wall_s=0.1)
+    verdict = model_kind.verdict_for(options, outcome)
+    assert verdict.status == "error" and "grader fault" in verdict.feedback
+
+
+# ----------------------------------------------------------------------------- the INF 5860 question
+
+
+@pytest.fixture(scope="module")
+def ex03() -> Any:
+    course = api.load([EXERCISES / "ex03-basic-nets.yaml"])
+    exercise = course.exercises[0]
+    return course, exercise, exercise.question("model")
+
+
+def test_ex03_reference_proves_itself(ex03: Any) -> None:
+    course, exercise, q = ex03
+    reference = Reference(course.solutions_root, exercise.solutions, "make_reference_model")
+    assert KIND.prove(q, reference) == []
+
+
+@pytest.mark.parametrize("student, status, says", [
+    ("s100001", "correct", "Test accuracy: 1.000"),
+    ("s100002", "incorrect", "the model underfits"),
+])
+def test_ex03_demo_students(ex03: Any, student: str, status: str, says: str) -> None:
+    course, exercise, q = ex03
+    folder = EXAMPLES / student
+    value = CodeAnswer(folder, folder / "ex03.py", student, "ex03")
+    verdict = KIND.check(q, value, Reference(course.solutions_root, exercise.solutions, "make_reference_model"))
+    assert verdict.status == status, verdict.feedback
+    assert says in verdict.feedback
+
+
+def test_prove_flags_a_threshold_the_reference_barely_reaches(tmp_path: Path) -> None:
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    # always predicts class 0: exactly 1/3 accuracy on three balanced classes
+    (solutions / "weak.py").write_text(textwrap.dedent("""
+        import torch
+        from torch import nn
+        class Constant(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.w = nn.Parameter(torch.zeros(1))
+            def forward(self, x):
+                return torch.zeros(len(x), 3) + 0 * self.w
+        def make_reference_model():
+            return Constant()
+        """))
+    weak = Reference(solutions, "weak", "make_reference_model")
+    close = KIND.prove(question(thresholds={"test_accuracy": 0.32}), weak)
+    assert close == ["the reference reaches test_accuracy 0.333, too close to the threshold 0.32: "
+                     "lower it to at most 0.30"]
+    failing = KIND.prove(question(thresholds={"test_accuracy": 0.5}), weak)
+    assert len(failing) == 1 and failing[0].startswith("the reference model does not pass its own thresholds")
+    broken = KIND.prove(question(), Reference(solutions, "weak", "no_such_factory"))
+    assert broken[0].startswith("the reference model does not train: weak.py does not define no_such_factory")
+    assert KIND.prove(question(), "a literal") == ["the answer must be {solution: function} naming the reference model"]
+
+
+@pytest.mark.parametrize("test, train, hint", [
+    (0.95, 0.99, ""),
+    (0.52, 0.58, "the model underfits"),
+    (0.70, 0.85, "the model underfits"),  # training accuracy under the threshold as well
+    (0.70, 1.00, "the model overfits"),
+    (0.20, 0.25, "the model underfits"),
+])
+def test_fit_hint_tells_under_from_overfitting(test: float, train: float, hint: str) -> None:
+    text = model_kind._fit_hint(question(thresholds={"test_accuracy": 0.9}).options,
+                                {"test_accuracy": test, "train_accuracy": train, "nonfinite": 0})
+    assert hint in text and (text == "") == (hint == "")
+
+
+def test_batchnorm_and_dropout_models_train(tmp_path: Path) -> None:
+    verdict = grade(tmp_path, """
+        from torch import nn
+        def make_model():
+            return nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.1), nn.Linear(16, 3))
+        """)
+    assert verdict.status == "correct", verdict.feedback
+    assert any("BatchNorm1d" in layer for layer in verdict.details["layers"])

@@ -1,0 +1,213 @@
+"""Notebook submissions: tagged or marked cells supply answers and code, read as data and
+never run; a notebook grades the same as the equivalent folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat import v4
+
+from grader import notebook
+from grader.submission import opened, read_folder
+from tests.student_side import RIGHT, STUDENT_CODE, fill, grader, has_code_kind, write_course
+
+PWNED = Path("/tmp/grader-notebook-pwned")
+EVIL = f"open({str(PWNED)!r}, 'w').write('ran')\n"
+
+
+def _book(cells: list) -> str:
+    return nbformat.writes(v4.new_notebook(cells=cells))
+
+
+def _tagged(kind: str, text: str, tag: str):
+    cell = {"code": v4.new_code_cell, "markdown": v4.new_markdown_cell, "raw": v4.new_raw_cell}[kind](text)
+    cell.metadata["tags"] = [tag]
+    return cell
+
+
+def tagged_notebook(answers: dict[str, str], code: str) -> str:
+    cells = [v4.new_code_cell(EVIL)]  # an untagged cell: never run, never read
+    cells += [_tagged("raw", text, f"ex01.{qid}") for qid, text in answers.items()]
+    cells.append(_tagged("code", code, "ex01.py"))
+    return _book(cells)
+
+
+def marked_notebook(answers: dict[str, str], code: str) -> str:
+    cells = [v4.new_markdown_cell(f"# answer: ex01.{qid}\n{text}") for qid, text in answers.items()]
+    half = code.index("\n") + 1
+    cells += [v4.new_code_cell(f"# file: ex01.py\n{code[:half]}"), v4.new_code_cell(f"# file: ex01.py\n{code[half:]}")]
+    return _book(cells)
+
+
+def _grade(specs: Path, folder: Path, out: Path) -> dict:
+    result = grader("grade", specs, folder, "--out", out, "--no-reports")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(next((out / "results").glob("*.json")).read_text())
+
+
+def _summary(result: dict) -> list[tuple]:
+    return [(q["id"], q["status"], q["score"]) for q in result["questions"]]
+
+
+@pytest.fixture(scope="module")
+def specs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_course(tmp_path_factory.mktemp("nb") / "course")
+
+
+@pytest.fixture(scope="module")
+def folder_result(specs: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    folder = tmp_path_factory.mktemp("plain") / "s123"
+    folder.mkdir()
+    fill(folder, RIGHT, code=None)
+    (folder / "ex01.py").write_text(STUDENT_CODE)
+    return _grade(specs, folder, folder.parent / "out")
+
+
+@pytest.mark.parametrize("make", [tagged_notebook, marked_notebook], ids=["tags", "markers"])
+def test_notebook_grades_the_same_as_the_folder(specs: Path, folder_result: dict, tmp_path: Path, make) -> None:
+    folder = tmp_path / "s123"
+    folder.mkdir()
+    (folder / "work.ipynb").write_text(make(RIGHT, STUDENT_CODE))
+    result = _grade(specs, folder, tmp_path / "out")
+    assert _summary(result) == _summary(folder_result)
+    assert result["score"] == result["max_score"]
+    assert not PWNED.exists()
+    assert sorted(p.name for p in folder.iterdir()) == ["work.ipynb"]  # the student's folder is untouched
+
+
+@pytest.mark.slow
+def test_notebook_submitted_as_a_zip(specs: Path, folder_result: dict, tmp_path: Path) -> None:
+    folder = tmp_path / "s123"
+    folder.mkdir()
+    (folder / "work.ipynb").write_text(tagged_notebook(RIGHT, STUDENT_CODE))
+    grader("check", specs, folder, check=True)
+    grader("submit", folder, "--to", tmp_path / "handin", "--specs", specs, check=True)
+    result = _grade(specs, tmp_path / "handin", tmp_path / "out")
+    assert result["error"] is None
+    assert _summary(result) == _summary(folder_result)
+
+
+def test_release_notebook_template_filled_in_grades_full(specs: Path, tmp_path: Path) -> None:
+    grader("release", specs, "--to", tmp_path / "bundle", "--notebook", check=True)
+    book = nbformat.read(tmp_path / "bundle" / "answers.ipynb", as_version=4)
+    for cell in book.cells:
+        tags = cell.metadata.get("tags", [])
+        if tags and tags[0].startswith("ex01.") and tags[0] != "ex01.py":
+            cell.source += RIGHT[tags[0].split(".")[1]]
+        elif tags == ["ex01.py"]:
+            cell.source = f"# file: ex01.py\n{STUDENT_CODE}"
+    folder = tmp_path / "s123"
+    folder.mkdir()
+    nbformat.write(book, folder / "answers.ipynb")
+    result = _grade(specs, folder, tmp_path / "out")
+    assert result["score"] == result["max_score"]
+
+
+def test_answers_yaml_wins_over_the_notebook_with_a_warning(specs: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "s123"
+    folder.mkdir()
+    fill(folder, RIGHT, code=None)
+    (folder / "work.ipynb").write_text(tagged_notebook({"pick": "c"}, STUDENT_CODE))
+    submission = read_folder(folder, "s123")
+    assert submission.answers["ex01"]["pick"] == "b"
+    assert any("ex01.pick is answered in answers.yaml and in work.ipynb" in w for w in submission.warnings)
+
+
+HOSTILE = [
+    ("not json", b"{\"cells\": [", "not a readable notebook"),
+    ("not a notebook", b"[1, 2, 3]", "not a readable notebook"),
+    ("binary", bytes(range(256)), "not a readable notebook"),
+    ("deep nesting", b"[" * 100_000 + b"]" * 100_000, "not a readable notebook"),
+    ("answered twice", _book([v4.new_raw_cell("# answer: ex01.pick\na"),
+                              v4.new_raw_cell("# answer: ex01.pick\nb")]).encode(), "answered twice"),
+]
+
+
+@pytest.mark.parametrize("label, data, message", HOSTILE, ids=[row[0] for row in HOSTILE])
+def test_hostile_notebooks_become_a_clear_submission_error(tmp_path: Path, label: str, data: bytes,
+                                                           message: str) -> None:
+    folder = tmp_path / "s123"
+    folder.mkdir()
+    (folder / "work.ipynb").write_bytes(data)
+    with opened(folder) as submission:
+        assert submission.error is not None and message in submission.error
+
+
+def test_oversized_notebook_is_refused_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(notebook, "MAX_NOTEBOOK_BYTES", 1000)
+    folder = tmp_path / "s123"
+    folder.mkdir()
+    (folder / "work.ipynb").write_text(_book([v4.new_raw_cell("x" * 2000)]))
+    assert "too large" in read_folder(folder, "s123").error
+
+
+@pytest.mark.parametrize("cell, expected", [
+    (_tagged("markdown", "2.5", "ex01.mean"), ("ex01.mean", "2.5")),
+    (v4.new_raw_cell("# answer: ex01.mean\n  2.5  \n"), ("ex01.mean", "2.5")),
+    (v4.new_raw_cell("# ANSWER: ex01.mean\n2.5"), ("ex01.mean", "2.5")),
+    (v4.new_raw_cell("# answer: ../../etc/passwd\n2.5"), (None, None)),
+    (v4.new_raw_cell("# answer: ex01\n2.5"), (None, None)),
+    (_tagged("raw", "2.5", "not a question id"), (None, None)),
+    (v4.new_markdown_cell("# file: ex01.py\nprint(1)"), (None, None)),  # code only from code cells
+    (_tagged("code", "# file: ../x.py\nx = 1", "../x.py"), (None, None)),
+])
+def test_cell_targets(tmp_path: Path, cell, expected: tuple) -> None:
+    (tmp_path / "a.ipynb").write_text(_book([cell]))
+    found = notebook.extract(tmp_path)
+    pairs = [(f"{e}.{q}", text) for e, qs in found.answers.items() for q, text in qs.items()]
+    assert pairs == ([expected] if expected[0] else [])
+    assert all(name == "ex01.py" for name in found.modules) and not (tmp_path / "x.py").exists()
+
+
+def _fill_template(book, code: str):
+    for cell in book.cells:
+        tags = cell.metadata.get("tags", [])
+        if tags and tags[0] != "ex01.py":
+            cell.source += RIGHT[tags[0].split(".")[1]]
+        elif tags == ["ex01.py"]:
+            cell.source = f"# file: ex01.py\n{code}"
+    return book
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not has_code_kind(), reason="the code kind is not installed")
+def test_notebook_work_in_the_bundle_beats_the_untouched_stub(specs: Path, tmp_path: Path) -> None:
+    """A student who answers in the notebook and never opens ex01.py or answers.yaml."""
+    bundle = tmp_path / "s123"
+    grader("release", specs, "--to", bundle, "--notebook", check=True)
+    nbformat.write(_fill_template(nbformat.read(bundle / "answers.ipynb", as_version=4), STUDENT_CODE),
+                   bundle / "answers.ipynb")
+    checked = grader("check", bundle, bundle, check=True)
+    assert "passed" in next(line for line in checked.stdout.splitlines() if line.startswith("ex01.dbl"))
+    grader("submit", bundle, "--to", tmp_path / "handin", "--student", "s123", check=True)
+    zipped = next((tmp_path / "handin").glob("s123-*.zip"))
+    import zipfile
+
+    assert "ex01.py" not in zipfile.ZipFile(zipped).namelist()  # the stub stayed home
+    result = _grade(specs, tmp_path / "handin", tmp_path / "out")
+    assert result["score"] == result["max_score"] and result["warnings"] == []
+
+
+@pytest.mark.skipif(not has_code_kind(), reason="the code kind is not installed")
+def test_code_in_both_file_and_notebook_differently_is_refused(specs: Path, tmp_path: Path) -> None:
+    bundle = tmp_path / "s123"
+    grader("release", specs, "--to", bundle, "--notebook", check=True)
+    nbformat.write(_fill_template(nbformat.read(bundle / "answers.ipynb", as_version=4), STUDENT_CODE),
+                   bundle / "answers.ipynb")
+    (bundle / "ex01.py").write_text("def double_plus(X, c):\n    return X\n")
+    refused = grader("submit", bundle, "--to", tmp_path / "handin", "--student", "s123")
+    assert refused.returncode == 1 and "ex01.py is both a file and cells of a notebook" in refused.stderr
+
+
+def test_untouched_template_notebook_shadows_nothing(specs: Path, tmp_path: Path) -> None:
+    """A student who answers in answers.yaml and ex01.py and ignores the notebook."""
+    bundle = tmp_path / "s123"
+    grader("release", specs, "--to", bundle, "--notebook", check=True)
+    fill(bundle, RIGHT)
+    submission = read_folder(bundle, "s123")
+    assert submission.warnings == () and submission.error is None
+    assert notebook.extract(bundle).modules == {}
+    assert submission.answers["ex01"] == RIGHT

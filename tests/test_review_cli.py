@@ -1,0 +1,179 @@
+"""`grader review`: the terminal walk through the answers marked review, driven with real
+input through click's runner and through a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+from grader import api, overrides, review
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SPEC = """\
+id: ex
+title: Tiny
+questions:
+  - id: t
+    kind: text
+    points: 2
+    prompt: Problems of the sigmoid?
+    answer: It kills gradients and is not zero-centred.
+    rubric:
+      - {concept: kills gradients, points: 1, terms: [kill* gradient*, saturat*]}
+      - {concept: not zero-centred, points: 1, terms: [not zero-cent*, always positive]}
+  - id: u
+    kind: text
+    points: 1
+    prompt: Why scale features?
+    answer: Gradient descent converges faster.
+    rubric:
+      - {concept: faster convergence, points: 1, terms: [converge*, faster]}
+"""
+
+ANSWERS = {
+    "s1": {"t": "It kills gradients", "u": "It converges faster"},
+    "s2": {"t": "It does not kill gradients", "u": "\x1b[2J\x1b[31mwipe the screen"},
+    "s3": {"t": "It kills gradients and is not zero-centred"},
+}
+
+
+@pytest.fixture()
+def graded(tmp_path: Path) -> tuple[Path, Path]:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "ex.yaml").write_text(SPEC)
+    for student, answers in ANSWERS.items():
+        (tmp_path / "class" / student).mkdir(parents=True)
+        (tmp_path / "class" / student / "answers.yaml").write_text(json.dumps({"ex": answers}))
+    api.grade_paths([specs], [tmp_path / "class"], tmp_path / "out", reports=False)
+    return specs, tmp_path / "out"
+
+
+def run_review(specs: Path, out: Path, typed: str, *extra: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli.main, ["review", str(specs), str(out), "--by", "alice", *extra], input=typed)
+    return result.exit_code, result.output
+
+
+def decided(specs: Path) -> dict[str, dict[str, overrides.Override]]:
+    return overrides.load(specs / "overrides.yaml")
+
+
+def test_walks_question_by_question_across_the_class(graded: tuple[Path, Path]) -> None:
+    specs, out = graded
+    # ex.t for s1, s2, s3, then ex.u for s1 (s2's ex.u is review too; s3 left it empty).
+    code, shown = run_review(specs, out, "\ngood start\n0.5\nnegated\n2\n\ns\n1\nfine\n")
+    assert code == 0, shown
+    order = [line.split("·")[0].split("]")[1].strip() + " " + line.split("·")[1].strip()
+             for line in shown.splitlines() if line.startswith("─── [")]
+    assert order == ["ex.t s1", "ex.t s2", "ex.t s3", "ex.u s1", "ex.u s2"]
+    assert "Suggested: 1 of 2" in shown and "✓ kills gradients" in shown and "✗ not zero-centred" in shown
+    assert "negated: “kill gradients”" in shown
+    entries = decided(specs)
+    assert entries["s1"]["ex.t"].score == 1.0 and entries["s1"]["ex.t"].comment == "good start"
+    assert entries["s2"]["ex.t"].score == 0.5 and entries["s3"]["ex.t"].comment == ""
+    assert "ex.u" not in entries["s1"] and entries["s2"]["ex.u"].score == 1.0
+    assert entries["s1"]["ex.t"].by == "alice" and entries["s1"]["ex.t"].at.endswith("+00:00")
+    assert "4 decided, 1 skipped" in shown
+
+
+def test_quit_keeps_what_was_decided_and_the_rest_comes_back(graded: tuple[Path, Path]) -> None:
+    specs, out = graded
+    code, shown = run_review(specs, out, "2\n\nq\n")
+    assert code == 0 and "1 decided, 0 skipped, 4 left for later" in shown
+    assert list(decided(specs)) == ["s1"]
+    code, shown = run_review(specs, out, "q\n")
+    assert "[1/4] ex.t · s2" in shown  # the decided answer is not asked again
+    code, shown = run_review(specs, out, "q\n", "--again")
+    assert "[1/5] ex.t · s1" in shown
+
+
+def test_end_of_input_quits_cleanly(graded: tuple[Path, Path]) -> None:
+    specs, out = graded
+    code, shown = run_review(specs, out, "1\nok\n")
+    assert code == 0 and "1 decided" in shown and "4 left for later" in shown
+
+
+@pytest.mark.parametrize("typed, score", [
+    ("5\n-1\nabc\n1,5\n\n", 1.5),
+    ("3/4\n\n", 0.75),
+    ("  2  \n\n", 2.0),
+    ("1e400\n0\n\n", 0.0),
+])
+def test_bad_scores_are_asked_again(graded: tuple[Path, Path], typed: str, score: float) -> None:
+    specs, out = graded
+    code, shown = run_review(specs, out, typed + "q\n")
+    assert code == 0
+    assert decided(specs)["s1"]["ex.t"].score == score
+
+
+def test_hostile_answers_cannot_drive_the_terminal(graded: tuple[Path, Path]) -> None:
+    specs, out = graded
+    results = out / "results" / "s2.json"
+    data = json.loads(results.read_text())
+    data["questions"][1]["answer"] = "\x1b[2J\x1b]0;owned\x07gone\x00" + "x" * 20_000
+    results.write_text(json.dumps(data))
+    _code, shown = run_review(specs, out, "s\ns\ns\ns\nq\n")
+    assert "\x1b" not in shown and "\x07" not in shown and "\x00" not in shown
+    assert "gone" in shown and len(shown) < 12_000
+
+
+def test_refuses_without_a_reviewer_or_results(graded: tuple[Path, Path], tmp_path: Path) -> None:
+    specs, out = graded
+    result = CliRunner().invoke(cli.main, ["review", str(specs), str(out), "--by", " "], input="")
+    assert result.exit_code == 2 and "--by" in result.output
+    (tmp_path / "empty").mkdir()
+    code, shown = run_review(specs, tmp_path / "empty", "")
+    assert code == 2 and "no results" in shown
+
+
+def test_decisions_go_to_the_given_file_and_regrading_applies_them(graded: tuple[Path, Path],
+                                                                   tmp_path: Path) -> None:
+    specs, out = graded
+    path = tmp_path / "decisions" / "course.yaml"
+    code, _shown = run_review(specs, out, "2\nall there\nq\n", "--overrides", str(path))
+    assert code == 0 and path.exists() and not (specs / "overrides.yaml").exists()
+    run = api.grade_paths([specs], [tmp_path / "class"], out, reports=False, overrides=path)
+    s1 = run.results[0].questions[0]
+    assert (s1.status, s1.score) == ("correct", 2.0) and s1.review and s1.review.comment == "all there"
+
+
+def test_again_brings_back_answers_a_regrade_already_scored(graded: tuple[Path, Path], tmp_path: Path) -> None:
+    specs, out = graded
+    run_review(specs, out, "2\n\nq\n")
+    api.grade_paths([specs], [tmp_path / "class"], out, reports=False)
+    code, shown = run_review(specs, out, "1\nsecond thoughts\nq\n", "--again")
+    assert code == 0 and "[1/5] ex.t · s1" in shown
+    assert decided(specs)["s1"]["ex.t"].comment == "second thoughts"
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"student": "s1"}', "[]"])
+def test_unreadable_results_are_reported(graded: tuple[Path, Path], content: str) -> None:
+    specs, out = graded
+    (out / "results" / "s1.json").write_text(content)
+    code, shown = run_review(specs, out, "")
+    assert code == 2 and "cannot read the results" in shown
+
+
+def test_nothing_to_review(tmp_path: Path) -> None:
+    items = review.pending([], {}, {"ex.t": "abc"})
+    summary = review.session(items, tmp_path / "o.yaml", "alice", ask=lambda _: "q", say=lambda _: None)
+    assert summary.text().startswith("Nothing to review")
+
+
+def test_real_terminal_session_in_a_subprocess(graded: tuple[Path, Path]) -> None:
+    specs, out = graded
+    process = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "review", str(specs), str(out), "--by", "bob"],
+        input="1.5\nnames one problem\ns\nq\n", capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert process.returncode == 0, process.stderr
+    assert "saved ex.t for s1: 1.5 of 2" in process.stdout
+    entry = decided(specs)["s1"]["ex.t"]
+    assert (entry.score, entry.comment, entry.by) == (1.5, "names one problem", "bob")
