@@ -15,6 +15,8 @@ import click
 from grader import __version__
 from grader.errors import EXIT_PROBLEMS, GraderError
 
+#: Kept here (not imported) so that `grader --help` does not load the renderers.
+EXPORT_FORMATS = ("csv", "gradescope", "canvas", "moodle")
 SPECS = click.argument("specs", nargs=1, type=click.Path(exists=True, path_type=Path))
 
 
@@ -76,9 +78,11 @@ def validate(specs: tuple[Path, ...]) -> None:
               help="Deadline for every exercise, e.g. 2026-12-01T23:59:00+01:00 (overrides the specs').")
 @click.option("--late-penalty", "late_penalty", default=None, metavar="POLICY",
               help="Late policy for every exercise, e.g. '{per_day: 0.1, max: 0.5}' (see the README).")
+@click.option("--format", "formats", type=click.Choice(EXPORT_FORMATS), multiple=True,
+              help="Also export for an LMS (repeatable): gradescope, canvas, moodle, csv.")
 def grade(specs: Path, submissions: tuple[Path, ...], out: Path, jobs: int, no_reports: bool,
           strict: bool, quiet: bool, overrides: Path | None, deadline: str | None,
-          late_penalty: str | None) -> None:
+          late_penalty: str | None, formats: tuple[str, ...]) -> None:
     """Grade submissions against the specs.
 
     SPECS is a spec file or a folder of them. SUBMISSIONS are submission folders
@@ -98,7 +102,7 @@ def grade(specs: Path, submissions: tuple[Path, ...], out: Path, jobs: int, no_r
             run = api.grade_paths([specs], list(submissions), out, jobs=jobs,
                                   on_result=lambda _result: bar.update(1), reports=not no_reports,
                                   overrides=overrides, deadline=deadline,
-                                  late_penalty=_late_policy(late_penalty))
+                                  late_penalty=_late_policy(late_penalty), formats=formats)
     except GraderError as error:
         _fail(error)
     for warning in run.warnings:
@@ -155,10 +159,6 @@ def review(specs: Path, out_dir: Path, overrides: Path | None, by: str, again: b
     except GraderError as error:
         _fail(error)
     click.echo(summary.text())
-
-
-#: Kept here (not imported) so that `grader --help` does not load the renderers.
-EXPORT_FORMATS = ("csv", "gradescope", "canvas", "moodle")
 
 
 @main.command()

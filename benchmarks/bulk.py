@@ -24,13 +24,19 @@ EXAMPLES = ROOT / "examples" / "class"
 
 
 def make_class(folder: Path, n: int, seed: int = 0) -> Path:
-    """N submissions cloned from the demo students, with ids s000000.. and their code files."""
+    """N submissions cloned from the demo students' answers.yaml, with ids s000000...
+
+    Only answers.yaml is copied: code questions run in the sandbox and are measured by
+    benchmarks/sandbox.py; here they count as missing, as for a student who skipped them.
+    """
     rng = random.Random(seed)
-    templates = sorted(p for p in EXAMPLES.iterdir() if p.is_dir())
+    templates = sorted(p / "answers.yaml" for p in EXAMPLES.iterdir() if (p / "answers.yaml").is_file())
     target = folder / f"class-{n}"
     target.mkdir()
     for i in range(n):
-        shutil.copytree(rng.choice(templates), target / f"s{i:06d}")
+        student = target / f"s{i:06d}"
+        student.mkdir()
+        shutil.copyfile(rng.choice(templates), student / "answers.yaml")
     return target
 
 

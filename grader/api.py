@@ -84,9 +84,16 @@ def _prove_question(course: Course, exercise: Exercise, question: Question, para
 _worker_course: Course | None = None
 
 
-def _init_worker(spec_paths: tuple[Path, ...]) -> None:
-    global _worker_course
-    _worker_course = load(spec_paths)
+_worker_specs: tuple[Path, ...] = ()
+
+
+def _init_worker(spec_paths: tuple[Path, ...], course: Course | None = None) -> None:
+    """Give this process the course to grade with; a forked worker inherits it loaded."""
+    global _worker_course, _worker_specs
+    if course is not None:
+        _worker_course, _worker_specs = course, spec_paths
+    elif _worker_course is None or _worker_specs != spec_paths:
+        _worker_course, _worker_specs = load(spec_paths), spec_paths
 
 
 def grade_path(path: Path, course: Course | None = None, now: datetime | None = None,
@@ -146,7 +153,7 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
                 on_result: Callable[[StudentResult], None] | None = None,
                 executor: executors.Executor | None = None, now: datetime | None = None,
                 reports: bool = True, overrides: Path | None = None, deadline: str | None = None,
-                late_penalty: dict[str, Any] | None = None) -> GradeRun:
+                late_penalty: dict[str, Any] | None = None, formats: Sequence[str] = ()) -> GradeRun:
     """Grade every submission under `submission_paths` and write results under `out`.
 
     `executor` may be any concurrent.futures-shaped executor; by default `jobs` local
@@ -169,6 +176,7 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
     now = now or datetime.now(timezone.utc)
     batches = _batches(paths, jobs)
     run = GradeRun([], warnings=warnings)
+    _init_worker(tuple(spec_paths), course)
     with _executor(jobs, executor, tuple(spec_paths)) as pool:
         for batch in pool.map(_grade_batch, [(tuple(b), now, deadline, late_penalty) for b in batches]):
             for result in batch:
@@ -182,6 +190,8 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
     run.written.append(write_gradebook(out, run.results))
     if reports:
         run.written.extend(write_reports(out, run.results, course))
+    for fmt in formats:
+        run.written.extend(write_export(out, run.results, course, fmt))
     return run
 
 
@@ -207,7 +217,6 @@ def _executor(jobs: int, given: executors.Executor | None, spec_paths: tuple[Pat
     if given is not None:
         import contextlib
 
-        _init_worker(spec_paths)  # for executors that share this process
         return contextlib.nullcontext(given)
     return executors.local(jobs, _init_worker, (spec_paths,))
 
@@ -218,10 +227,18 @@ def write_gradebook(out: Path, results: Sequence[StudentResult]) -> Path:
     return path
 
 
+def course_title(course: Course) -> str:
+    return ", ".join(e.title for e in course.exercises[:3]) + ("…" if len(course.exercises) > 3 else "")
+
+
 def write_reports(out: Path, results: Sequence[StudentResult], course: Course) -> list[Path]:
-    try:
-        from grader.render import html
-    except ImportError:  # reports are optional until the renderer is installed
-        return []
-    title = ", ".join(e.title for e in course.exercises[:3]) + ("…" if len(course.exercises) > 3 else "")
-    return html.write_reports(results, out / "reports", title)
+    from grader.render import html
+
+    return html.write_reports(results, out / "reports", course_title(course))
+
+
+def write_export(out: Path, results: Sequence[StudentResult], course: Course, fmt: str) -> list[Path]:
+    """An LMS export (csv, gradescope, canvas, moodle) beside the results, as `grader export` writes it."""
+    from grader.render import exports
+
+    return exports.export(results, fmt, exports.default_target(out, fmt), course_title(course))

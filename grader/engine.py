@@ -27,9 +27,13 @@ MAX_SHOWN_ANSWER = 500
 class Expected:
     value: Any
     mistakes: tuple[Any, ...]
+    shown: str | None = None
+    """The expected answer as the student may see it; None unless the spec reveals it."""
 
 
-_reference_cache: dict[tuple[str, str, str, str], Any] = {}
+# One entry per (exercise, question, variant): students who share a variant share the work
+# of computing, parsing and showing the reference.
+_expected_cache: dict[tuple[str, str, str], Expected] = {}
 
 
 def _params_key(params: Mapping[str, Any]) -> str:
@@ -38,28 +42,28 @@ def _params_key(params: Mapping[str, Any]) -> str:
 
 def reference_value(course: Course, exercise: Exercise, question: Question, source: ValueSource,
                     params: Mapping[str, Any]) -> Any:
-    """The parsed reference value of `source` for this variant (cached per variant)."""
+    """The parsed reference value of `source` for this variant."""
     kind = registry.get(question.kind)
-    if source.is_solution and not kind.calls_reference:
+    if source.is_solution:
         assert course.solutions_root and exercise.solutions
-        return Reference(course.solutions_root, exercise.solutions, source.solution or "", dict(params))
-    key = (exercise.id, question.id, repr(source), _params_key(params))
-    if key not in _reference_cache:
-        if source.is_solution:
-            assert course.solutions_root and exercise.solutions
-            fn = solutions.function(course.solutions_root, exercise.solutions, source.solution or "")
-            raw = solutions.call(fn, params)
-        else:
-            raw = source.literal
-        _reference_cache[key] = kind.parse_reference(raw, question)
-    return _reference_cache[key]
+        if not kind.calls_reference:
+            return Reference(course.solutions_root, exercise.solutions, source.solution or "", dict(params))
+        fn = solutions.function(course.solutions_root, exercise.solutions, source.solution or "")
+        return kind.parse_reference(solutions.call(fn, params), question)
+    return kind.parse_reference(source.literal, question)
 
 
-def expected_for(course: Course, exercise: Exercise, question: Question, params: Mapping[str, Any]) -> Expected:
+def expected_for(course: Course, exercise: Exercise, question: Question, params: Mapping[str, Any],
+                 variant: str | None = None) -> Expected:
+    """The reference answer, the known mistakes' values and the shown text for this variant
+    (`variant` is `_params_key(params)`, passed in when the caller has it already)."""
     assert question.answer is not None
-    value = reference_value(course, exercise, question, question.answer, params)
-    mistakes = tuple(reference_value(course, exercise, question, m.answer, params) for m in question.mistakes)
-    return Expected(value, mistakes)
+    key = (exercise.id, question.id, variant if variant is not None else _params_key(params))
+    if key not in _expected_cache:
+        value = reference_value(course, exercise, question, question.answer, params)
+        mistakes = tuple(reference_value(course, exercise, question, m.answer, params) for m in question.mistakes)
+        _expected_cache[key] = Expected(value, mistakes, _expected_text(question, value))
+    return _expected_cache[key]
 
 
 def judge(question: Question, value: Any, expected: Expected) -> Verdict:
@@ -76,6 +80,18 @@ def judge(question: Question, value: Any, expected: Expected) -> Verdict:
             return Verdict("partial" if mistake.credit > 0 else "incorrect", mistake.credit, mistake.feedback,
                            verdict.details, index)
     return verdict
+
+
+def _expected_text(question: Question, expected: Any) -> str | None:
+    """What the student may see of the expected answer: nothing unless the spec reveals it.
+    Kinds that run code describe their reference themselves (`describe_expected`)."""
+    if not question.reveal:
+        return None
+    kind = registry.get(question.kind)
+    if kind.calls_reference:
+        return kind.show(expected, question)
+    describe = getattr(kind, "describe_expected", None)
+    return describe(question) if describe else None
 
 
 def raw_answer(submission: Submission, exercise: Exercise, question: Question, params: Mapping[str, Any]) -> Any:
@@ -100,19 +116,29 @@ def _shown(raw: Any) -> str | None:
     return text if len(text) <= MAX_SHOWN_ANSWER else text[:MAX_SHOWN_ANSWER] + "…"
 
 
+_prompt_cache: dict[tuple[str, str, str], str] = {}
+
+
+def prompt_for(exercise: Exercise, question: Question, params: Mapping[str, Any], variant: str) -> str:
+    key = (exercise.id, question.id, variant)
+    if key not in _prompt_cache:
+        _prompt_cache[key] = variants.render_prompt(question.prompt, params)
+    return _prompt_cache[key]
+
+
 def grade_question(course: Course, exercise: Exercise, question: Question, submission: Submission,
-                   params: Mapping[str, Any]) -> QuestionResult:
+                   params: Mapping[str, Any], variant: str | None = None) -> QuestionResult:
     kind = registry.get(question.kind)
     qid = f"{exercise.id}.{question.id}"
-    base = dict(id=qid, kind=question.kind, max_score=question.points, prompt=variants.render_prompt(question.prompt, params))
+    variant = variant if variant is not None else _params_key(params)
+    base = dict(id=qid, kind=question.kind, max_score=question.points,
+                prompt=prompt_for(exercise, question, params, variant))
     try:
-        expected = expected_for(course, exercise, question, params)
+        expected = expected_for(course, exercise, question, params, variant)
     except Exception as exc:  # an instructor's bug must not sink the student's other answers
         return QuestionResult(**base, score=0.0, status="error",
                               feedback=f"The reference answer could not be computed (grader fault): {exc}")
-    shown_expected = None
-    if question.reveal and kind.calls_reference:
-        shown_expected = kind.show(expected.value, question)
+    shown_expected = expected.shown
     raw = raw_answer(submission, exercise, question, params)
     if _is_missing(raw):
         return QuestionResult(**base, score=0.0, status="missing", feedback="No answer was given.",
@@ -152,14 +178,15 @@ def grade_submission(course: Course, submission: Submission, now: datetime | Non
     results: list[QuestionResult] = []
     for exercise in course.exercises:
         params = variants.resolve(exercise.params, submission.student, exercise.id)
+        variant = _params_key(params)
         for question in exercise.questions:
             if submission.error:
                 results.append(QuestionResult(id=f"{exercise.id}.{question.id}", kind=question.kind, score=0.0,
                                               max_score=question.points, status="error",
                                               feedback=f"The submission could not be read: {submission.error}",
-                                              prompt=variants.render_prompt(question.prompt, params)))
+                                              prompt=prompt_for(exercise, question, params, variant)))
             else:
-                results.append(grade_question(course, exercise, question, submission, params))
+                results.append(grade_question(course, exercise, question, submission, params, variant))
     return StudentResult(
         student=submission.student,
         score=round(sum(r.score for r in results), 6),

@@ -31,6 +31,18 @@ class SerialExecutor:
         return None
 
 
+def _pool_context() -> Any:
+    """fork while this process has one thread: workers then start at once, with the specs,
+    solutions and libraries already loaded. Once a thread exists (a sandbox client, a
+    torch pool) a forked child can deadlock on a lock that thread held, so spawn instead.
+    Workers only grade; student code never runs in them (it runs in the sandbox)."""
+    import multiprocessing
+    import threading
+
+    method = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method)
+
+
 @contextlib.contextmanager
 def local(jobs: int, initializer: Callable[..., None] | None = None,
           initargs: tuple[Any, ...] = ()) -> Iterator[Executor]:
@@ -40,10 +52,7 @@ def local(jobs: int, initializer: Callable[..., None] | None = None,
             initializer(*initargs)
         yield SerialExecutor()
         return
-    import multiprocessing
-
-    # spawn, not fork: workers must not inherit threads (torch) or open files of the parent.
-    context = multiprocessing.get_context("spawn")
+    context = _pool_context()
     pool = futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                        initializer=initializer, initargs=initargs)
     try:

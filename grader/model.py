@@ -7,7 +7,7 @@ the package, so any layer may depend on it and it depends on none.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
@@ -197,6 +197,12 @@ class QuestionResult:
     details: Mapping[str, Any] = field(default_factory=dict)
     review: Review | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["details"] = dict(self.details)
+        data["review"] = asdict(self.review) if self.review else None
+        return data
+
 
 @dataclass(frozen=True)
 class Lateness:
@@ -226,7 +232,13 @@ class StudentResult:
     """Exercises handed in after their deadline (see grader.lateness)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON-ready data. Shallow where it can be (asdict deep-copies every value,
+        which dominated the cost of writing results)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["questions"] = [question.to_dict() for question in self.questions]
+        data["warnings"] = list(self.warnings)
+        data["lateness"] = [asdict(item) for item in self.lateness]
+        return data
 
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> "StudentResult":

@@ -254,10 +254,14 @@ def read_unpacked(folder: Path, student: str, origin: Path | None = None) -> Any
     if problems:
         return replace(opened, error="the submission does not match its manifest, so it was not graded: "
                                      + "; ".join(problems[:10]))
-    if manifest is None:
-        return opened
-    warnings = list(opened.warnings)
     stamp = submission.packaged_time_from(origin) if origin else ""
+    if manifest is None:
+        if not stamp:
+            return opened
+        # a hand-made zip named like a submit zip: its name is the only time there is
+        return replace(opened, submitted_at=lateness.parse_stamp(stamp).isoformat(),
+                       warnings=opened.warnings + ("no manifest: the submission time comes from the zip name",))
+    warnings = list(opened.warnings)
     created = lateness.parse_time(manifest["created_at"])
     if stamp and lateness.parse_stamp(stamp) != created.astimezone(timezone.utc).replace(microsecond=0):
         warnings.append(f"the zip name says {stamp} but its manifest says {manifest['created_at']}")

@@ -3,6 +3,18 @@
 A kind is an object with the attributes and methods of `QuestionKind`. The contract is
 checked when the kind registers, so a kind that lacks a method, or a name registered
 twice, is refused at import time with its name (as pluggy does for hook implementations).
+
+Optional hooks a kind may define (looked up with getattr where they are used):
+
+| hook | used by | does |
+|---|---|---|
+| `prove(question, expected) -> list[str]` | `grader validate` | proves a reference that runs code (instead of parse/check round trips) |
+| `describe_expected(question) -> str` | engine | what a revealed expected answer says for kinds that run code |
+| `answer_format(question) -> str` | `grader release` | the answer template's hint on how to write the answer |
+| `public_keys` | `grader release` | option keys safe to ship to students (needed to parse answers) |
+| `visible_cases(question, reference) -> ...` | `grader release` | visible code checks as inputs with precomputed outputs |
+| `stub(question) -> str` | `grader release` | the code stub for the student's module |
+| `check_visible(question, answer, cases) -> Verdict` | `grader check` | runs the visible checks of a released bundle |
 """
 
 from __future__ import annotations

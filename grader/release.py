@@ -212,7 +212,8 @@ def _template_question(question: Mapping[str, Any]) -> list[str]:
     prompt = textwrap.wrap(" ".join(question["prompt"].split()), 86) or [""]
     lines = [f"  # {question['id']} ({points}): {prompt[0]}"]
     lines += [f"  #   {line}" for line in prompt[1:]]
-    lines.append(f"  #   answer: {question['format']}")
+    shape = shape_phrase(question.get("shape"))
+    lines.append(f"  #   answer: {question['format']}" + (f"; {shape}" if shape else ""))
     for option, text in (question.get("choices") or {}).items():
         lines.append(f"  #     {option}) {' '.join(str(text).split())}")
     key = _yaml_key(question["id"])
@@ -221,6 +222,15 @@ def _template_question(question: Mapping[str, Any]) -> list[str]:
     else:
         lines.append(f"  {key}:")
     return lines
+
+
+def shape_phrase(shape: Any) -> str:
+    """`[2]` -> "2 entries", `[3, 3]` -> "a 3×3 matrix"; "" when there is no shape."""
+    if not isinstance(shape, list) or not shape:
+        return ""
+    if len(shape) == 1:
+        return f"{shape[0]} entr{'y' if shape[0] == 1 else 'ies'}"
+    return f"a {'×'.join(map(str, shape))} {'matrix' if len(shape) == 2 else 'array'}"
 
 
 def _yaml_key(ident: Any) -> str:
@@ -312,7 +322,7 @@ check with <code>grader check specs .</code> and hand in with <code>grader submi
 <p><span class="qid">{{ exercise.id }}.{{ q.id }}</span> ({{ '%g' % q.points }} point{{ '' if q.points == 1 else 's' }})</p>
 <p>{{ q.prompt_html }}</p>
 {% if q.choices %}<ul class="choices">{% for key, text in q.choices.items() %}<li><code>{{ key }}</code>: {{ text }}</li>{% endfor %}</ul>{% endif %}
-<p class="format">Answer: {{ q.format }}{% if q.shape %} ({{ q.shape | join('×') }}){% endif %}</p>
+<p class="format">Answer: {{ q.format }}{% if q.shape_text %}; {{ q.shape_text }}{% endif %}</p>
 </div>
 {% endfor %}
 </section>
@@ -345,7 +355,8 @@ def sheet_html(exercises: Sequence[Mapping[str, Any]], student: str | None, titl
 
     shown = []
     for exercise in exercises:
-        questions = [{**q, "prompt_html": prompt_html(q["prompt"])} for q in exercise["questions"]]
+        questions = [{**q, "prompt_html": prompt_html(q["prompt"]), "shape_text": shape_phrase(q.get("shape"))}
+                     for q in exercise["questions"]]
         late = _late_text(lateness.load_policy(exercise["late_penalty"])) if exercise.get("late_penalty") else ""
         shown.append({**exercise, "questions": questions, "late": late})
     code_files = sorted({q["file"] for e in exercises for q in e["questions"] if "file" in q})
@@ -443,7 +454,7 @@ def release(course: Course, to: Path, students: Sequence[str] | None = None,
             raise GraderError(f"{student!r} is not a valid student id (letters, digits, . _ @ -)")
     written: list[Path] = []
     for student in (students or [None]):
-        folder = to / output.safe_name(student) if student else to
+        folder = to / output.safe_file_name(student) if student else to
         for name, content in bundle_for(course, student, with_notebook).files.items():
             path = folder / name
             output.write_atomic(path, content)

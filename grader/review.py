@@ -185,12 +185,7 @@ def review(spec_paths: Sequence[Path], folder: Path, ask: Ask, say: Say, by: str
     if not by.strip():
         raise GraderError("say who is reviewing with --by NAME (or set $USER)")
     course = spec.load_course(list(spec_paths))
-    try:
-        results = output.read_results(results_folder(folder))
-    except (OSError, ValueError, KeyError, TypeError) as exc:  # a hand-edited or truncated results file
-        raise GraderError(f"{folder}: cannot read the results: {type(exc).__name__}: {exc}") from None
-    if not results:
-        raise GraderError(f"{folder}: no results (*.json) found; run grader grade first")
+    results = output.read_results(results_folder(folder))  # GraderError when unreadable or empty
     path = overrides_path or overrides.default_path(spec_paths)
     items = pending(results, overrides.load(path), overrides.fingerprints(course), again)
     return session(items, path, by.strip(), ask, say)

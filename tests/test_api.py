@@ -33,13 +33,13 @@ def test_any_executor_can_be_plugged_in(tmp_path: Path) -> None:
             return super().map(fn, *iterables)
 
     run = api.grade_paths([EXERCISES], [EXAMPLES], tmp_path, executor=Counting(), now=NOW, reports=False)
-    assert Counting.calls == 1 and len(run.results) == 6
+    assert Counting.calls == 1 and len(run.results) == 7
 
 
 def test_progress_callback_sees_every_student(tmp_path: Path) -> None:
     seen: list[str] = []
     api.grade_paths([EXERCISES], [EXAMPLES], tmp_path, on_result=lambda r: seen.append(r.student), reports=False)
-    assert sorted(seen) == [f"s10000{i}" for i in range(1, 7)]
+    assert sorted(seen) == [f"s10000{i}" for i in range(1, 8)]
 
 
 def test_no_submissions(tmp_path: Path) -> None:

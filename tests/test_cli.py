@@ -49,13 +49,13 @@ def test_validate_catches_a_mistake_that_passes(tmp_path: Path) -> None:
 def test_grade_writes_results_and_gradebook(tmp_path: Path) -> None:
     result = invoke("grade", str(EXERCISES), str(EXAMPLES), "--out", str(tmp_path), "--no-reports")
     assert result.exit_code == 0, result.output
-    assert "s100001" in result.output and "6 students" in result.output
+    assert "s100001" in result.output and "7 students" in result.output
     data = json.loads((tmp_path / "results" / "s100003.json").read_text())
     assert {"student", "score", "max_score", "questions"} <= set(data)
     question = next(q for q in data["questions"] if q["id"] == "ex01.f")
     assert {"id", "kind", "score", "max_score", "status", "feedback", "expected"} <= set(question)
     rows = (tmp_path / "grades.csv").read_text().splitlines()
-    assert rows[0].startswith("student,ex01.") and rows[0].endswith(",total,max") and len(rows) == 7
+    assert rows[0].startswith("student,ex01.") and rows[0].endswith(",total,max") and len(rows) == 8
 
 
 def test_grade_strict_exits_1_when_a_submission_is_broken(tmp_path: Path) -> None:
@@ -88,6 +88,17 @@ def test_installed_command_grades_the_demo_class(tmp_path: Path) -> None:
     done = run_grader("grade", str(EXERCISES), str(EXAMPLES), "--out", str(tmp_path), "--jobs", "2")
     assert done.returncode == 0, done.stderr
     assert "s100006" in done.stdout and "invalid YAML" in done.stdout
-    assert len(list((tmp_path / "results").glob("*.json"))) == 6
+    assert len(list((tmp_path / "results").glob("*.json"))) == 7
     bad = run_grader("validate", str(tmp_path / "nope"))
     assert bad.returncode == 2 and "does not exist" in bad.stderr
+
+
+def test_grade_can_export_for_an_lms(tmp_path: Path) -> None:
+    result = invoke("grade", str(EXERCISES), str(EXAMPLES / "s100003"), "--out", str(tmp_path), "--no-reports",
+                    "-q", "--format", "canvas", "--format", "gradescope")
+    assert result.exit_code == 0, result.output
+    canvas = (tmp_path / "canvas.csv").read_text().splitlines()
+    assert canvas[0].startswith("Student,ID,SIS User ID,SIS Login ID,Section,")
+    assert any(",s100003," in row for row in canvas[1:])
+    gradescope = json.loads((tmp_path / "gradescope" / "s100003" / "results.json").read_text())
+    assert "score" in gradescope and gradescope["tests"]

@@ -363,7 +363,10 @@ def course() -> Any:
     return api.load([ROOT / "exercises" / "inf5860"])
 
 
-@pytest.mark.parametrize("exercise_id, question_id", [("ex03", "e"), ("ex03", "f"), ("ex03", "h"), ("ex06", "4")])
+@pytest.mark.parametrize("exercise_id, question_id", [
+    ("ex03", "e"), ("ex03", "f"), ("ex03", "h"), ("ex06", "4"), ("ex02", "predict"), ("ex05", "image_gradients"),
+    ("ex05", "normalised_gradients"), ("ex06", "conv_output_shape"), ("ex08", "iou"), ("ex09", "occlusion_map"),
+    ("ex09", "saliency"), ("ex12", "pca")])
 def test_inf5860_references_prove(course: Any, exercise_id: str, question_id: str) -> None:
     exercise = course.exercise(exercise_id)
     q = exercise.question(question_id)

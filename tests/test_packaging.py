@@ -293,3 +293,15 @@ def test_submit_from_a_shared_bundle_needs_the_student_id(tmp_path: Path) -> Non
     assert refused.returncode == 2 and "--student" in refused.stderr
     grader("submit", tmp_path / "bundle", "--to", tmp_path / "handin", "--student", "s123", check=True)
     assert next((tmp_path / "handin").glob("s123-*.zip"))
+
+
+def test_a_hand_made_zip_named_like_a_submission_is_still_late(tmp_path: Path) -> None:
+    specs = write_course(tmp_path / "course", extra=_policy(NOW - timedelta(days=2, hours=1)), code=False)
+    handin = tmp_path / "handin"
+    handin.mkdir()
+    stamp = lateness.utc_stamp(NOW - timedelta(minutes=5))
+    with zipfile.ZipFile(handin / f"s123-{stamp}.zip", "w") as archive:
+        archive.writestr("answers.yaml", "ex01: {mean: '3.96875', step: '[7.0625, -0.8125]', pick: b}\n")
+    result = _grade(specs, handin, tmp_path / "out")
+    assert result["score"] == pytest.approx(result["max_score"] * 0.7)  # 3 started days at 10%
+    assert any("no manifest" in w for w in result["warnings"])

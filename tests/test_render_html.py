@@ -11,7 +11,7 @@ import pytest
 
 from grader.model import StudentResult
 from grader.render import render_overview, render_student, safe_file_name, write_reports
-from grader.render.files import unique_file_names
+from grader.output import unique_file_names
 from grader.render.html import question_view
 from grader.render.math import latex_to_mathml, parse_vector, sanitize_mathml
 from grader.render.svg import bin_counts, histogram

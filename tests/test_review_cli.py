@@ -130,7 +130,7 @@ def test_refuses_without_a_reviewer_or_results(graded: tuple[Path, Path], tmp_pa
     assert result.exit_code == 2 and "--by" in result.output
     (tmp_path / "empty").mkdir()
     code, shown = run_review(specs, tmp_path / "empty", "")
-    assert code == 2 and "no results" in shown
+    assert code == 2 and "no result files" in shown
 
 
 def test_decisions_go_to_the_given_file_and_regrading_applies_them(graded: tuple[Path, Path],
@@ -158,7 +158,7 @@ def test_unreadable_results_are_reported(graded: tuple[Path, Path], content: str
     specs, out = graded
     (out / "results" / "s1.json").write_text(content)
     code, shown = run_review(specs, out, "")
-    assert code == 2 and "cannot read the results" in shown
+    assert code == 2 and "s1.json: not a grader result file" in shown
 
 
 def test_nothing_to_review(tmp_path: Path) -> None:

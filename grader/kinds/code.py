@@ -31,7 +31,9 @@
 Inputs come from seeded recipes (`randn: [4, 3]`, `rand`, `uniform: [lo, hi, shape]`,
 `randint`, `zeros`, `ones`, `full`, `eye`, `arange`, `linspace`, `array`, `value`, `param`,
 with `dtype`, `scale`, `shift`, `torch`), so every run and every re-grade sees the same
-numbers. Each case and property is one check; the score is the weighted share that passes.
+numbers. A seeded torch model is an argument too (`model: {arch: small_cnn, seed: 0}`): the
+grader and the sandbox child each build it from the recipe (`grader.kinds.code_models`).
+Each case and property is one check; the score is the weighted share that passes.
 Feedback shows the first failing check with its inputs, the expected and the returned value
 (summarised) and the largest difference; hidden checks say only that they failed.
 A sandbox failure (timeout, memory, crash, exit, too much output, tampering) is an `error`.
@@ -188,6 +190,9 @@ def _load_property(raw: Any, index: int, cases: tuple[Case, ...]) -> Property:
             for arg, ops in raw["transform"].items():
                 if arg not in cases[case].arg_names:
                     raise code_values.RecipeError(f"transform names {arg!r}, not an argument of case {case}")
+                recipe = cases[case].args[cases[case].arg_names.index(arg)]
+                if isinstance(recipe, Mapping) and "model" in recipe:
+                    raise code_values.RecipeError(f"transform names {arg!r}, a model: only arrays can be changed")
                 code_values.check_transform(ops)
             code_values.check_transform(raw.get("expect", "same"))
         if "output" in raw:

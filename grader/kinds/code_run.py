@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from grader import sandbox, solutions
+from grader.kinds import code_models
 from grader.kinds import code_values as cv
 from grader.kinds.code import DRIVER, MAX_STDOUT_SHOWN, Case, Check, CodeOptions, Property, cache_key
 from grader.model import CodeAnswer, Question, Reference, Verdict
@@ -56,7 +57,7 @@ def run_student(question: Question, answer: CodeAnswer, params: Mapping[str, Any
     if key in _outcomes:
         _outcomes.move_to_end(key)
         return _outcomes[key]
-    payload = {"function": options.function, "calls": [{"args": args} for args in calls],
+    payload = {"function": options.function, "calls": [code_models.wire_call(args) for args in calls],
                "return_inputs": options.mutation != "allow"}
     outcome = sandbox.run(sandbox.Job(DRIVER, answer.module, payload, options.limits))
     _outcomes[key] = outcome
@@ -70,7 +71,7 @@ def reference_outputs(reference: Reference, calls: list[list[Any]]) -> list[Any]
     outputs = []
     for args in calls:
         try:
-            outputs.append(fn(*copy.deepcopy(args)))
+            outputs.append(fn(*code_models.materialise(args)))
         except Exception as exc:
             raise solutions.SolutionError(f"reference {reference.function}() failed: {type(exc).__name__}: {exc}") from exc
     return outputs
@@ -223,7 +224,7 @@ def _property_failure(question: Question, reference: Reference, prop: Property, 
     if prop.output is not None:
         return cv.predicate_failure(_plain(output), prop.output, options.tolerance)
     fn = solutions.function(reference.solutions_root, reference.module, prop.check or "")
-    verdict = fn(_plain(output), *copy.deepcopy(args))
+    verdict = fn(_plain(output), *code_models.materialise(args))
     if verdict is True or verdict is None:
         return None
     return verdict if isinstance(verdict, str) else f"the output does not pass {prop.check}()"
@@ -303,8 +304,8 @@ def visible_cases(question: Question, reference: Reference) -> list[dict[str, An
     inputs = build_inputs(options, reference.params)
     shown = [(case, args) for case, args in zip(options.cases, inputs) if not case.hidden and case.compare]
     outputs = reference_outputs(reference, [args for _, args in shown])
-    return [{"name": case.name, "args": args, "kwargs": {}, "expected": out, "arg_names": list(case.arg_names)}
-            for (case, args), out in zip(shown, outputs)]
+    return [{"name": case.name, "args": code_models.shippable(args), "kwargs": {}, "expected": out,
+             "arg_names": list(case.arg_names)} for (case, args), out in zip(shown, outputs)]
 
 
 # ----------------------------------------------------------------------------- validate hook
@@ -358,7 +359,7 @@ def check_visible(question: Question, answer: CodeAnswer, cases: list[Mapping[st
     them arrive as numpy arrays, so `returns: same` cannot tell numpy from torch here."""
     options: CodeOptions = question.options
     calls = [list(case.get("args", [])) for case in cases]
-    payload = {"function": options.function, "calls": [{"args": args, "kwargs": dict(case.get("kwargs", {}))}
+    payload = {"function": options.function, "calls": [code_models.wire_call(args, case.get("kwargs", {}))
                                                        for args, case in zip(calls, cases)],
                "return_inputs": options.mutation != "allow"}
     outcome = sandbox.run(sandbox.Job(DRIVER, answer.module, payload, options.limits))

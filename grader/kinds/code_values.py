@@ -13,12 +13,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from grader.kinds import code_models
 from grader.sandbox import ObjectInfo, TensorInfo
 from grader.tolerance import Tolerance
 
 #: Generators a case argument may use; the value is the recipe's argument.
 GENERATORS = ("randn", "rand", "uniform", "randint", "zeros", "ones", "full", "eye", "arange",
-              "linspace", "array", "value", "param")
+              "linspace", "array", "value", "param", "model")
 MODIFIERS = ("dtype", "scale", "shift", "torch")
 #: Transforms a property may apply to an argument, or to the expected output.
 TRANSFORMS = ("add", "scale", "negate", "flip", "transpose", "roll")
@@ -50,7 +51,14 @@ def check_recipe(recipe: Any) -> None:
         if key in recipe and not _is_number(recipe[key]):
             raise RecipeError(f"{key} must be a number")
     kind = generators[0]
-    if kind in ("randn", "rand", "zeros", "ones"):
+    if kind == "model":
+        if len(recipe) != 1:
+            raise RecipeError("a model recipe takes no dtype, scale, shift or torch")
+        try:
+            code_models.recipe(recipe[kind])
+        except ValueError as error:
+            raise RecipeError(str(error)) from None
+    elif kind in ("randn", "rand", "zeros", "ones"):
         _shape(recipe[kind])
     elif kind in ("uniform", "randint"):
         low_high_shape = recipe[kind]
@@ -73,6 +81,8 @@ def make_input(recipe: Any, rng: np.random.Generator, params: Mapping[str, Any],
     arg = recipe[kind]
     if kind == "value":
         return arg
+    if kind == "model":  # built from its seed by the reference's caller and inside the child
+        return code_models.recipe(arg)
     if kind == "param":
         if arg not in params:
             raise RecipeError(f"input recipe names param {arg!r}, which the exercise does not define")
@@ -281,8 +291,9 @@ def compare(got: Any, expected: Any, policy: Policy, path: str = "") -> Differen
     if _is_tensor(expected) or isinstance(expected, np.ndarray):
         return _compare_array(got, expected, policy, path)
     if isinstance(expected, (bool, str, type(None), bytes)) or isinstance(expected, np.bool_):
-        return None if got == expected and type(got) is type(expected) else Difference(
-            f"expected {expected!r}{where}, got {_short(got)}")
+        # the type first: `==` on an array (or a hostile object) is not a plain bool
+        return None if type(got) is type(expected) and bool(got == expected) else Difference(
+            f"expected {expected!r}{where}, got {summarize(got, 80)}")
     return _compare_scalar(got, expected, policy, path)
 
 
@@ -415,6 +426,8 @@ def summarize(value: Any, limit: int = 600) -> str:
     """A short readable form: small arrays in full, big ones as shape and statistics."""
     if isinstance(value, ObjectInfo):
         return f"<{value.type}>"
+    if isinstance(value, code_models.ModelRecipe):
+        return value.describe()
     if isinstance(value, TensorInfo):
         if value.array is None:
             return f"tensor(shape {value.shape}, {value.dtype}, device={value.device})"

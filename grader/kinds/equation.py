@@ -23,7 +23,7 @@ from typing import Any, Mapping
 import sympy
 
 from grader import registry
-from grader.kinds.symbolic import OPTION_KEYS, SymbolicOptions, adopt_symbols, answer_details, \
+from grader.kinds.symbolic import OPTION_KEYS, SymbolicOptions, adopt_symbols, \
     load_symbolic_options, names_phrase, reference_expression, undecided
 from grader.model import Invalid, Question, Verdict
 from grader.symbolic import display
@@ -177,9 +177,10 @@ class EquationKind:
 
     def check(self, question: Question, value: Equation, expected: Equation) -> Verdict:
         options: EquationOptions = question.options
-        details = {**answer_details(value.difference, None),
-                   "answer_text": display.equation_text(value.lhs, value.rhs),
-                   "answer_latex": display.equation_latex(value.lhs, value.rhs)}
+        # The equation as written (printing the difference too, as answer_details would,
+        # costs as much again and its text would be replaced).
+        details: dict[str, Any] = {"answer_text": display.equation_text(value.lhs, value.rhs),
+                                   "answer_latex": display.equation_latex(value.lhs, value.rhs)}
         student, reference = value.difference, expected.difference
         if equivalent(student, sympy.Integer(0), time_limit=options.symbolic.time_limit).equivalent:
             return Verdict("incorrect", 0.0, "This equation holds for every value, so it says nothing.", details)

@@ -468,5 +468,9 @@ class PlotKind:
         module = value.module.name if isinstance(value, CodeAnswer) and value.module else "the submission"
         return f"{question.options.function}() in {module}"
 
+    def describe_expected(self, question: Question) -> str:
+        """Revealing a plot question shows the reference figure beside the student's."""
+        return "the reference figure, shown beside yours"
+
 
 registry.register(PlotKind())

@@ -23,6 +23,10 @@ instructor. With `auto_score: true` the rubric score is the score.
           points: 1
           terms: [not zero-centered, always positive]
           regex: ['non[- ]?zero[- ]cent(?:ered|red)']
+
+Speed: `analyse` prepares an answer once (words.Text) for all concepts, and runs `find`
+only for the terms whose first word the answer contains (words.PhraseIndex, built once
+per rubric and kept by `_phrase_index`). The verdicts are those of trying every term.
 """
 
 from __future__ import annotations
@@ -137,14 +141,36 @@ def _concept(raw: Any, path: str) -> Concept:
     return Concept(raw["concept"].strip(), float(points), phrases, patterns)
 
 
+_INDEXES: dict[int, tuple[tuple[Concept, ...], words.PhraseIndex]] = {}
+_MAX_INDEXES = 512
+
+
+def _phrase_index(rubric: tuple[Concept, ...]) -> words.PhraseIndex:
+    """The rubric's terms, numbered in order, filed by first word. Kept by the rubric's id
+    (hashing a rubric costs more than the search it saves); the entry holds the rubric, so
+    the id cannot be reused while it is kept."""
+    entry = _INDEXES.get(id(rubric))
+    if entry is None or entry[0] is not rubric:
+        if len(_INDEXES) >= _MAX_INDEXES:
+            _INDEXES.clear()
+        entry = (rubric, words.PhraseIndex([p for concept in rubric for p in concept.phrases]))
+        _INDEXES[id(rubric)] = entry
+    return entry[1]
+
+
 def analyse(text: str, rubric: tuple[Concept, ...]) -> list[Hit]:
     """Which concepts the text states (first affirmed match) and where it negates them."""
     prepared = words.Text(text)
+    possible = _phrase_index(rubric).candidates(prepared)
+    number = 0
     hits = []
     for concept in rubric:
         found: str | None = None
         negated: list[str] = []
-        results = [prepared.find(p) for p in concept.phrases] + [prepared.regex_spans(p) for p in concept.patterns]
+        # The phrases left out have no place to start, so they would find nothing.
+        results = [prepared.find(p) for n, p in enumerate(concept.phrases, number) if n in possible]
+        number += len(concept.phrases)
+        results.extend(prepared.regex_spans(p) for p in concept.patterns)
         for affirmed, denied in results:
             if affirmed and found is None:
                 found = _snippet(prepared.text, affirmed[0])

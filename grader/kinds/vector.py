@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from grader import registry
 from grader.kinds.numeric import TOLERANCE_SCHEMA, load_tolerance, show_number
 from grader.model import Invalid, Question, Verdict
-from grader.parsing.numbers import Number, parse_number
+from grader.parsing.numbers import parse_number
 from grader.tolerance import Tolerance, within
 
 MAX_TEXT = 20_000

@@ -22,10 +22,8 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from grader.errors import GraderError
 from grader.model import QuestionResult, StudentResult
-from grader.output import gradebook_csv
-from grader.render.files import atomic_write_text, unique_file_names
+from grader.output import gradebook_csv, read_results, spreadsheet_safe, unique_file_names, write_atomic
 
 FORMATS = ("csv", "gradescope", "canvas", "moodle")
 
@@ -45,10 +43,7 @@ def number(value: float) -> int | float:
 def _cell(value: Any) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(number(value))
-    text = "" if value is None else str(value)
-    if text and (text[0] in "=+-@" or text[0] < " "):
-        return "'" + text  # keep spreadsheets from evaluating a student id as a formula
-    return text
+    return spreadsheet_safe("" if value is None else str(value))
 
 
 def _csv_text(rows: Iterable[Sequence[Any]]) -> str:
@@ -130,11 +125,11 @@ def _write_gradescope(results: Sequence[StudentResult], out_path: Path) -> list[
         if len(results) != 1:
             raise ValueError(f"{out_path}: a .json path holds one student, got {len(results)}")
         text = json.dumps(gradescope_results(results[0]), indent=2, ensure_ascii=False)
-        return [atomic_write_text(out_path, text + "\n")]
+        return [write_atomic(out_path, text + "\n")]
     paths = []
     for result, name in zip(results, unique_file_names(r.student for r in results)):
         text = json.dumps(gradescope_results(result), indent=2, ensure_ascii=False)
-        paths.append(atomic_write_text(out_path / name / "results.json", text + "\n"))
+        paths.append(write_atomic(out_path / name / "results.json", text + "\n"))
     return paths
 
 
@@ -144,7 +139,7 @@ def export(results: Sequence[StudentResult], fmt: str, out_path: Path,
     out_path = Path(out_path)
     column = title or "grader"
     if fmt == "csv":
-        return [atomic_write_text(out_path, gradebook_csv(results), newline="")]
+        return [write_atomic(out_path, gradebook_csv(results))]
     if fmt == "canvas":
         rows = canvas_rows(results, column)
     elif fmt == "moodle":
@@ -153,7 +148,7 @@ def export(results: Sequence[StudentResult], fmt: str, out_path: Path,
         return _write_gradescope(results, out_path)
     else:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    return [atomic_write_text(out_path, _csv_text(rows), newline="")]
+    return [write_atomic(out_path, _csv_text(rows))]
 
 
 def default_target(results_dir: Path, fmt: str) -> Path:
@@ -162,23 +157,7 @@ def default_target(results_dir: Path, fmt: str) -> Path:
                           "gradescope": "gradescope"}[fmt]
 
 
-def load_results(folder: Path) -> list[StudentResult]:
-    """Every results/<student>.json under `folder` (the `grade --out` folder, or results/)."""
-    folder = Path(folder)
-    if (folder / "results").is_dir():
-        folder = folder / "results"
-    results = []
-    for path in sorted(folder.glob("*.json")):
-        try:
-            results.append(StudentResult.from_dict(json.loads(path.read_text(encoding="utf-8"))))
-        except (ValueError, TypeError, KeyError, AttributeError, OSError) as exc:
-            raise GraderError(f"{path}: not a grader result file ({exc})") from exc
-    if not results:
-        raise GraderError(f"{folder}: no result files (*.json) found; run `grader grade` first")
-    return results
-
-
 def export_results(out_dir: Path, fmt: str, to: Path | None = None, title: str = "") -> list[Path]:
     """`grader export`: read the results that `grade` wrote under out_dir and export them."""
     out_dir = Path(out_dir)
-    return export(load_results(out_dir), fmt, to or default_target(out_dir, fmt), title)
+    return export(read_results(out_dir), fmt, to or default_target(out_dir, fmt), title)

@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from grader.model import STATUSES, QuestionResult, StudentResult
 from grader.render import math as mathml
-from grader.render.files import atomic_write_text, unique_file_names
+from grader.output import unique_file_names, write_atomic
 from grader.render.svg import histogram
 
 #: The repository's templates/ folder (grader/render/html.py -> parents[2]).
@@ -373,6 +373,6 @@ def write_reports(results: Sequence[StudentResult], out_dir: Path, title: str = 
     students_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for result, name in zip(results, unique_file_names(r.student for r in results)):
-        paths.append(atomic_write_text(students_dir / f"{name}.html", render_student(result, title)))
-    index = atomic_write_text(out_dir / "index.html", render_overview(results, title))
+        paths.append(write_atomic(students_dir / f"{name}.html", render_student(result, title)))
+    index = write_atomic(out_dir / "index.html", render_overview(results, title))
     return [index, *paths]

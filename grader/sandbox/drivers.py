@@ -12,17 +12,21 @@ import os
 from types import ModuleType
 from typing import Any, Mapping
 
+from grader.kinds import code_models  # imported before the lock-down: it builds recipe models in the child
 from grader.sandbox.child import StudentError, restore_builtins, describe_exception
 
 
 def call_function(module: ModuleType | None, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """payload: {"function": name, "calls": [{"args": [...], "kwargs": {...}}], "return_inputs": bool}."""
+    """payload: {"function": name, "calls": [{"args": [...], "kwargs": {...}, "models": {position: recipe}}],
+    "return_inputs": bool}. A `models` entry puts a model built from its seeded recipe at that position."""
     name = payload["function"]
     function = _student_function(module, name)
     results = []
     for call in payload["calls"]:
         args, kwargs = list(call.get("args", [])), dict(call.get("kwargs", {}))
         try:
+            for position, spec in dict(call.get("models", {})).items():
+                args[int(position)] = code_models.build(spec)
             value = function(*args, **kwargs)
         except BaseException as error:
             restore_builtins()

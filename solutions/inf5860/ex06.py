@@ -65,3 +65,20 @@ def blur_kernel_grouped(channels: int, size: int):
     import torch
 
     return torch.full((channels, 1, size, size), 1.0 / (size * size))
+
+
+# --- known mistakes of the conv_output_shape question ---------------------------------------------
+
+
+def conv_output_shape_no_dilation(input_shape: tuple[int, int, int], out_channels: int, kernel_size: int,
+                                  stride: int = 1, padding: int = 0, dilation: int = 1) -> tuple[int, int, int]:
+    """The slip of ignoring the dilation: a dilated kernel spans d·(k − 1) + 1 pixels."""
+    return conv_output_shape(input_shape, out_channels, kernel_size, stride, padding, 1)
+
+
+def conv_output_shape_in_channels(input_shape: tuple[int, int, int], out_channels: int, kernel_size: int,
+                                  stride: int = 1, padding: int = 0, dilation: int = 1) -> tuple[int, int, int]:
+    """The slip of keeping the input's channel count: each of the out_channels filters
+    spans every input channel and gives one output channel."""
+    _, height, width = conv_output_shape(input_shape, out_channels, kernel_size, stride, padding, dilation)
+    return (input_shape[0], height, width)

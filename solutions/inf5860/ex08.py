@@ -14,3 +14,13 @@ def iou(box_a: list[float], box_b: list[float]) -> float:
     overlap = max(0.0, min(ax2, bx2) - max(ax1, bx1)) * max(0.0, min(ay2, by2) - max(ay1, by1))
     union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - overlap
     return overlap / union if union > 0 else 0.0
+
+
+def iou_unclamped(box_a: list[float], box_b: list[float]) -> float:
+    """The slip of not clamping the overlap's width and height at 0: for boxes apart in
+    both directions the two negative lengths multiply into a positive "intersection"."""
+    ax1, ay1, ax2, ay2 = (float(v) for v in box_a)
+    bx1, by1, bx2, by2 = (float(v) for v in box_b)
+    overlap = (min(ax2, bx2) - max(ax1, bx1)) * (min(ay2, by2) - max(ay1, by1))
+    union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - overlap
+    return overlap / union if union != 0 else 0.0

@@ -45,3 +45,28 @@ def saliency(model: Any, image: Any, target: int) -> Any:
     score = model(picture[None])[0, target]
     (gradient,) = torch.autograd.grad(score, picture)
     return gradient.abs().amax(dim=0).numpy()
+
+
+# --- known mistakes of the occlusion_map and saliency questions -------------------------------
+
+
+def occlusion_probability(model: Any, image: Any, target: int, patch: int, stride: int) -> Any:
+    """The slip of returning the target's probability with each patch occluded instead of
+    how much it drops from the unoccluded image's."""
+    import torch
+
+    with torch.no_grad():
+        base = torch.softmax(model(torch.as_tensor(image, dtype=torch.float32)[None]), dim=1)[0, target]
+    return float(base) - occlusion_map(model, image, target, patch, stride)
+
+
+def saliency_of_probability(model: Any, image: Any, target: int) -> Any:
+    """The slip of differentiating the softmax probability of the target instead of its
+    score: the other classes' scores then leak into the map."""
+    import torch
+
+    picture = torch.as_tensor(image, dtype=torch.float32).clone().requires_grad_(True)
+    model.eval()
+    probability = torch.softmax(model(picture[None]), dim=1)[0, target]
+    (gradient,) = torch.autograd.grad(probability, picture)
+    return gradient.abs().amax(dim=0).numpy()
