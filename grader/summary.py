@@ -19,7 +19,7 @@ def table(results: Sequence[StudentResult]) -> str:
     lines = [header, "-" * len(header)]
     for result in results:
         counts = Counter(q.status for q in result.questions)
-        score = f"{result.score:g}/{result.max_score:g}"
+        score = f"{round(result.score, 2):g}/{result.max_score:g}"
         row = f"{result.student:<{width}}  {score:>13}  " + " ".join(f"{counts.get(s, 0):>6}" for s in STATUSES)
         if result.error:
             row += f"  ! {result.error[:80]}"

@@ -287,7 +287,7 @@ def test_reference_failing_its_property_is_a_spec_error(solutions_root: Path, tm
     ({"function": "f", "cases": [{"args": {"x": {"randn": 2, "dtype": "object"}}}]}, "cases[0].args.x"),
     ({"function": "f", "cases": [{"args": {"x": 1}, "wieght": 2}]}, "cases[0]"),
     ({"function": "f", "cases": [{"args": {"x": 1}}], "returns": "jax"}, "returns"),
-    ({"function": "f", "cases": [{"args": {"x": 1}}], "limits": {"wall": 1}}, "limits"),
+    ({"function": "f", "cases": [{"args": {"x": 1}}], "limits": {"wall": 1}}, "limits.wall"),
     ({"function": "f", "cases": [{"args": {"x": 1}}], "limits": {"wall_s": -1}}, "limits.wall_s"),
     ({"function": "f", "cases": [{"args": {"x": 1}}], "tolerance": {"sigfigs": 3}}, "tolerance"),
     ({"function": "f", "cases": [{"args": {"x": 1}}], "properties": [{"name": "p", "transform": {"y": {"add": 1}}}]},

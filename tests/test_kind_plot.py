@@ -307,8 +307,9 @@ def test_matching_many_points_is_bounded_and_fast(degenerate: bool) -> None:
     ({"require": ["colour"]}, "require", "require must be a list of xlabel, ylabel, title, legend"),
     ({"tolerance": {"rel": -1}}, "tolerance", "tolerance must be"),
     ({"tolerance": {"sigfigs": 2}}, "tolerance", "tolerance must be"),
-    ({"limits": {"wall_s": 0}}, "limits", "limits must be"),
-    ({"limits": {"memory_mb": 5}}, "limits", "limits must be"),
+    ({"limits": {"wall_s": 0}}, "limits.wall_s", "limits.wall_s must be a number from 0.1"),
+    ({"limits": {"memory_mb": 5}}, "limits.memory_mb", "limits.memory_mb must be a number from 256"),
+    ({"limits": {"wall": 5}}, "limits.wall", "limits does not take wall"),
 ])
 def test_bad_options_name_the_key(changes: dict, key: str, message: str) -> None:
     with pytest.raises(registry.OptionError, match=message) as caught:

@@ -44,18 +44,18 @@ from __future__ import annotations
 import hashlib
 import json
 import textwrap
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from grader import registry
-from grader.model import CodeAnswer, Invalid, Question, Reference, Verdict
-from grader.sandbox import Limits
+from grader.model import CodeAnswer, Question, Reference, Verdict
+from grader.kinds.common import CodeAnswered, load_limits
+from grader.sandbox import LIMITS_SCHEMA, Limits
 from grader.tolerance import Tolerance, tolerance_from_spec
 
 DRIVER = "grader.sandbox.drivers:call_function"
 DEFAULT_TOLERANCE = Tolerance(rel=1e-6, abs=1e-9)
 MAX_STDOUT_SHOWN = 2000
-_LIMIT_KEYS = {f.name for f in fields(Limits)} - {"gpu"}
 
 
 @dataclass(frozen=True)
@@ -122,17 +122,6 @@ def _choice(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...], default:
     if value not in allowed:
         raise registry.OptionError(f"{key} must be one of {', '.join(allowed)}, got {value!r}", key)
     return value
-
-
-def _load_limits(raw: Any) -> Limits:
-    if raw is None:
-        return Limits()
-    if not isinstance(raw, Mapping) or any(key not in _LIMIT_KEYS for key in raw):
-        raise registry.OptionError(f"limits takes {', '.join(sorted(_LIMIT_KEYS))}", "limits")
-    for key, value in raw.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise registry.OptionError(f"limits.{key} must be a positive number", f"limits.{key}")
-    return Limits(**{k: (int(v) if isinstance(getattr(Limits(), k), int) else float(v)) for k, v in raw.items()})
 
 
 def _load_case(raw: Any, index: int) -> Case:
@@ -211,7 +200,7 @@ def _load_property(raw: Any, index: int, cases: tuple[Case, ...]) -> Property:
 # ----------------------------------------------------------------------------- the kind
 
 
-class CodeKind:
+class CodeKind(CodeAnswered):
     name = "code"
     option_keys = {
         "function": {"type": "string", "description": "the function the student's module defines"},
@@ -222,10 +211,8 @@ class CodeKind:
         "dtype": {"enum": ["kind", "exact", "ignore"]},
         "mutation": {"enum": ["forbid", "warn", "allow"]},
         "inputs": {"enum": ["numpy", "torch"]},
-        "limits": {"type": "object", "description": "sandbox limits: " + ", ".join(sorted(_LIMIT_KEYS))},
+        "limits": LIMITS_SCHEMA,
     }
-    answer_source = "code"
-    calls_reference = False
     supports_mistakes = True
     public_keys = ("function", "returns", "dtype", "tolerance", "mutation", "inputs", "limits")
 
@@ -257,15 +244,7 @@ class CodeKind:
             dtype=_choice(raw, "dtype", ("kind", "exact", "ignore"), "kind"),
             mutation=_choice(raw, "mutation", ("forbid", "warn", "allow"), "forbid"),
             inputs=_choice(raw, "inputs", ("numpy", "torch"), "numpy"),
-            limits=_load_limits(raw.get("limits")))
-
-    def parse(self, raw: Any, question: Question) -> CodeAnswer | Invalid:
-        if not isinstance(raw, CodeAnswer):
-            return Invalid("a code answer is a Python file in the submission, not a value in answers.yaml")
-        return raw
-
-    def parse_reference(self, raw: Any, question: Question) -> Any:
-        raise ValueError("a code question's answer (and each mistake) must be {solution: function_name}")
+            limits=load_limits(raw.get("limits"), Limits()))
 
     def check(self, question: Question, value: CodeAnswer, expected: Reference) -> Verdict:
         from grader.kinds import code_run

@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from grader import registry
-from grader.model import CodeAnswer, Invalid, Question, Reference, Verdict
-from grader.sandbox import Job, Limits, Outcome
+from grader.model import CodeAnswer, Question, Reference, Verdict
+from grader.kinds.common import CodeAnswered, load_limits
+from grader.sandbox import LIMITS_SCHEMA, Job, Limits, Outcome
 
 DRIVER = "grader.kinds.model_driver:train_and_evaluate"
 TASKS = ("classification", "reconstruction")
@@ -48,14 +49,6 @@ MAX_STDOUT = 2000
 MAX_EPOCHS = 10_000
 
 _ID = r"^[A-Za-z_][A-Za-z0-9_]*$"
-_LIMITS_SCHEMA = {
-    "type": "object", "additionalProperties": False,
-    "properties": {"wall_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
-                   "cpu_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 7200},
-                   "memory_mb": {"type": "integer", "minimum": 256, "maximum": 65536}},
-}
-
-
 @dataclass(frozen=True)
 class TrainSettings:
     epochs: int = 150
@@ -182,14 +175,6 @@ def _load_thresholds(raw: Mapping[str, Any], task: str) -> Thresholds:
     return Thresholds(**values)
 
 
-def _load_limits(raw: Mapping[str, Any], default: Limits) -> Limits:
-    spec = _mapping(raw, "limits", ("wall_s", "cpu_s", "memory_mb"))
-    wall = float(_number(spec, "wall_s", "limits", 0.1, 3600)) if "wall_s" in spec else default.wall_s
-    cpu = float(_number(spec, "cpu_s", "limits", 0.1, 7200)) if "cpu_s" in spec else max(default.cpu_s, 2 * wall)
-    memory = int(_number(spec, "memory_mb", "limits", 256, 65536, True)) if "memory_mb" in spec else default.memory_mb
-    return Limits(wall_s=wall, cpu_s=cpu, memory_mb=memory, threads=default.threads, gpu=default.gpu)
-
-
 def _choice(raw: Mapping[str, Any], key: str, choices: tuple[str, ...], default: str) -> str:
     value = raw.get(key, default)
     if value not in choices:
@@ -226,8 +211,7 @@ def load_model_options(raw: Mapping[str, Any]) -> ModelOptions:
                                    "thresholds.output_shape")
     device = _choice(raw, "device", DEVICES, "auto")
     base = ModelOptions(factory=factory, data=recipe).limits
-    limits = _load_limits(raw, Limits(wall_s=base.wall_s, cpu_s=base.cpu_s, memory_mb=base.memory_mb,
-                                      threads=base.threads, gpu=device == "auto"))
+    limits = load_limits(raw.get("limits"), replace(base, gpu=device == "auto"))
     return ModelOptions(factory=factory, data=recipe, task=task, factory_args=tuple(sorted(args.items())),
                         train=_load_train(raw), thresholds=thresholds, device=device,
                         partial=partial, limits=limits)
@@ -485,7 +469,7 @@ def _reference_path(reference: Reference) -> Path:
     return solutions.module_path(reference.solutions_root, reference.module)
 
 
-class ModelKind:
+class ModelKind(CodeAnswered):
     name = "model"
     option_keys = {
         "factory": {"type": "string", "pattern": _ID, "description": "model class or factory function to train"},
@@ -508,22 +492,12 @@ class ModelKind:
                                       "output_shape": {"type": "array", "items": {"type": ["integer", "null"]}}}},
         "device": {"enum": list(DEVICES), "description": "auto: CUDA when present, else the CPU"},
         "partial": {"type": "boolean", "description": "credit the share of thresholds met"},
-        "limits": _LIMITS_SCHEMA,
+        "limits": LIMITS_SCHEMA,
     }
-    answer_source = "code"
-    calls_reference = False
     supports_mistakes = False
 
     def load_options(self, raw: Mapping[str, Any]) -> ModelOptions:
         return load_model_options(raw)
-
-    def parse(self, raw: Any, question: Question) -> CodeAnswer | Invalid:
-        if not isinstance(raw, CodeAnswer):
-            return Invalid("a model question is answered with code in <exercise>.py, not in answers.yaml")
-        return raw
-
-    def parse_reference(self, raw: Any, question: Question) -> Any:
-        raise ValueError("the answer of a model question must be {solution: function} naming the reference model")
 
     def check(self, question: Question, value: CodeAnswer, expected: Reference) -> Verdict:
         options: ModelOptions = question.options

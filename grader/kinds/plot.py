@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from grader import registry
-from grader.model import CodeAnswer, Invalid, Question, Reference, Verdict
-from grader.sandbox import Job, Limits, Outcome
+from grader.model import CodeAnswer, Question, Reference, Verdict
+from grader.kinds.common import CodeAnswered, load_limits
+from grader.sandbox import LIMITS_SCHEMA, Job, Limits, Outcome
 
 DRIVER = "grader.kinds.plot_driver:draw"
 PLOT_TYPES = ("scatter", "line", "any")
@@ -96,14 +97,10 @@ def load_plot_options(raw: Mapping[str, Any]) -> PlotOptions:
     if not isinstance(tolerance, Mapping) or set(tolerance) - {"rel", "abs"} or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1e6 for v in tolerance.values()):
         raise registry.OptionError("tolerance must be {rel: number, abs: number}", "tolerance")
-    limits = raw.get("limits") or {}
-    if not isinstance(limits, Mapping) or set(limits) - {"wall_s"} or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 600 for v in limits.values()):
-        raise registry.OptionError("limits must be {wall_s: seconds up to 600}", "limits")
-    wall = float(limits.get("wall_s", 20.0))
+    limits = load_limits(raw.get("limits"), Limits(wall_s=20.0, cpu_s=20.0, threads=1))
     return PlotOptions(function=function, args=tuple(args), plot_type=plot_type, require=tuple(dict.fromkeys(require)),
                        rel=float(tolerance.get("rel", 1e-3)), abs=float(tolerance.get("abs", 1e-9)),
-                       limits=Limits(wall_s=wall, cpu_s=max(wall, 20.0), threads=1))
+                       limits=limits)
 
 
 # ----------------------------------------------------------------------------- running
@@ -409,7 +406,7 @@ def _fraction(points: bool, typed: bool, labels: list[Check]) -> float:
 # ----------------------------------------------------------------------------- the kind
 
 
-class PlotKind:
+class PlotKind(CodeAnswered):
     name = "plot"
     option_keys = {
         "function": {"type": "string", "pattern": _ID, "description": "the plotting function to call"},
@@ -419,23 +416,12 @@ class PlotKind:
         "require": {"type": "array", "items": {"enum": list(LABELS)}},
         "tolerance": {"type": "object", "additionalProperties": False,
                       "properties": {"rel": {"type": "number", "minimum": 0}, "abs": {"type": "number", "minimum": 0}}},
-        "limits": {"type": "object", "additionalProperties": False,
-                   "properties": {"wall_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 600}}},
+        "limits": LIMITS_SCHEMA,
     }
-    answer_source = "code"
-    calls_reference = False
     supports_mistakes = False
 
     def load_options(self, raw: Mapping[str, Any]) -> PlotOptions:
         return load_plot_options(raw)
-
-    def parse(self, raw: Any, question: Question) -> CodeAnswer | Invalid:
-        if not isinstance(raw, CodeAnswer):
-            return Invalid("a plot question is answered with code in <exercise>.py, not in answers.yaml")
-        return raw
-
-    def parse_reference(self, raw: Any, question: Question) -> Any:
-        raise ValueError("the answer of a plot question must be {solution: function} naming the reference plot")
 
     def check(self, question: Question, value: CodeAnswer, expected: Reference) -> Verdict:
         options: PlotOptions = question.options

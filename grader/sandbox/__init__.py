@@ -30,7 +30,7 @@ back in `Outcome.files` (regular files, at most `file_bytes` together).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -71,6 +71,49 @@ class Limits:
     """Largest encoded result (JSON + arrays) the child may send back."""
     gpu: bool = False
     """Let the child open GPU devices (/dev/nvidia*, /dev/dri) for `device: auto` models."""
+
+
+#: What a question may set under `limits:` in a spec, with the bounds a value must lie in.
+LIMIT_BOUNDS: dict[str, tuple[float, float]] = {
+    "wall_s": (0.1, 3600), "cpu_s": (0.1, 7200), "memory_mb": (256, 65536), "threads": (1, 64),
+    "output_bytes": (1_000, 1_000_000_000), "file_bytes": (1_000, 1_000_000_000),
+    "result_bytes": (1_000, 1_000_000_000),
+}
+LIMITS_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "description": "sandbox limits for this question (cpu_s follows wall_s when only wall_s is given)",
+    "properties": {key: {"type": "number", "minimum": low, "maximum": high}
+                   for key, (low, high) in LIMIT_BOUNDS.items()},
+}
+
+
+class LimitsError(ValueError):
+    """A malformed `limits:` mapping; `key` is the dotted path of the offending key."""
+
+    def __init__(self, message: str, key: str = "limits") -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def limits_from_spec(raw: Any, default: Limits) -> Limits:
+    """`default` with a question's `limits:` mapping applied; LimitsError names a bad key.
+    A wall time given without a CPU time allows twice the wall time of CPU (torch threads)."""
+    if raw is None:
+        return default
+    if not isinstance(raw, Mapping):
+        raise LimitsError("limits must be a mapping such as {wall_s: 20}")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in LIMIT_BOUNDS:
+            raise LimitsError(f"limits does not take {key} (it takes {', '.join(LIMIT_BOUNDS)})", f"limits.{key}")
+        low, high = LIMIT_BOUNDS[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise LimitsError(f"limits.{key} must be a number from {low:g} to {high:g}, got {value!r}",
+                              f"limits.{key}")
+        values[key] = int(value) if isinstance(getattr(default, key), int) else float(value)
+    if "wall_s" in values and "cpu_s" not in values:
+        values["cpu_s"] = max(default.cpu_s, 2 * values["wall_s"])
+    return replace(default, **values)
 
 
 @dataclass(frozen=True)

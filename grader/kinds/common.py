@@ -1,0 +1,35 @@
+"""What the kinds that run student code share: the answer is the student's module
+(`<exercise id>.py`), the reference is a solution function they call themselves, and
+the sandbox limits a question may set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader import registry
+from grader.model import CodeAnswer, Invalid, Question
+from grader.sandbox import Limits, LimitsError, limits_from_spec
+
+
+def load_limits(raw: Any, default: Limits) -> Limits:
+    """A question's `limits:` applied over `default`, as an OptionError if malformed."""
+    try:
+        return limits_from_spec(raw, default)
+    except LimitsError as exc:
+        raise registry.OptionError(str(exc), exc.key) from None
+
+
+class CodeAnswered:
+    """Mixin: parse and parse_reference of a kind answered with code, not in answers.yaml."""
+
+    name: str
+    answer_source = "code"
+    calls_reference = False
+
+    def parse(self, raw: Any, question: Question) -> CodeAnswer | Invalid:
+        if not isinstance(raw, CodeAnswer):
+            return Invalid(f"a {self.name} question is answered with code in <exercise>.py, not in answers.yaml")
+        return raw
+
+    def parse_reference(self, raw: Any, question: Question) -> Any:
+        raise ValueError(f"the answer of a {self.name} question must be {{solution: function}} naming the reference")
