@@ -115,10 +115,30 @@ def grade_path(path: Path, course: Course | None = None, now: datetime | None = 
                              spec_digest=course.digest)
 
 
-def _grade_batch(paths_and_time: tuple[tuple[Path, ...], datetime, str | None, dict[str, Any] | None]
-                 ) -> list[StudentResult]:
-    paths, now, deadline, late_penalty = paths_and_time
-    return [grade_path(path, now=now, deadline=deadline, late_penalty=late_penalty) for path in paths]
+@dataclass(frozen=True)
+class _Batch:
+    """A few submissions for one worker, with everything it needs to finish them: grading,
+    human decisions and writing the result files happen in the worker, so the parent
+    process only collects (on two cores the parent's JSON writing held the workers back)."""
+
+    paths: tuple[Path, ...]
+    now: datetime
+    out: Path
+    deadline: str | None = None
+    late_penalty: dict[str, Any] | None = None
+    decided: Any = None
+    prints: Any = None
+
+
+def _grade_batch(batch: _Batch) -> list[tuple[StudentResult, Path]]:
+    from grader import overrides as decisions
+
+    done = []
+    for path in batch.paths:
+        result = grade_path(path, now=batch.now, deadline=batch.deadline, late_penalty=batch.late_penalty)
+        result = decisions.apply(result, batch.decided, batch.prints)
+        done.append((result, output.write_result(batch.out, result)))
+    return done
 
 
 @dataclass
@@ -177,12 +197,12 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
     batches = _batches(paths, jobs)
     run = GradeRun([], warnings=warnings)
     _init_worker(tuple(spec_paths), course)
+    work = [_Batch(tuple(b), now, out, deadline, late_penalty, decided, prints) for b in batches]
     with _executor(jobs, executor, tuple(spec_paths)) as pool:
-        for batch in pool.map(_grade_batch, [(tuple(b), now, deadline, late_penalty) for b in batches]):
-            for result in batch:
-                result = decisions.apply(result, decided, prints)
+        for done in pool.map(_grade_batch, work):
+            for result, written in done:
                 run.results.append(result)
-                run.written.append(output.write_result(out, result))
+                run.written.append(written)
                 if on_result:
                     on_result(result)
     run.results.sort(key=lambda r: r.student)

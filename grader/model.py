@@ -198,10 +198,13 @@ class QuestionResult:
     review: Review | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data = {name: getattr(self, name) for name in _QUESTION_FIELDS}
         data["details"] = dict(self.details)
         data["review"] = asdict(self.review) if self.review else None
         return data
+
+
+_QUESTION_FIELDS = tuple(f.name for f in fields(QuestionResult))
 
 
 @dataclass(frozen=True)
@@ -234,7 +237,7 @@ class StudentResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data. Shallow where it can be (asdict deep-copies every value,
         which dominated the cost of writing results)."""
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data = {name: getattr(self, name) for name in _STUDENT_FIELDS}
         data["questions"] = [question.to_dict() for question in self.questions]
         data["warnings"] = list(self.warnings)
         data["lateness"] = [asdict(item) for item in self.lateness]
@@ -249,3 +252,6 @@ class StudentResult:
         lateness = tuple(Lateness(**item) for item in data.get("lateness", ()))
         return StudentResult(**{**data, "questions": questions, "warnings": tuple(data.get("warnings", ())),
                                 "lateness": lateness})
+
+
+_STUDENT_FIELDS = tuple(f.name for f in fields(StudentResult))

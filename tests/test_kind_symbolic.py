@@ -170,6 +170,20 @@ def test_show_parses_back() -> None:
     assert KIND.check(LOSS_Q, KIND.parse(shown, LOSS_Q), value).status == "correct"
 
 
+@pytest.mark.parametrize("first, second", [
+    (sympy.Add(sympy.Symbol("x"), 1, evaluate=False), sympy.Add(1, sympy.Symbol("x"), evaluate=False)),
+    (sympy.Float(0.5, 15), sympy.Float(0.5, 30)),
+    (sympy.Symbol("x") + 1, sympy.Symbol("x", positive=True) + 1),
+])
+def test_display_cache_keeps_apart_what_prints_differently(first: sympy.Expr, second: sympy.Expr) -> None:
+    """display keeps printed text by expression: structurally different ones must not share it."""
+    from grader.symbolic import display
+
+    for expr in (first, second, first):
+        assert display.text(expr) == sympy.sstr(expr, order="grlex").replace("**", "^")
+        assert display.latex(expr) == sympy.latex(expr)
+
+
 def test_hostile_answers_are_refused_quickly(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     for text in (f"__import__('os').system('touch {marker}')", "().__class__.__mro__", "lambda: 0",

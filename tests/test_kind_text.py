@@ -227,6 +227,31 @@ def test_tokenize(text: str, expected: list[str]) -> None:
     assert [t.word for t in words.tokenize(text)] == expected
 
 
+@pytest.mark.parametrize("text, clauses", [
+    ("a b", [0, 0]), ("a, b", [0, 1]), ("a,; (b", [0, 1]), (". a", [1]), ("a b.", [0, 0]),
+    ("a but b", [0, 1, 1]), ("a; but b", [0, 2, 2]), ("x.y\nz", [0, 1, 2]), ("", []),
+    ("isn't, it", [0, 0, 1]), ("[a](b)", [1, 2]),
+])
+def test_tokenize_numbers_clauses(text: str, clauses: list[int]) -> None:
+    assert [t.clause for t in words.tokenize(text)] == clauses
+
+
+@pytest.mark.parametrize("text", [
+    MODEL, "It does not kill gradients", "saturation", "Den dreper ikke gradientene, men er ikke nullsentrert",
+    "kills kills gradients gradients", "gradients kill", "zero-centred, not", "alwayspositive satur",
+    "", "the a an of", "x" * 300, "SATURATES!!! always,positive",
+])
+def test_index_skips_only_terms_that_cannot_match(text: str) -> None:
+    """analyse runs `find` only for the terms PhraseIndex names; every other term finds nothing."""
+    rubric = question().options.rubric
+    phrases = [p for concept in rubric for p in concept.phrases]
+    prepared = words.Text(text)
+    candidates = words.PhraseIndex(phrases).candidates(prepared)
+    for number, compiled in enumerate(phrases):
+        if number not in candidates:
+            assert prepared.find(compiled) == ([], []), compiled.text
+
+
 @pytest.mark.parametrize("word, language, expected", [
     ("killing", "en", "kill"), ("kills", "en", "kill"), ("gradients", "en", "gradient"),
     ("gradientene", "no", "gradient"), ("never", "en", "not"), ("ikke", "no", "not"),

@@ -12,6 +12,9 @@
 their sides' differences are proportional (by a nonzero constant), or, for one unknown,
 when they have the same real solutions (`(2x + 1)^2 = 0` too). The options of `symbolic`
 (functions, tolerance, time_limit) apply; `form` does not.
+
+The verdict shows the equation as written; only that is printed (printing is costly, see
+grader.symbolic.display), not also the difference of its sides.
 """
 
 from __future__ import annotations

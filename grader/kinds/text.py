@@ -25,8 +25,8 @@ instructor. With `auto_score: true` the rubric score is the score.
           regex: ['non[- ]?zero[- ]cent(?:ered|red)']
 
 Speed: `analyse` prepares an answer once (words.Text) for all concepts, and runs `find`
-only for the terms whose first word the answer contains (words.PhraseIndex, built once
-per rubric and kept by `_phrase_index`). The verdicts are those of trying every term.
+only for the terms whose words the answer contains (words.PhraseIndex, built once per
+rubric and kept by `_phrase_index`). The verdicts are those of trying every term.
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def analyse(text: str, rubric: tuple[Concept, ...]) -> list[Hit]:
     for concept in rubric:
         found: str | None = None
         negated: list[str] = []
-        # The phrases left out have no place to start, so they would find nothing.
+        # The phrases left out lack a word in this answer, so they would find nothing.
         results = [prepared.find(p) for n, p in enumerate(concept.phrases, number) if n in possible]
         number += len(concept.phrases)
         results.extend(prepared.regex_spans(p) for p in concept.patterns)

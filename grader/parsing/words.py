@@ -9,10 +9,10 @@ gradients" and "dreper ikke gradientene" do not count as "kills gradients".
 
 Speed (a class of a thousand answers to a dozen rubrics of ~35 terms each): an answer is
 normalised, tokenised and stemmed once (`Text`, stems cached per word by `stem`), and
-searched only for the terms whose first word it contains: `PhraseIndex` files a rubric's
-terms by first stem (or `prefix*`), and `Text` keeps a stem -> positions index and the
-positions of each prefix asked for, so no term scans the answer token by token. Skipping
-a term whose first word is absent changes nothing: `find` would have found no start.
+searched only for the terms whose first word and other stems it contains: `PhraseIndex`
+files a rubric's terms by first stem (or `prefix*`), and `Text` keeps a stem -> positions
+index and the positions of each prefix asked for, so no term scans the answer token by
+token. Skipping the other terms changes nothing: `find` would have found no match.
 `normalise` skips its per-character filter when the text has no control characters.
 """
 
@@ -79,6 +79,9 @@ class Token(NamedTuple):
     """Index of the clause the word stands in; negation never crosses a clause."""
 
 
+_new_tuple = tuple.__new__
+
+
 def normalise(text: str) -> str:
     """NFKC, without terminal escape sequences and control or format characters (newline
     and tab stay). Token offsets refer to this normalised text."""
@@ -95,6 +98,7 @@ def normalise(text: str) -> str:
 def tokenize(text: str) -> list[Token]:
     """Words of `text` (already normalised) with their offsets and clause numbers."""
     tokens: list[Token] = []
+    append = tokens.append
     clause, broken = 0, False
     for match in _TOKEN_OR_BREAK.finditer(text):
         word = match.group(1)
@@ -109,7 +113,7 @@ def tokenize(text: str) -> list[Token]:
             word = "not"
         if word in CLAUSE_WORDS:
             clause += 1
-        tokens.append(Token(word, match.start(), match.end(), clause))
+        append(_new_tuple(Token, (word, match.start(), match.end(), clause)))  # Token(...) without a frame
     return tokens
 
 
@@ -223,8 +227,10 @@ class Text:
         stems = self.stems(compiled.language)
         affirmed: list[tuple[int, int]] = []
         negated: list[tuple[int, int]] = []
+        single = len(compiled.words) == 1
         for start in self._starts(compiled, stems):
-            positions = self._match_from(compiled, stems, start)
+            # A start is where the first word matches, so a one-word phrase has matched.
+            positions = [start] if single else self._match_from(compiled, stems, start)
             if positions is None:
                 continue
             first, last = self._content[positions[0]], self._content[positions[-1]]
@@ -323,7 +329,7 @@ class PhraseIndex:
     answer cannot match, and `find` need not run for it."""
 
     def __init__(self, phrases: Sequence[Phrase]) -> None:
-        self._phrases = tuple(phrases)
+        self._language_of = [p.language for p in phrases]
         self._required = [frozenset(w for w, prefix in zip(p.words, p.prefixes) if not prefix) for p in phrases]
         self._by_stem: dict[str, dict[str, list[int]]] = {}
         self._by_prefix: dict[str, list[int]] = {}
@@ -353,7 +359,7 @@ class PhraseIndex:
                     if numbers is not None:
                         starting.update(numbers)
         stems = {language: text.stem_index(language).keys() for language in self._languages}
-        return {n for n in starting if stems[self._phrases[n].language] >= self._required[n]}
+        return {n for n in starting if stems[self._language_of[n]] >= self._required[n]}
 
 
 MAX_CHUNK = 500
