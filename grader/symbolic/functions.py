@@ -11,7 +11,7 @@ class sigmoid(sympy.Function):  # noqa: N801 - sympy names functions in lower ca
     nargs = 1
 
     @classmethod
-    def eval(cls, x: sympy.Expr) -> sympy.Expr | None:
+    def eval(cls, x: sympy.Expr) -> sympy.Expr | None:  # safe: sympy's Function.eval hook, not Python's eval
         if x.is_zero:
             return sympy.Rational(1, 2)
         return None
