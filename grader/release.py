@@ -35,6 +35,7 @@ from typing import Any, Mapping, Sequence
 
 from grader import notebook, output, registry, solutions, variants, yamlsafe
 from grader.errors import GraderError
+from grader.kinds.common import function_stub
 from grader.model import Course, Exercise, Question, Reference
 
 PUBLIC_SPEC_VERSION = 1
@@ -261,10 +262,7 @@ def _stub(exercise: Exercise, question: Question, course: Course) -> str:
     if name is None:
         return ""
     params = _reference_parameters(course, exercise, question)
-    text = " ".join(question.prompt.split()).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    prompt = textwrap.fill(text, 80, initial_indent="    ", subsequent_indent="    ")
-    return (f"def {name}({', '.join(params)}):\n    \"\"\"{exercise.id}.{question.id}:\n{prompt}\n    \"\"\"\n"
-            "    raise NotImplementedError")
+    return function_stub(name, params, f"{exercise.id}.{question.id}", question.prompt)
 
 
 def student_function(question: Question, raw: Mapping[str, Any] | None = None) -> str | None:

@@ -43,13 +43,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from grader import registry
 from grader.model import CodeAnswer, Question, Reference, Verdict
-from grader.kinds.common import CodeAnswered, load_limits
+from grader.kinds.common import CodeAnswered, function_stub, load_limits
 from grader.sandbox import LIMITS_SCHEMA, Limits
 from grader.tolerance import Tolerance, tolerance_from_spec
 
@@ -263,10 +262,7 @@ class CodeKind(CodeAnswered):
     def stub(self, question: Question) -> str:
         options: CodeOptions = question.options
         names = options.cases[0].arg_names if options.cases else ("*args",)
-        prompt = textwrap.fill(" ".join(question.prompt.split()), 80, initial_indent="    ",
-                               subsequent_indent="    ")
-        return (f"def {options.function}({', '.join(names)}):\n    \"\"\"{question.id}:\n{prompt}\n    \"\"\"\n"
-                "    raise NotImplementedError")
+        return function_stub(options.function, names, question.id, question.prompt)
 
     def check_visible(self, question: Question, answer: CodeAnswer, cases: list[Mapping[str, Any]]) -> Verdict:
         """For `grader check`: the bundle's visible checks ({name, args, kwargs, expected})."""

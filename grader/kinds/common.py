@@ -4,7 +4,7 @@ the sandbox limits a question may set."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from grader import registry
 from grader.model import CodeAnswer, Invalid, Question
@@ -33,3 +33,14 @@ class CodeAnswered:
 
     def parse_reference(self, raw: Any, question: Question) -> Any:
         raise ValueError(f"the answer of a {self.name} question must be {{solution: function}} naming the reference")
+
+
+def function_stub(name: str, params: Sequence[str], title: str, prompt: str) -> str:
+    """The stub a student fills in: the signature, the prompt as its docstring, and a body
+    that fails loudly until it is written (what `grader release` ships for code answers)."""
+    import textwrap
+
+    text = " ".join(prompt.split()).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    docstring = textwrap.fill(text, 80, initial_indent="    ", subsequent_indent="    ")
+    return (f"def {name}({', '.join(params)}):\n    \"\"\"{title}:\n{docstring}\n    \"\"\"\n"
+            "    raise NotImplementedError  # the student's function is not written yet")
