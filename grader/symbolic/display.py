@@ -30,7 +30,8 @@ def text(expr: sympy.Expr) -> str:
 
 @lru_cache(maxsize=CACHE_SIZE)
 def _text(expr: sympy.Expr) -> str:
-    return sympy.sstr(expr, order="grlex").replace("**", "^").replace("sigmoid(", "σ(")
+    # full_prec=False: a typed 0.5 reads back as 0.5, not 0.500000000000000
+    return sympy.sstr(expr, order="grlex", full_prec=False).replace("**", "^").replace("sigmoid(", "σ(")
 
 
 def equation_text(lhs: sympy.Expr, rhs: sympy.Expr) -> str:
