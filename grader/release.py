@@ -39,21 +39,6 @@ from grader.kinds.common import function_stub
 from grader.model import Course, Exercise, Question, Reference
 
 PUBLIC_SPEC_VERSION = 1
-#: Option keys the built-in kinds may ship; a kind's own `public_keys` takes precedence.
-PUBLIC_KEYS: dict[str, tuple[str, ...]] = {
-    "numeric": ("tolerance",),
-    "vector": ("tolerance", "partial"),
-    "choice": ("choices", "multiple"),
-    "plot": ("function",),     # the names students must define are part of the question
-    "model": ("factory",),
-}
-FORMATS: dict[str, str] = {
-    "numeric": "a number such as 2.5 (13/3 and 4.1e-2 work too)",
-    "vector": "a list such as [1, 2] (or [[1, 2], [3, 4]] for a matrix)",
-    "symbolic": "a formula such as 3*x^2 + 1",
-    "equation": "an equation such as x = 2",
-    "text": "free text (use | and indented lines for several lines)",
-}
 CODE_FILE_NOTE = "Python code in {file}"
 #: Keys YAML 1.1 would read as booleans or null: quoted in the template.
 YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
@@ -77,8 +62,8 @@ def raw_questions(exercise: Exercise) -> dict[str, dict[str, Any]]:
 
 
 def public_keys(kind: Any) -> tuple[str, ...]:
-    keys = getattr(kind, "public_keys", None)
-    return tuple(keys) if keys is not None else PUBLIC_KEYS.get(kind.name, ())
+    """Option keys a kind ships to students (needed to parse answers); none by default."""
+    return tuple(getattr(kind, "public_keys", ()))
 
 
 def answer_format(kind: Any, question: Question, exercise: Exercise) -> str:
@@ -87,11 +72,7 @@ def answer_format(kind: Any, question: Question, exercise: Exercise) -> str:
         return str(hook(question))
     if kind.answer_source == "code":
         return CODE_FILE_NOTE.format(file=f"{exercise.id}.py")
-    if kind.name == "choice":
-        options = question.options
-        return "an option id: " + ", ".join(options.choices) + (" (several allowed, such as [a, c])"
-                                                                 if options.multiple else "")
-    return FORMATS.get(kind.name, "see the prompt")
+    return "see the prompt"
 
 
 def public_question(course: Course, exercise: Exercise, question: Question, raw: Mapping[str, Any],

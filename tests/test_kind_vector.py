@@ -84,3 +84,29 @@ def test_show_round_trips() -> None:
     q = question()
     expected = KIND.parse_reference([13 / 3, 2], q)
     assert KIND.check(q, KIND.parse(KIND.show(expected, q), q), expected).status == "correct"
+
+
+def named_question() -> Question:
+    return Question("f", "vector", 1, "", None,
+                    KIND.load_options({"tolerance": {"rel": 0.01}, "names": ["w", "b"]}))
+
+
+@pytest.mark.parametrize("raw", ["w = 4.33, b = 2", "b = 2; w = 13/3", "w=4.33 and b=2", {"w": "4.33", "b": "2"}])
+def test_named_entries(raw: object) -> None:
+    q = named_question()
+    verdict = KIND.check(q, KIND.parse(raw, q), KIND.parse_reference([13 / 3, 2], q))
+    assert verdict.status == "correct"
+
+
+@pytest.mark.parametrize("raw, message", [
+    ("w = 4.33", "no value for b"), ("w = 4.33, c = 2", "unknown name 'c'"), ("w = 1, w = 2, b = 3", "twice"),
+    ("w 4.33, b = 2", "name = value"), ({"w": "x", "b": "2"}, "entry 1"),
+])
+def test_named_entries_refused(raw: object, message: str) -> None:
+    parsed = KIND.parse(raw, named_question())
+    assert isinstance(parsed, Invalid) and message in parsed.message
+
+
+def test_names_are_needed_for_named_entries() -> None:
+    parsed = KIND.parse("w = 4.33, b = 2", question())
+    assert isinstance(parsed, Invalid) and "as a list" in parsed.message

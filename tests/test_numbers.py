@@ -16,6 +16,7 @@ from grader.parsing.numbers import Number, parse_number, significant_figures
     ("(1.5 + 2 + 2.5)/3", 2.0), ("-(0.05)", -0.05), (".5", 0.5), ("4.", 4.0), ("2^-2", 0.25),
     ("-2^2", -4.0), ("sqrt(4)", 2.0), ("pi", 3.141592653589793), ("J = 2.08", 2.08), ("≈ 2.08", 2.08),
     (" 7 ", 7.0), (3, 3.0), (2.5, 2.5), ("1 / 4", 0.25), ("10^400 / 10^399", 10.0),
+    ("J(0, 0) = 25/12 ≈ 2.083", 2.083), ("x = -1/2", -0.5), ("12.5/6 = 2.08", 2.08),
 ])
 def test_accepts_common_notation(text: object, value: float) -> None:
     parsed = parse_number(text)
@@ -25,6 +26,7 @@ def test_accepts_common_notation(text: object, value: float) -> None:
 
 @pytest.mark.parametrize("text, message", [
     ("", "empty answer"),
+    ("J =", "empty answer"),
     ("abc", "unknown name 'abc'"),
     ("2x", "unexpected 'x'"),
     ("2,083", "use a dot as the decimal separator"),
@@ -70,7 +72,7 @@ def test_hostile_input_is_refused_fast() -> None:
 @pytest.mark.parametrize("text, figures", [
     ("0", (1, 1)), ("0.0", (1, 1)), ("0.00", (2, 2)), ("100", (1, 3)), ("1000", (1, 4)),
     ("10.0", (3, 3)), ("0.0010", (2, 2)), ("1.23e-3", (3, 3)), ("138*10**-3", (3, 3)),
-    ("-(0.05)", (1, 1)), ("1E3", (1, 1)), ("61300", (3, 5)),
+    ("-(0.05)", (1, 1)), ("1E3", (1, 1)), ("61300", (3, 5)), ("J = 2.080", (4, 4)),
 ])
 def test_significant_figures(text: str, figures: tuple[int, int]) -> None:
     assert significant_figures(text) == figures

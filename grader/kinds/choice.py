@@ -34,6 +34,7 @@ class ChoiceKind:
                     "description": "option id -> text shown to the student"},
         "multiple": {"type": "boolean", "description": "several options may be right"},
     }
+    public_keys = ("choices", "multiple")
     answer_source = "answers"
     calls_reference = True
     supports_mistakes = True
@@ -52,6 +53,11 @@ class ChoiceKind:
         if not isinstance(multiple, bool):
             raise registry.OptionError("multiple must be true or false", "multiple")
         return ChoiceOptions(normalised, multiple)
+
+    def answer_format(self, question: Question) -> str:
+        options: ChoiceOptions = question.options
+        several = " (several allowed, such as [a, c])" if options.multiple else ""
+        return "an option id: " + ", ".join(options.choices) + several
 
     def parse(self, raw: Any, question: Question) -> frozenset[str] | Invalid:
         options: ChoiceOptions = question.options

@@ -495,6 +495,8 @@ class ModelKind(CodeAnswered):
         "limits": LIMITS_SCHEMA,
     }
     supports_mistakes = False
+    public_keys = ("factory",)
+    """The factory students must define is part of the question; nothing else is shipped."""
 
     def load_options(self, raw: Mapping[str, Any]) -> ModelOptions:
         return load_model_options(raw)

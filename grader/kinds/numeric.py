@@ -65,12 +65,20 @@ def _hint(student: float, expected: float, tol: Tolerance) -> str:
 class NumericKind:
     name = "numeric"
     option_keys = {"tolerance": TOLERANCE_SCHEMA}
+    public_keys = ("tolerance",)
+    """What `grader check` needs to parse an answer; none of it gives the answer away."""
     answer_source = "answers"
     calls_reference = True
     supports_mistakes = True
 
     def load_options(self, raw: Mapping[str, Any]) -> NumericOptions:
         return NumericOptions(load_tolerance(raw))
+
+    def answer_format(self, question: Question) -> str:
+        figures = question.options.tolerance.sigfigs
+        if figures is not None:
+            return f"a decimal number with {figures} significant figures, such as 0.0123"
+        return "a number such as 2.5 (13/3 and 4.1e-2 work too)"
 
     def parse(self, raw: Any, question: Question) -> Number | Invalid:
         if isinstance(raw, (list, dict)):

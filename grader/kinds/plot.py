@@ -419,6 +419,8 @@ class PlotKind(CodeAnswered):
         "limits": LIMITS_SCHEMA,
     }
     supports_mistakes = False
+    public_keys = ("function",)
+    """The function students must define is part of the question; nothing else is shipped."""
 
     def load_options(self, raw: Mapping[str, Any]) -> PlotOptions:
         return load_plot_options(raw)

@@ -268,6 +268,9 @@ class TextKind:
         status = "correct" if fraction >= 1 else "partial" if fraction > 0 else "incorrect"
         return Verdict(status, fraction, feedback, details)
 
+    def answer_format(self, question: Question) -> str:
+        return "free text (use | and indented lines for several lines)"
+
     def show(self, value: str, question: Question) -> str:
         return value
 

@@ -27,6 +27,8 @@ class VectorOptions:
     tolerance: Tolerance
     partial: bool = False
     """Credit the share of entries that are right, when the shape matches."""
+    names: tuple[str, ...] = ()
+    """Names of the entries, in order: then `w = 4.33, b = 2` (in any order) is understood."""
 
 
 @dataclass(frozen=True)
@@ -173,12 +175,38 @@ def _index(flat: int, shape: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(p) for p in reversed(position)) + "]"
 
 
+def named_values(raw: Any, names: tuple[str, ...]) -> list[Any] | Invalid:
+    """`w = 4.33, b = 2` (or a YAML mapping {w: 4.33, b: 2}) as values in the order of `names`."""
+    if isinstance(raw, dict):
+        pairs = [(str(k).strip(), v) for k, v in raw.items()]
+    else:
+        pieces = [p for p in re.split(r"[,;]|\band\b", raw) if p.strip()]
+        pairs = []
+        for piece in pieces:
+            name, equals, value = piece.partition("=")
+            if not equals:
+                return Invalid(f"write each entry as name = value, such as {names[0]} = 1")
+            pairs.append((name.strip(), value.strip()))
+    found = dict(pairs)
+    unknown = [name for name, _ in pairs if name not in names]
+    if unknown or len(found) != len(pairs):
+        problem = f"unknown name {unknown[0]!r}" if unknown else "a name is given twice"
+        return Invalid(f"{problem}: give {', '.join(names)}")
+    missing = [name for name in names if name not in found]
+    if missing:
+        return Invalid(f"no value for {', '.join(missing)}")
+    return [found[name] for name in names]
+
+
 class VectorKind:
     name = "vector"
     option_keys = {
         "tolerance": TOLERANCE_SCHEMA,
         "partial": {"type": "boolean", "description": "credit the share of right entries"},
+        "names": {"type": "array", "items": {"type": "string"},
+                  "description": "entry names in order, so `w = 4.33, b = 2` is understood"},
     }
+    public_keys = ("tolerance", "partial", "names")
     answer_source = "answers"
     calls_reference = True
     supports_mistakes = True
@@ -187,9 +215,25 @@ class VectorKind:
         partial = raw.get("partial", False)
         if not isinstance(partial, bool):
             raise registry.OptionError("partial must be true or false", "partial")
-        return VectorOptions(load_tolerance(raw), partial)
+        names = raw.get("names", [])
+        if not isinstance(names, list) or not all(isinstance(n, str) and n.isidentifier() for n in names) \
+                or len(set(names)) != len(names):
+            raise registry.OptionError("names must be a list of distinct names such as [w, b]", "names")
+        return VectorOptions(load_tolerance(raw), partial, tuple(names))
+
+    def answer_format(self, question: Question) -> str:
+        names: tuple[str, ...] = question.options.names
+        if names:
+            return f"a list [{', '.join(names)}] such as [1, 2], or {names[0]} = 1, ..."
+        return "a list such as [1, 2] (or [[1, 2], [3, 4]] for a matrix)"
 
     def parse(self, raw: Any, question: Question) -> Vector | Invalid:
+        names: tuple[str, ...] = question.options.names
+        if isinstance(raw, dict) or (isinstance(raw, str) and "=" in raw and len(raw) <= MAX_TEXT):
+            if not names:
+                return Invalid("write the values as a list such as [1, 2]")
+            values = named_values(raw, names)
+            return values if isinstance(values, Invalid) else parse_vector(values)
         return parse_vector(raw)
 
     def parse_reference(self, raw: Any, question: Question) -> Vector:

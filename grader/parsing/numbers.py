@@ -78,7 +78,7 @@ def parse_number_text(raw: str) -> Number | Invalid:
     if len(raw) > MAX_LENGTH:
         return Invalid(f"answer is too long for a number ({len(raw)} characters)")
     text = normalise(raw)
-    text = re.sub(r"^(?:[A-Za-z_]\w*\s*=|≈|~)\s*", "", text)  # "J = 2.08", "≈ 2.08"
+    text = _final_value(text)
     if not text:
         return Invalid("expected a number, got an empty answer")
     if re.fullmatch(r"[-+]?\d+,\d+", text):
@@ -97,6 +97,13 @@ def parse_number_text(raw: str) -> Number | Invalid:
     if not math.isfinite(as_float):
         return Invalid("number is too large")
     return Number(as_float, value if isinstance(value, Fraction) else None, raw)
+
+
+def _final_value(text: str) -> str:
+    """The value a worked answer ends with: `J = 2.08`, `≈ 2.08`, `J(0, 0) = 25/12 ≈ 2.083`
+    all mean the last number written. Only the last part is read; the rest is the working."""
+    parts = re.split(r"=|≈|~", text)
+    return parts[-1].strip() if len(parts) > 1 else text
 
 
 def _tokenize(text: str) -> list[_Token]:
@@ -255,7 +262,7 @@ def significant_figures(raw: str) -> tuple[int, int] | None:
     Trailing zeros of a whole number are ambiguous (`1000` has 1 to 4); a zero written
     with decimals has as many as it has decimals (`0.00` has 2).
     """
-    match = _MANTISSA.match(normalise(raw))
+    match = _MANTISSA.match(_final_value(normalise(raw)))
     if not match:
         return None
     mantissa = match.group("mantissa")
