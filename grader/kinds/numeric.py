@@ -78,7 +78,7 @@ class NumericKind:
         figures = question.options.tolerance.sigfigs
         if figures is not None:
             return f"a decimal number with {figures} significant figures, such as 0.0123"
-        return "a number such as 2.5 (13/3 and 4.1e-2 work too)"
+        return "a number such as 2.5 (7/4 and 4.1e-2 work too)"
 
     def parse(self, raw: Any, question: Question) -> Number | Invalid:
         if isinstance(raw, (list, dict)):
