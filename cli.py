@@ -105,7 +105,7 @@ def grade(specs: Path, submissions: tuple[Path, ...], out: Path, jobs: int, no_r
                                   late_penalty=_late_policy(late_penalty), formats=formats)
     except GraderError as error:
         _fail(error)
-    for warning in run.warnings:
+    for warning in run.all_warnings(limit=20):
         click.echo(f"warning: {warning}", err=True)
     if not quiet:
         click.echo(_summary(run.results))

@@ -151,6 +151,14 @@ class GradeRun:
     def exit_code(self) -> int:
         return EXIT_PROBLEMS if any(r.error for r in self.results) else 0
 
+    def all_warnings(self, limit: int | None = None) -> list[str]:
+        """The run's warnings, then each student's (unknown question ids, lateness not
+        assessed…), at most `limit` of them with a count of the rest."""
+        found = list(self.warnings) + [f"{r.student}: {w}" for r in self.results for w in r.warnings]
+        if limit is None or len(found) <= limit:
+            return found
+        return found[:limit] + [f"… and {len(found) - limit} more (see the results files)"]
+
 
 def pick_submissions(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
     """One submission per student; when a student appears twice the newest file wins."""

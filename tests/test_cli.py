@@ -102,3 +102,13 @@ def test_grade_can_export_for_an_lms(tmp_path: Path) -> None:
     assert any(",s100003," in row for row in canvas[1:])
     gradescope = json.loads((tmp_path / "gradescope" / "s100003" / "results.json").read_text())
     assert "score" in gradescope and gradescope["tests"]
+
+
+def test_grade_prints_each_students_warnings(tmp_path: Path) -> None:
+    student = tmp_path / "s1"
+    student.mkdir()
+    (student / "answers.yaml").write_text("ex01:\n  e: 2.083\n  zz: 1\n")
+    result = CliRunner().invoke(main, ["grade", str(EXERCISES), str(student), "--out", str(tmp_path / "o"),
+                                       "--no-reports", "-q"])
+    assert result.exit_code == 0
+    assert "warning: s1: answers.yaml: unknown question ex01.zz was ignored" in result.output
