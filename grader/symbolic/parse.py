@@ -166,7 +166,10 @@ def tokenize(text: str) -> list[Token]:
             i += 1
         else:
             shown = ch if ch.isprintable() else unicodedata.name(ch, repr(ch))
-            raise ParseError(f"unexpected character {shown!r}", i)
+            hint = {"_": " (a name cannot start with _)", ".": " (attributes such as x.y are not allowed)",
+                    "'": " (no text in quotes)", '"': " (no text in quotes)",
+                    ":": " (no lambdas or slices)"}.get(ch, "")
+            raise ParseError(f"unexpected character {shown!r}{hint}", i)
     tokens.append(Token("end", "", n))
     return tokens
 
