@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from grader import __version__
-from grader.errors import EXIT_PROBLEMS, GraderError
+from grader.core.errors import EXIT_PROBLEMS, GraderError
 
 #: Kept here (not imported) so that `grader --help` does not load the renderers.
 EXPORT_FORMATS = ("csv", "gradescope", "canvas", "moodle")
@@ -117,7 +117,7 @@ def grade(specs: Path, submissions: tuple[Path, ...], out: Path, jobs: int, no_r
 
 
 def _summary(results: list) -> str:
-    from grader.summary import table
+    from grader.render.summary import table
 
     return table(results)
 
@@ -151,7 +151,7 @@ def review(specs: Path, out_dir: Path, overrides: Path | None, by: str, again: b
     Example:
       grader review exercises/inf5860 out --by alice
     """
-    from grader import review as reviewing
+    from grader.grading import review as reviewing
 
     try:
         summary = reviewing.review([specs], out_dir, ask=_ask, say=click.echo, by=by,
@@ -188,10 +188,10 @@ def export(out_dir: Path, fmt: str, to: Path | None, title: str) -> None:
 
 
 def _late_policy(text: str | None) -> dict | None:
-    """--late-penalty as a YAML mapping (safe loader; checked by grader.lateness)."""
+    """--late-penalty as a YAML mapping (safe loader; checked by grader.authoring.lateness)."""
     if text is None:
         return None
-    from grader import yamlsafe
+    from grader.core import yamlsafe
 
     try:
         data = yamlsafe.loads(text).data
@@ -204,7 +204,7 @@ def _late_policy(text: str | None) -> dict | None:
 
 
 def _echo_lateness(results: list) -> None:
-    from grader.lateness import describe
+    from grader.authoring.lateness import describe
 
     for result in results:
         for record in result.lateness:
@@ -233,7 +233,7 @@ def release(specs: Path, to: Path, students: tuple[str, ...], roster: Path | Non
       grader release exercises/inf5860 --to bundles --roster roster.csv --notebook
     """
     from grader import api
-    from grader import release as releasing
+    from grader.student import release as releasing
 
     ids = list(students) + (releasing.read_roster(roster) if roster else [])
     try:
@@ -262,7 +262,7 @@ def check(specs: Path, submission: Path) -> None:
     Example:
       grader check . .
     """
-    from grader import check as checking
+    from grader.student import check as checking
 
     try:
         report = checking.run_check(specs, submission)
@@ -301,7 +301,7 @@ def submit(submission: Path, to: Path, specs: Path | None, student: str | None, 
     Example:
       grader submit . --to ~/handin
     """
-    from grader import packaging
+    from grader.student import submit as packaging
 
     try:
         packaged = packaging.submit(submission, to, specs, student, force)
@@ -327,7 +327,7 @@ def schema() -> None:
     """
     import json
 
-    from grader.schema import spec_schema
+    from grader.authoring.schema import spec_schema
 
     click.echo(json.dumps(spec_schema(), indent=2))
 

@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grader import api, sandbox  # noqa: E402
-from grader.kinds import model as model_kind, plot as plot_kind  # noqa: E402
-from grader.model import Reference  # noqa: E402
+from grader.kinds.model import kind as model_kind
+from grader.kinds.plot import kind as plot_kind  # noqa: E402
+from grader.core.model import Reference  # noqa: E402
 from grader.sandbox import client  # noqa: E402
 
 
@@ -57,7 +58,8 @@ def main() -> None:
 
     import torch
 
-    from grader.kinds import model_driver, plot_driver
+    from grader.kinds.model import driver as model_driver
+    from grader.kinds.plot import driver as plot_driver
 
     torch.set_num_threads(1)  # the sandbox child trains single-threaded too
     reference = Reference(course.solutions_root, ex03.solutions, "make_reference_model")

@@ -50,7 +50,7 @@ def latency(runs: int, baseline_runs: int, folder: Path) -> None:
     for name, source in (("numpy", NUMPY_STUDENT), ("torch", TORCH_STUDENT)):
         module = folder / f"{name}_q.py"
         module.write_text(source)
-        job = sandbox.Job("grader.sandbox.drivers:call_function", module,
+        job = sandbox.Job("grader.kinds.code.driver:call_function", module,
                           {"function": "f", "calls": [{"args": [np.arange(-3.0, 3.0)]}]})
         assert sandbox.run(job).ok
         inside, paced = [], []

@@ -28,9 +28,10 @@ sys.path.insert(0, str(ROOT))
 import sympy  # noqa: E402
 import yaml  # noqa: E402
 
-from grader import registry, solutions  # noqa: E402
-from grader.model import Invalid  # noqa: E402
-from grader.spec import load_course  # noqa: E402
+from grader.core import registry  # noqa: E402
+from grader.authoring import solutions
+from grader.core.model import Invalid  # noqa: E402
+from grader.authoring.spec import load_course  # noqa: E402
 from grader.symbolic.equivalence import equivalent  # noqa: E402
 from grader.symbolic.functions import rewrite_special  # noqa: E402
 from grader.symbolic.parse import ParseConfig, parse_expression  # noqa: E402

@@ -20,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader import registry, spec  # noqa: E402
+from grader.core import registry  # noqa: E402
+from grader.authoring import spec
 
 SHEET = ROOT.parent / "shared" / "seeds" / "inf5860-exercises-solution-hints.txt"
 

@@ -1,6 +1,6 @@
 """The Python API: what the CLI calls, and what scripts and notebooks may call directly.
 
-Functions here return values or raise grader.errors exceptions; they never print.
+Functions here return values or raise grader.core.errors exceptions; they never print.
 """
 
 from __future__ import annotations
@@ -10,9 +10,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from grader import engine, executor as executors, output, registry, spec, submission, variants
-from grader.errors import EXIT_PROBLEMS, GraderError, Problem, SpecError
-from grader.model import Course, Exercise, Invalid, Question, StudentResult
+from grader.grading import engine, executor as executors
+from grader.core import output, registry
+from grader.authoring import spec, variants
+from grader.intake import submission
+from grader.core.errors import EXIT_PROBLEMS, GraderError, Problem, SpecError
+from grader.core.model import Course, Exercise, Invalid, Question, StudentResult
 
 VALIDATION_STUDENTS = ("validate-0", "validate-1", "validate-2", "validate-3", "validate-4")
 
@@ -100,8 +103,8 @@ def grade_path(path: Path, course: Course | None = None, now: datetime | None = 
                deadline: str | None = None, late_penalty: dict[str, Any] | None = None) -> StudentResult:
     """Grade one submission folder or zip. Never raises for a bad submission.
 
-    `deadline` and `late_penalty` override the specs' (see grader.lateness)."""
-    from grader import packaging
+    `deadline` and `late_penalty` override the specs' (see grader.authoring.lateness)."""
+    from grader.student import submit as packaging
 
     course = course or _worker_course
     assert course is not None, "call _init_worker or pass a course"
@@ -131,7 +134,7 @@ class _Batch:
 
 
 def _grade_batch(batch: _Batch) -> list[tuple[StudentResult, Path]]:
-    from grader import overrides as decisions
+    from grader.grading import overrides as decisions
 
     done = []
     for path in batch.paths:
@@ -190,7 +193,7 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
     `overrides.yaml` in the specs folder) are applied over the automatic grades.
     """
     course = load(spec_paths)
-    from grader import overrides as decisions
+    from grader.grading import overrides as decisions
 
     decided = decisions.load(overrides or decisions.default_path(spec_paths))
     prints = decisions.fingerprints(course)
@@ -224,7 +227,7 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
 
 
 def _check_late_rule(deadline: str | None, late_penalty: dict[str, Any] | None) -> None:
-    from grader import lateness
+    from grader.authoring import lateness
 
     try:
         if deadline is not None:

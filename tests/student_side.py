@@ -106,7 +106,7 @@ SECRETS = ["3.96875", "3.969", "3.97", "7.0625", "7.063", "7.06", "-0.8125", "0.
 
 
 def has_code_kind() -> bool:
-    from grader import registry
+    from grader.core import registry
 
     try:
         registry.get("code")

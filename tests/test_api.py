@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import api, output
-from grader.errors import GraderError
-from grader.executor import SerialExecutor
+from grader import api
+from grader.core import output
+from grader.core.errors import GraderError
+from grader.grading.executor import SerialExecutor
 from tests.conftest import EXAMPLES, EXERCISES
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
@@ -72,7 +73,7 @@ def test_atomic_write_leaves_no_half_file(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_gradebook_neutralises_formulas() -> None:
-    from grader.model import StudentResult
+    from grader.core.model import StudentResult
 
     text = output.gradebook_csv([StudentResult("=cmd|' /C calc'!A0", 0, 0, ())])
     assert "\n'=cmd" in text

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import check
-from grader.submission import read_folder
+from grader.student import check
+from grader.intake.submission import read_folder
 from tests.student_side import RIGHT, SECRETS, STUDENT_CODE, fill, grader, has_code_kind, write_course
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader import datasets
-from grader.datasets import Recipe, generate, load_recipe
+from grader.kinds.model import datasets
+from grader.kinds.model.datasets import Recipe, generate, load_recipe
 
 
 @pytest.mark.parametrize("raw, shape, labels", [

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from grader import api, registry
+from grader import api
+from grader.core import registry
 from tests.conftest import EXAMPLES, EXERCISES
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import api, engine, variants
-from grader.spec import load_course
-from grader.submission import read_folder
+from grader import api
+from grader.grading import engine
+from grader.authoring import variants
+from grader.authoring.spec import load_course
+from grader.intake.submission import read_folder
 from tests.conftest import EXAMPLES, EXERCISES
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
@@ -153,7 +155,7 @@ def test_reference_is_computed_for_the_students_variant(variant_course, tmp_path
 
 
 def test_validate_reports_a_broken_reference(variant_course, tmp_path: Path) -> None:
-    from grader.errors import SpecError
+    from grader.core.errors import SpecError
 
     with pytest.raises(SpecError) as caught:
         api.validate([tmp_path / "exercises"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader.model import Invalid, Question
-from grader.registry import OptionError, get
+from grader.core.model import Invalid, Question
+from grader.core.registry import OptionError, get
 
 KIND = get("choice")
 CHOICES = {"a": "θ ← θ − ε ∂J/∂θ", "b": "θ ← θ + ε ∂J/∂θ", "c": "θ ← ε ∂J/∂θ", "d": "none"}

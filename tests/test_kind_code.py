@@ -10,11 +10,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader import api, engine, registry
-from grader.kinds import code_values as cv
-from grader.kinds.code import KIND, CodeOptions
-from grader.model import CodeAnswer, Mistake, Question, Reference, ValueSource
-from grader.tolerance import Tolerance
+from grader import api
+from grader.grading import engine
+from grader.core import registry
+from grader.kinds.code import values as cv
+from grader.kinds.code.kind import KIND, CodeOptions
+from grader.core.model import CodeAnswer, Mistake, Question, Reference, ValueSource
+from grader.kinds.tolerance import Tolerance
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -134,7 +136,7 @@ HOSTILE = [
      "def layer(X, W, b):\n    return X @ W\n", "incorrect", "values differ"),
     ("import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.abs = lambda x: 0\n"
      "def layer(X, W, b):\n    return X @ W\n", "incorrect", "values differ"),
-    ("import grader.model\ndef layer(X, W, b):\n    return grader.model.Verdict('correct', 1.0)\n", "error",
+    ("import grader.core.model\ndef layer(X, W, b):\n    return grader.core.model.Verdict('correct', 1.0)\n", "error",
      "importing ex.py failed"),
     (f"def layer(X, W, b):\n    return open({str(ROOT / 'solutions' / 'inf5860' / 'ex03.py')!r}).read()\n",
      "incorrect", "PermissionError"),
@@ -308,7 +310,7 @@ def test_bad_options_name_the_key(raw: dict, key: str) -> None:
 
 def test_inputs_are_seeded_and_reproducible() -> None:
     options: CodeOptions = KIND.load_options({**LAYER})
-    from grader.kinds import code_run
+    from grader.kinds.code import run as code_run
 
     first, second = code_run.build_inputs(options, {}), code_run.build_inputs(options, {})
     assert all(np.array_equal(a, b) for case_a, case_b in zip(first, second) for a, b in zip(case_a, case_b))

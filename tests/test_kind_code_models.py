@@ -1,4 +1,4 @@
-"""Seeded models as code-question arguments (grader.kinds.code_models): recipes are checked
+"""Seeded models as code-question arguments (grader.kinds.code.models): recipes are checked
 at load, built the same in the grader and in the sandbox child, and never cross as objects."""
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader import engine, registry
-from grader.kinds import code_models as cm
-from grader.kinds import code_values as cv
-from grader.kinds.code import KIND
-from grader.model import CodeAnswer, Question, Reference, ValueSource
+from grader.grading import engine
+from grader.core import registry
+from grader.kinds.code import models as cm
+from grader.kinds.code import values as cv
+from grader.kinds.code.kind import KIND
+from grader.core.model import CodeAnswer, Question, Reference, ValueSource
 
 torch = pytest.importorskip("torch")
 

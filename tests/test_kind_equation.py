@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sympy
 
-from grader import registry
-from grader.model import Invalid, Question
+from grader.core import registry
+from grader.core.model import Invalid, Question
 
 KIND = registry.get("equation")
 

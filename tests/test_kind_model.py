@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader import api, registry
-from grader.kinds import model as model_kind
-from grader.model import CodeAnswer, Question, Reference, Verdict
+from grader import api
+from grader.core import registry
+from grader.kinds.model import kind as model_kind
+from grader.core.model import CodeAnswer, Question, Reference, Verdict
 from grader.sandbox import Outcome
 
 from tests.conftest import EXAMPLES, EXERCISES
@@ -174,7 +175,7 @@ def test_verdicts(tmp_path: Path, source: str, changes: dict, status: str, fract
          return Greedy()
      """, {}, "ran out of memory"),
     # the grader package is not readable from the child: no faking a verdict with its code
-    ("from grader import datasets\n", {}, "importing ex03.py failed"),
+    ("from grader.kinds.model import datasets\n", {}, "importing ex03.py failed"),
 ])
 def test_hostile_models_end_as_errors(tmp_path: Path, source: str, changes: dict, says: str) -> None:
     verdict = grade(tmp_path, source, **changes)
@@ -186,7 +187,7 @@ def test_tampering_with_the_driver_is_caught_by_the_grader(tmp_path: Path) -> No
     """The child never sees test labels; a patched driver can only send malformed data back."""
     verdict = grade(tmp_path, MLP + textwrap.dedent("""
         import sys, numpy as np
-        driver = sys.modules["grader.kinds.model_driver"]
+        driver = sys.modules["grader.kinds.model.driver"]
         driver._outputs = lambda model, x: np.zeros((len(x), 3))   # float64, 'perfect' zeros
         """))
     assert verdict.status == "error" and "could not be read" in verdict.feedback
@@ -222,7 +223,7 @@ def test_the_graders_optimizers_match_torch_optim_bit_for_bit(name: str, setting
     """The driver's own Adam/SGD (no torch._dynamo import per child) train exactly as torch.optim."""
     import torch
 
-    from grader.kinds import model_driver
+    from grader.kinds.model import driver as model_driver
 
     def run(make: Any) -> list[Any]:
         torch.manual_seed(0)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from grader.kinds.numeric import NumericOptions
-from grader.model import Invalid, Question
-from grader.registry import OptionError, get
-from grader.tolerance import Tolerance
+from grader.kinds.numeric.kind import NumericOptions
+from grader.core.model import Invalid, Question
+from grader.core.registry import OptionError, get
+from grader.kinds.tolerance import Tolerance
 
 KIND = get("numeric")
 

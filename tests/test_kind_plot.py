@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader import api, registry
-from grader.kinds import plot as plot_kind
-from grader.model import CodeAnswer, Question, Reference, Verdict
+from grader import api
+from grader.core import registry
+from grader.kinds.plot import kind as plot_kind
+from grader.core.model import CodeAnswer, Question, Reference, Verdict
 from grader.sandbox import Outcome
 
 from tests.conftest import EXAMPLES, EXERCISES
@@ -210,7 +211,7 @@ def test_hostile_plots_end_as_errors(tmp_path: Path, solutions: Path, body: str,
 def test_tampered_report_is_refused(tmp_path: Path, solutions: Path) -> None:
     verdict = grade(tmp_path, solutions, """
         import sys
-        driver = sys.modules["grader.kinds.plot_driver"]
+        driver = sys.modules["grader.kinds.plot.driver"]
         driver.describe = lambda figure: {"axes": "everything is fine", "png": b"not a png"}
         def plot_data(x, y):
             fig, ax = plt.subplots()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import sympy
 
-from grader import registry
-from grader.model import Invalid, Question
+from grader.core import registry
+from grader.core.model import Invalid, Question
 from tests.conftest import ROOT
 
 KIND = registry.get("symbolic")
@@ -199,8 +199,8 @@ def test_importing_the_kind_stays_light() -> None:
     import subprocess
     import sys
 
-    code = ("import time, sympy; t = time.perf_counter(); import grader.kinds.symbolic, "
-            "grader.kinds.equation; print(time.perf_counter() - t)")
+    code = ("import time, sympy; t = time.perf_counter(); import grader.kinds.symbolic.kind, "
+            "grader.kinds.equation.kind; print(time.perf_counter() - t)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert float(out.stdout) < 1.0
 
@@ -252,8 +252,8 @@ def test_references_with_data_arrays_from_solution_code() -> None:
 
 def test_inf5860_references_match_the_numeric_answers() -> None:
     """The symbolic references of ex01 agree with the errata: J(0,0) = 12.5/6, ∇J(0,0) = (-13/3, -2)."""
-    from grader import solutions
-    from grader.spec import load_course
+    from grader.authoring import solutions
+    from grader.authoring.spec import load_course
 
     course = load_course([ROOT / "exercises" / "inf5860"])
     exercise = course.exercise("ex01")

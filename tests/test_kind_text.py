@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from grader import registry
-from grader.model import Invalid, Question, ValueSource
+from grader.core import registry
+from grader.core.model import Invalid, Question, ValueSource
 from grader.parsing import words
 
 KIND = registry.get("text")
@@ -282,7 +282,7 @@ def test_import_is_light() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, grader.registry as r; r.get('text');"
+    code = ("import sys, grader.core.registry as r; r.get('text');"
             "print(any(m in sys.modules for m in ('numpy', 'torch', 'sympy', 'snowballstemmer')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

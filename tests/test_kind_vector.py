@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader.model import Invalid, Question
-from grader.registry import get
+from grader.core.model import Invalid, Question
+from grader.core.registry import get
 
 KIND = get("vector")
 

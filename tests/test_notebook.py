@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from nbformat import v4
 
-from grader import notebook
-from grader.submission import opened, read_folder
+from grader.intake import notebook
+from grader.intake.submission import opened, read_folder
 from tests.student_side import RIGHT, STUDENT_CODE, fill, grader, has_code_kind, write_course
 
 PWNED = Path("/tmp/grader-notebook-pwned")

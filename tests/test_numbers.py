@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from grader.model import Invalid
+from grader.core.model import Invalid
 from grader.parsing.numbers import Number, parse_number, significant_figures
 
 

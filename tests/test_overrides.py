@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import api, overrides, spec
-from grader.errors import SpecError
-from grader.model import QuestionResult, StudentResult
+from grader import api
+from grader.grading import overrides
+from grader.authoring import spec
+from grader.core.errors import SpecError
+from grader.core.model import QuestionResult, StudentResult
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,7 +82,7 @@ def test_apply_sets_score_status_and_review(score: float, status: str, applied: 
 
 
 def test_late_penalty_still_scales_a_human_score() -> None:
-    from grader.model import Lateness
+    from grader.core.model import Lateness
 
     result = replace(student(question_result()), lateness=(Lateness("ex", "t1", "t0", 3600, 0.25),))
     after = overrides.apply(result, {"s1": {"ex.t": decision(2.0, "abc")}}, {"ex.t": "abc"})
@@ -121,7 +123,7 @@ def test_fingerprint_changes_with_the_question(tmp_path: Path) -> None:
 
 
 def test_fingerprint_ignores_set_order_and_addresses() -> None:
-    from grader.model import Question, ValueSource
+    from grader.core.model import Question, ValueSource
 
     class Opaque:
         pass
@@ -138,7 +140,7 @@ def test_fingerprint_ignores_set_order_and_addresses() -> None:
 
 
 def test_fingerprint_is_the_same_in_another_process() -> None:
-    code = ("from pathlib import Path; from grader import spec, overrides; import json;"
+    code = ("from pathlib import Path; from grader.authoring import spec; from grader.grading import overrides; import json;"
             "print(json.dumps(overrides.fingerprints(spec.load_course([Path('exercises/inf5860')]))))")
     runs = [subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")]

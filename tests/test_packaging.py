@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import lateness, packaging, spec
-from grader.errors import SpecError
+from grader.authoring import lateness, spec
+from grader.student import submit as packaging
+from grader.core.errors import SpecError
 from tests.student_side import RIGHT, fill, grader, has_code_kind, write_course
 
 NOW = datetime.now(timezone.utc)
@@ -235,7 +236,7 @@ def test_policy_table(late_by: timedelta, policy: lateness.LatePolicy, share: fl
 
 
 def test_schema_lists_the_same_policy_keys_as_the_loader() -> None:
-    from grader.schema import spec_schema
+    from grader.authoring.schema import spec_schema
 
     assert set(spec_schema()["properties"]["late_penalty"]["properties"]) == set(lateness.POLICY_KEYS)
 
@@ -246,7 +247,9 @@ def test_inf5860_loop_gives_full_marks_on_every_auto_graded_answer(tmp_path: Pat
     pass check, submit and grade (code and free-text questions are left out here)."""
     import yaml
 
-    from grader import engine, registry, variants
+    from grader.grading import engine
+    from grader.core import registry
+    from grader.authoring import variants
 
     specs = Path(__file__).resolve().parents[1] / "exercises" / "inf5860"
     course = spec.load_course([specs])

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader import release, spec, yamlsafe
-from grader.errors import GraderError
+from grader.student import release
+from grader.authoring import spec
+from grader.core import yamlsafe
+from grader.core.errors import GraderError
 from tests.student_side import SECRETS, bundle_text, grader, has_code_kind, npy_values, write_course
 
 REPO = Path(__file__).resolve().parents[1]
@@ -113,7 +115,8 @@ def test_drawn_params_need_students_and_give_one_sheet_each(tmp_path: Path) -> N
     assert len(set(prompts.values())) == 3  # each student sees their own x
     course = spec.load_course([specs])
     for student in ("s1", "s2"):
-        from grader import engine, variants
+        from grader.grading import engine
+        from grader.authoring import variants
 
         exercise = course.exercises[0]
         params = variants.resolve(exercise.params, student, exercise.id)
@@ -143,7 +146,9 @@ def test_roster_reading(tmp_path: Path, line: str, expected: list[str]) -> None:
 
 def test_inf5860_bundle_leaks_no_reference_value(tmp_path: Path) -> None:
     """The real course: every reference value, as a student might type it, is absent."""
-    from grader import engine, registry, variants
+    from grader.grading import engine
+    from grader.core import registry
+    from grader.authoring import variants
 
     specs = REPO / "exercises" / "inf5860"
     course = spec.load_course([specs])

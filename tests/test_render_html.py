@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.model import StudentResult
+from grader.core.model import StudentResult
 from grader.render import render_overview, render_student, safe_file_name, write_reports
-from grader.output import unique_file_names
+from grader.core.output import unique_file_names
 from grader.render.html import question_view
 from grader.render.math import latex_to_mathml, parse_vector, sanitize_mathml
 from grader.render.svg import bin_counts, histogram

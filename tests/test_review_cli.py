@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 import cli
-from grader import api, overrides, review
+from grader import api
+from grader.grading import overrides, review
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,7 @@ import pytest
 
 from grader.sandbox import Job, Limits, ObjectInfo, Outcome, TensorInfo, client, isolation, protocol, run
 
-DRIVER = "grader.sandbox.drivers:call_function"
+DRIVER = "grader.kinds.code.driver:call_function"
 SECRET = "TOP-SECRET-REFERENCE-7f3a9"
 FAST = Limits(wall_s=5.0, cpu_s=5.0)
 
@@ -477,7 +477,7 @@ def test_importing_grader_cannot_fake_a_verdict(tmp_path: Path) -> None:
             return grader.sandbox.Outcome(True, 1, None, None, "", (), (), 0.0)
         """))
     assert isinstance(got["value"], ObjectInfo) and got["value"].type.endswith("Outcome")
-    outcome = run_code(tmp_path, "import grader.model\ndef f():\n    return grader.model.Verdict('correct', 1.0)\n")
+    outcome = run_code(tmp_path, "import grader.core.model\ndef f():\n    return grader.core.model.Verdict('correct', 1.0)\n")
     assert outcome.error_kind == "exception"
     assert "ModuleNotFoundError" in outcome.error or "PermissionError" in outcome.error
     got = first(run_code(tmp_path, "def f():\n    import grader.kinds.numeric\n"))
@@ -659,7 +659,7 @@ def test_concurrent_threads_share_the_zygote_safely(tmp_path: Path) -> None:
 
 
 def test_drivers_outside_the_grader_package_are_refused(tmp_path: Path) -> None:
-    for name in ("os:system", "solutions.inf5860.ex03:hidden_layer", "grader.sandbox.drivers"):
+    for name in ("os:system", "solutions.inf5860.ex03:hidden_layer", "grader.kinds.code.driver"):
         outcome = run(Job(name, None, {}))
         assert outcome.error_kind == "refused"
 

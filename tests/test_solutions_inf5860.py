@@ -219,7 +219,10 @@ def test_pca_refuses_impossible_k(k: int) -> None:
 def test_reference_submission_earns_full_marks(tmp_path: Path) -> None:
     """Every auto-graded answers.yaml question, answered with its reference typed as a
     student would, is correct; every text question awaits review with a full suggestion."""
-    from grader import api, engine, registry, variants
+    from grader import api
+    from grader.grading import engine
+    from grader.core import registry
+    from grader.authoring import variants
 
     course = api.load([ROOT / "exercises" / "inf5860"])
     answers: dict[str, dict[str, str]] = {}

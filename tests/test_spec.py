@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.errors import SpecError
-from grader.spec import load_course
+from grader.core.errors import SpecError
+from grader.authoring.spec import load_course
 from tests.conftest import EXERCISES
 
 GOOD = """\

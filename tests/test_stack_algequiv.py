@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from grader.model import Invalid
+from grader.core.model import Invalid
 from grader.symbolic.equivalence import equivalent
 from grader.symbolic.parse import ParseConfig, parse_expression
 from tests.conftest import CORPORA

@@ -10,11 +10,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from grader.model import Invalid, Question
+from grader.core.model import Invalid, Question
 from grader.parsing.numbers import parse_number
-from grader.registry import get
-from grader.tolerance import Tolerance
-from grader.kinds.numeric import NumericOptions
+from grader.core.registry import get
+from grader.kinds.tolerance import Tolerance
+from grader.kinds.numeric.kind import NumericOptions
 from tests.conftest import CORPORA
 
 CORPUS = CORPORA / "numeric.yaml"

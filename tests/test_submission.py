@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import submission
-from grader.submission import Submission
+from grader.intake import submission
+from grader.intake.submission import Submission
 
 
 def make_zip(path: Path, entries: dict[str, bytes], links: dict[str, str] | None = None) -> Path:

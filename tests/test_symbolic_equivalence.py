@@ -7,7 +7,7 @@ import time
 import pytest
 import sympy
 
-from grader.model import Invalid
+from grader.core.model import Invalid
 from grader.symbolic import display
 from grader.symbolic.domain import DOMAINS, parse_domain
 from grader.symbolic.equivalence import Tolerance, equivalent

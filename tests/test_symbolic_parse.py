@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sympy
 
-from grader.model import Invalid
+from grader.core.model import Invalid
 from grader.symbolic.domain import parse_domain
 from grader.symbolic.functions import sigmoid
 from grader.symbolic.parse import ParseConfig, canonical_name, parse_expression, parse_relation

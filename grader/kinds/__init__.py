@@ -1,1 +1,1 @@
-"""Question kinds: one module per kind, each registering itself with grader.registry."""
+"""Question kinds: one module per kind, each registering itself with grader.core.registry."""

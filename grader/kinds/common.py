@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from grader import registry
-from grader.model import CodeAnswer, Invalid, Question
+from grader.core import registry
+from grader.core.model import CodeAnswer, Invalid, Question
 from grader.sandbox import Limits, LimitsError, limits_from_spec
 
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from grader.model import Invalid
+from grader.core.model import Invalid
 
 MAX_LENGTH = 200
 MAX_EXACT_BITS = 4096

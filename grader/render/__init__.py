@@ -7,7 +7,7 @@ writes files atomically. Import the submodules' functions from here.
 from __future__ import annotations
 
 from grader.render.exports import FORMATS, export
-from grader.output import safe_file_name
+from grader.core.output import safe_file_name
 from grader.render.html import render_overview, render_student, write_reports
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Gradebook exports that learning-management systems import.
 
-- `csv`: the grader's gradebook (grader.output.gradebook_csv, the same file `grade` writes):
+- `csv`: the grader's gradebook (grader.core.output.gradebook_csv, the same file `grade` writes):
   student, one column per question id, total, max.
 - `gradescope`: Gradescope autograder `results.json` (one per student), see
   https://gradescope-autograders.readthedocs.io/en/latest/specs/ ("Output format").
@@ -22,8 +22,8 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from grader.model import QuestionResult, StudentResult
-from grader.output import gradebook_csv, read_results, spreadsheet_safe, unique_file_names, write_atomic
+from grader.core.model import QuestionResult, StudentResult
+from grader.core.output import gradebook_csv, read_results, spreadsheet_safe, unique_file_names, write_atomic
 
 FORMATS = ("csv", "gradescope", "canvas", "moodle")
 

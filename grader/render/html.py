@@ -21,9 +21,9 @@ from typing import Any, Mapping, Sequence
 import jinja2
 from markupsafe import Markup
 
-from grader.model import STATUSES, QuestionResult, StudentResult
+from grader.core.model import STATUSES, QuestionResult, StudentResult
 from grader.render import math as mathml
-from grader.output import unique_file_names, write_atomic
+from grader.core.output import unique_file_names, write_atomic
 from grader.render.svg import histogram
 
 #: The repository's templates/ folder (grader/render/html.py -> parents[2]).

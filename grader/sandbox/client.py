@@ -37,7 +37,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 """The folder that holds the `grader` package (the project root; never readable by children)."""
 PRELOAD = ["numpy", "torch", "matplotlib", "matplotlib.pyplot"]
 #: Driver modules the zygote imports up front (others are imported in each child, slower).
-DRIVER_MODULES = ["grader.sandbox.drivers", "grader.kinds.model_driver", "grader.kinds.plot_driver"]
+DRIVER_MODULES = ["grader.kinds.code.driver", "grader.kinds.model.driver", "grader.kinds.plot.driver"]
 MAX_MODULE_BYTES = 1_000_000
 STARTUP_TIMEOUT_S = 180.0
 GRACE_S = 15.0

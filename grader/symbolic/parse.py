@@ -29,7 +29,7 @@ from typing import Callable, Mapping, Sequence
 
 import sympy
 
-from grader.model import Invalid
+from grader.core.model import Invalid
 from grader.symbolic.domain import REAL, Domain
 from grader.symbolic.functions import sigmoid
 

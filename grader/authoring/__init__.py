@@ -1,0 +1,1 @@
+"""What instructors write: specs, variants, reference solutions, late policies."""

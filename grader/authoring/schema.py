@@ -1,0 +1,71 @@
+"""The JSON Schema of an exercise spec, built from the same tables the loader checks,
+so editors (VS Code's YAML extension, for one) can validate specs as they are typed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader.core import registry
+from grader.authoring import variants
+
+_ID = {"type": ["string", "integer"], "pattern": "^[A-Za-z0-9_]+$"}
+_VALUE_SOURCE = {
+    "description": "a literal value, or {solution: function_name} in the exercise's solutions module",
+    "anyOf": [
+        {"type": "object", "required": ["solution"], "additionalProperties": False,
+         "properties": {"solution": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}}},
+        {"not": {"type": "object", "required": ["solution"]}},
+    ],
+}
+
+
+def _question_schema(kind: registry.QuestionKind) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "id": _ID,
+        "kind": {"const": kind.name},
+        "points": {"type": "number", "minimum": 0, "maximum": 1000},
+        "prompt": {"type": "string", "description": "jinja2 template over the exercise params"},
+        "answer": _VALUE_SOURCE,
+        "reveal": {"type": "boolean", "description": "show the expected answer in feedback"},
+        **kind.option_keys,
+    }
+    if kind.supports_mistakes:
+        properties["mistakes"] = {"type": "array", "items": {
+            "type": "object", "required": ["answer", "feedback"], "additionalProperties": False,
+            "properties": {"answer": _VALUE_SOURCE, "feedback": {"type": "string"},
+                           "credit": {"type": "number", "minimum": 0, "exclusiveMaximum": 1}}}}
+    return {"type": "object", "required": ["id", "kind", "answer"], "additionalProperties": False,
+            "properties": properties}
+
+
+def spec_schema() -> dict[str, Any]:
+    kinds = registry.load_all()
+    draw = {"type": "object", "minProperties": 1, "additionalProperties": False,
+            "properties": {name: {"type": "array"} for name in variants.DRAWS}
+            | {"size": {"type": "integer", "minimum": 1}, "round": {"type": "integer", "minimum": 0}}}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "grader exercise spec",
+        "type": "object",
+        "required": ["id", "title", "questions"],
+        "additionalProperties": False,
+        "properties": {
+            "id": _ID,
+            "title": {"type": "string"},
+            "source": {"type": "string"},
+            "description": {"type": "string"},
+            "solutions": {"type": "string", "pattern": r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$"},
+            "params": {"type": "object", "additionalProperties": {"anyOf": [draw, {}]}},
+            "deadline": {"type": "string", "format": "date-time"},
+            "late_penalty": {
+                "type": "object", "additionalProperties": False,
+                "description": "share of the points lost: min(max, flat + per_day * started days late)",
+                "properties": {"per_day": {"type": "number", "minimum": 0, "maximum": 1},
+                               "flat": {"type": "number", "minimum": 0, "maximum": 1},
+                               "max": {"type": "number", "minimum": 0, "maximum": 1},
+                               "grace_minutes": {"type": "number", "minimum": 0},
+                               "cutoff": {"type": "string", "format": "date-time"}}},
+            "questions": {"type": "array", "minItems": 1,
+                          "items": {"oneOf": [_question_schema(k) for _, k in sorted(kinds.items())]}},
+        },
+    }

@@ -1,0 +1,202 @@
+"""Grading one submission: an ordered list of small steps, each a pure function.
+
+resolve the variant -> compute references -> parse each answer -> check it -> match known
+mistakes -> build the result. A fault in one question becomes that question's `error`;
+the other questions, and the rest of the class, are graded as usual.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from grader import __version__
+from grader.core import registry
+from grader.authoring import solutions, variants
+from grader.core.model import (
+    CodeAnswer, Course, Exercise, Invalid, Question, QuestionResult, Reference, StudentResult,
+    ValueSource, Verdict,
+)
+from grader.intake.submission import Submission
+
+MAX_SHOWN_ANSWER = 500
+
+
+@dataclass(frozen=True)
+class Expected:
+    value: Any
+    mistakes: tuple[Any, ...]
+    shown: str | None = None
+    """The expected answer as the student may see it; None unless the spec reveals it."""
+
+
+# One entry per (exercise, question, variant): students who share a variant share the work
+# of computing, parsing and showing the reference.
+_expected_cache: dict[tuple[str, str, str], Expected] = {}
+
+
+def _params_key(params: Mapping[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, default=repr)
+
+
+def reference_value(course: Course, exercise: Exercise, question: Question, source: ValueSource,
+                    params: Mapping[str, Any]) -> Any:
+    """The parsed reference value of `source` for this variant."""
+    kind = registry.get(question.kind)
+    if source.is_solution:
+        assert course.solutions_root and exercise.solutions
+        if not kind.calls_reference:
+            return Reference(course.solutions_root, exercise.solutions, source.solution or "", dict(params))
+        fn = solutions.function(course.solutions_root, exercise.solutions, source.solution or "")
+        return kind.parse_reference(solutions.call(fn, params), question)
+    return kind.parse_reference(source.literal, question)
+
+
+def expected_for(course: Course, exercise: Exercise, question: Question, params: Mapping[str, Any],
+                 variant: str | None = None) -> Expected:
+    """The reference answer, the known mistakes' values and the shown text for this variant
+    (`variant` is `_params_key(params)`, passed in when the caller has it already)."""
+    assert question.answer is not None
+    key = (exercise.id, question.id, variant if variant is not None else _params_key(params))
+    if key not in _expected_cache:
+        value = reference_value(course, exercise, question, question.answer, params)
+        mistakes = tuple(reference_value(course, exercise, question, m.answer, params) for m in question.mistakes)
+        _expected_cache[key] = Expected(value, mistakes, _expected_text(question, value))
+    return _expected_cache[key]
+
+
+def judge(question: Question, value: Any, expected: Expected) -> Verdict:
+    """The kind's verdict, replaced by a known mistake's targeted feedback when one matches."""
+    kind = registry.get(question.kind)
+    verdict = kind.check(question, value, expected.value)
+    if verdict.status not in ("incorrect", "partial"):
+        return verdict
+    for index, (mistake, mistake_value) in enumerate(zip(question.mistakes, expected.mistakes)):
+        if kind.check(question, value, mistake_value).status == "correct":
+            if mistake.credit < verdict.fraction:
+                return Verdict(verdict.status, verdict.fraction, f"{mistake.feedback} {verdict.feedback}".strip(),
+                               verdict.details, index)
+            return Verdict("partial" if mistake.credit > 0 else "incorrect", mistake.credit, mistake.feedback,
+                           verdict.details, index)
+    return verdict
+
+
+def _expected_text(question: Question, expected: Any) -> str | None:
+    """What the student may see of the expected answer: nothing unless the spec reveals it.
+    Kinds that run code describe their reference themselves (`describe_expected`)."""
+    if not question.reveal:
+        return None
+    kind = registry.get(question.kind)
+    if kind.calls_reference:
+        return kind.show(expected, question)
+    describe = getattr(kind, "describe_expected", None)
+    return describe(question) if describe else None
+
+
+def raw_answer(submission: Submission, exercise: Exercise, question: Question, params: Mapping[str, Any]) -> Any:
+    kind = registry.get(question.kind)
+    if kind.answer_source == "code":
+        module = submission.folder / f"{exercise.id}.py"
+        return CodeAnswer(submission.folder, module if module.is_file() and not module.is_symlink() else None,
+                          submission.student, exercise.id, dict(params))
+    return submission.answers.get(exercise.id, {}).get(question.id)
+
+
+def _is_missing(raw: Any) -> bool:
+    if isinstance(raw, CodeAnswer):
+        return raw.module is None
+    return raw is None or (isinstance(raw, str) and not raw.strip()) or raw == []
+
+
+def _shown(raw: Any) -> str | None:
+    if raw is None or isinstance(raw, CodeAnswer):
+        return None
+    text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
+    return text if len(text) <= MAX_SHOWN_ANSWER else text[:MAX_SHOWN_ANSWER] + "…"
+
+
+_prompt_cache: dict[tuple[str, str, str], str] = {}
+
+
+def prompt_for(exercise: Exercise, question: Question, params: Mapping[str, Any], variant: str) -> str:
+    key = (exercise.id, question.id, variant)
+    if key not in _prompt_cache:
+        _prompt_cache[key] = variants.render_prompt(question.prompt, params)
+    return _prompt_cache[key]
+
+
+def grade_question(course: Course, exercise: Exercise, question: Question, submission: Submission,
+                   params: Mapping[str, Any], variant: str | None = None) -> QuestionResult:
+    kind = registry.get(question.kind)
+    qid = f"{exercise.id}.{question.id}"
+    variant = variant if variant is not None else _params_key(params)
+    base = dict(id=qid, kind=question.kind, max_score=question.points,
+                prompt=prompt_for(exercise, question, params, variant))
+    try:
+        expected = expected_for(course, exercise, question, params, variant)
+    except Exception as exc:  # an instructor's bug must not sink the student's other answers
+        return QuestionResult(**base, score=0.0, status="error",
+                              feedback=f"The reference answer could not be computed (grader fault): {exc}")
+    shown_expected = expected.shown
+    raw = raw_answer(submission, exercise, question, params)
+    if _is_missing(raw):
+        return QuestionResult(**base, score=0.0, status="missing", feedback="No answer was given.",
+                              expected=shown_expected)
+    try:
+        value = kind.parse(raw, question)
+        if isinstance(value, Invalid):
+            return QuestionResult(**base, score=0.0, status="invalid", feedback=value.pointed(),
+                                  expected=shown_expected, answer=_shown(raw))
+        verdict = judge(question, value, expected)
+        shown_answer = kind.show(value, question) if kind.answer_source == "answers" else None
+    except Exception as exc:
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return QuestionResult(**base, score=0.0, status="error", feedback=f"Grader fault on this question: {detail}",
+                              expected=shown_expected, answer=_shown(raw))
+    return QuestionResult(**base, score=round(verdict.fraction * question.points, 6), status=verdict.status,
+                          feedback=verdict.feedback, expected=shown_expected, answer=shown_answer,
+                          mistake=verdict.mistake, details=dict(verdict.details))
+
+
+def unknown_answers(course: Course, submission: Submission) -> list[str]:
+    warnings = []
+    for exercise_id, questions in submission.answers.items():
+        exercise = course.exercise(exercise_id)
+        if exercise is None:
+            warnings.append(f"answers.yaml: unknown exercise {exercise_id!r} was ignored")
+            continue
+        for question_id in questions:
+            if exercise.question(question_id) is None:
+                warnings.append(f"answers.yaml: unknown question {exercise_id}.{question_id} was ignored")
+    return warnings
+
+
+def grade_submission(course: Course, submission: Submission, now: datetime | None = None) -> StudentResult:
+    """Grade every question of every exercise for one submission."""
+    graded_at = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    results: list[QuestionResult] = []
+    for exercise in course.exercises:
+        params = variants.resolve(exercise.params, submission.student, exercise.id)
+        variant = _params_key(params)
+        for question in exercise.questions:
+            if submission.error:
+                results.append(QuestionResult(id=f"{exercise.id}.{question.id}", kind=question.kind, score=0.0,
+                                              max_score=question.points, status="error",
+                                              feedback=f"The submission could not be read: {submission.error}",
+                                              prompt=prompt_for(exercise, question, params, variant)))
+            else:
+                results.append(grade_question(course, exercise, question, submission, params, variant))
+    return StudentResult(
+        student=submission.student,
+        score=round(sum(r.score for r in results), 6),
+        max_score=sum(r.max_score for r in results),
+        questions=tuple(results),
+        graded_at=graded_at,
+        grader_version=__version__,
+        spec_digest=course.digest,
+        warnings=tuple(unknown_answers(course, submission)),
+        error=submission.error,
+    )

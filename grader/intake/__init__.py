@@ -1,0 +1,1 @@
+"""What students hand in: one way to open any submission."""

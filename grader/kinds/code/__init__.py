@@ -1,0 +1,1 @@
+"""The `code` question kind: its contract in kind.py, everything else it needs beside it."""

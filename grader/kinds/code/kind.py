@@ -1,0 +1,296 @@
+"""`code`: the student writes a function; the grader calls it in the sandbox and compares.
+
+```yaml
+- id: e
+  kind: code
+  points: 2
+  function: hidden_layer              # what the student's <exercise>.py must define
+  answer: {solution: hidden_layer}    # the reference, run in the grader on the same inputs
+  tolerance: {rel: 1e-6, abs: 1e-9}
+  returns: numpy                      # same (default) | numpy | torch | any
+  dtype: kind                         # kind (default: float/int/bool must match) | exact | ignore
+  mutation: forbid                    # forbid (default) | warn | allow: arguments changed in place
+  inputs: numpy                       # numpy (default) | torch: what array recipes produce
+  limits: {wall_s: 10, memory_mb: 2048}
+  cases:                              # positional arguments, by name (in order) or as a list
+    - args: {X: {randn: [4, 3]}, W1: {randn: [3, 5]}, b1: {randn: [5]}}
+    - name: all units off
+      args: {X: [[1, 2]], W1: [[-1], [-1]], b1: [-1]}
+      hidden: true                    # not shown in feedback; not shipped in the student bundle
+      weight: 2
+  properties:                         # for answers that are not unique, or as extra checks
+    - name: brightness_invariant
+      description: adding a constant to the image leaves the gradients unchanged
+      case: 0                         # start from this case's inputs (index or name)
+      transform: {image: {add: 10}}   # call again with changed arguments ...
+      expect: same                    # ... and expect f(x) unchanged, or {scale: 2}, {negate: true}
+    - {name: rows_sum_to_one, case: 0, output: {sum: {value: 1, axis: 1}, nonnegative: true}}
+    - {name: valid_kernel, case: 0, check: {solution: is_valid_kernel}}  # trusted predicate
+```
+
+Inputs come from seeded recipes (`randn: [4, 3]`, `rand`, `uniform: [lo, hi, shape]`,
+`randint`, `zeros`, `ones`, `full`, `eye`, `arange`, `linspace`, `array`, `value`, `param`,
+with `dtype`, `scale`, `shift`, `torch`), so every run and every re-grade sees the same
+numbers. A seeded torch model is an argument too (`model: {arch: small_cnn, seed: 0}`): the
+grader and the sandbox child each build it from the recipe (`grader.kinds.code.models`).
+Each case and property is one check; the score is the weighted share that passes.
+Feedback shows the first failing check with its inputs, the expected and the returned value
+(summarised) and the largest difference; hidden checks say only that they failed.
+A sandbox failure (timeout, memory, crash, exit, too much output, tampering) is an `error`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from grader.core import registry
+from grader.core.model import CodeAnswer, Question, Reference, Verdict
+from grader.kinds.common import CodeAnswered, function_stub, load_limits
+from grader.sandbox import LIMITS_SCHEMA, Limits
+from grader.kinds.tolerance import Tolerance, tolerance_from_spec
+
+DRIVER = "grader.kinds.code.driver:call_function"
+DEFAULT_TOLERANCE = Tolerance(rel=1e-6, abs=1e-9)
+MAX_STDOUT_SHOWN = 2000
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    args: tuple[Any, ...]
+    """Recipes, one per positional argument."""
+    arg_names: tuple[str, ...]
+    hidden: bool = False
+    weight: float = 1.0
+    compare: bool = True
+    """False: the case only feeds properties (the answer is not unique)."""
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    case: int
+    description: str = ""
+    transform: Mapping[str, Any] | None = None
+    expect: Any = "same"
+    output: Mapping[str, Any] | None = None
+    check: str | None = None
+    """Name of a trusted predicate in the solutions module: fn(output, *args) -> bool | str."""
+    hidden: bool = False
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class CodeOptions:
+    function: str
+    cases: tuple[Case, ...]
+    properties: tuple[Property, ...] = ()
+    tolerance: Tolerance = DEFAULT_TOLERANCE
+    returns: str = "same"
+    dtype: str = "kind"
+    mutation: str = "forbid"
+    inputs: str = "numpy"
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass(frozen=True)
+class Check:
+    """The result of one case or property, as feedback and renderers see it."""
+
+    name: str
+    passed: bool
+    message: str = ""
+    hidden: bool = False
+    weight: float = 1.0
+    inputs: str = ""
+    expected: str = ""
+    got: str = ""
+    largest: float | None = None
+    note: str = ""
+
+
+# ----------------------------------------------------------------------------- options
+
+
+def _choice(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...], default: str) -> str:
+    value = raw.get(key, default)
+    if value not in allowed:
+        raise registry.OptionError(f"{key} must be one of {', '.join(allowed)}, got {value!r}", key)
+    return value
+
+
+def _load_case(raw: Any, index: int) -> Case:
+    from grader.kinds.code import values as code_values
+
+    key = f"cases[{index}]"
+    if not isinstance(raw, Mapping) or "args" not in raw:
+        raise registry.OptionError("a case is a mapping with args (and optional name, hidden, weight, seed)", key)
+    unknown = set(raw) - {"args", "name", "hidden", "weight", "compare", "seed"}
+    if unknown:
+        raise registry.OptionError(f"unknown case keys {sorted(unknown)}", key)
+    args = raw["args"]
+    if isinstance(args, Mapping):
+        names, recipes = tuple(str(k) for k in args), tuple(args.values())
+    elif isinstance(args, list):
+        names, recipes = tuple(f"arg{i + 1}" for i in range(len(args))), tuple(args)
+    else:
+        raise registry.OptionError("args is a mapping of argument names to recipes, or a list", f"{key}.args")
+    for name, recipe in zip(names, recipes):
+        try:
+            code_values.check_recipe(recipe)
+        except code_values.RecipeError as error:
+            raise registry.OptionError(str(error), f"{key}.args.{name}") from None
+    weight = raw.get("weight", 1)
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
+        raise registry.OptionError("weight must be a positive number", f"{key}.weight")
+    seed = raw.get("seed", index + 1)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise registry.OptionError("seed must be a whole number >= 0", f"{key}.seed")
+    return Case(name=str(raw.get("name", f"case {index + 1}")), args=recipes, arg_names=names,
+                hidden=bool(raw.get("hidden", False)), weight=float(weight),
+                compare=bool(raw.get("compare", True)), seed=seed)
+
+
+def _load_property(raw: Any, index: int, cases: tuple[Case, ...]) -> Property:
+    from grader.kinds.code import values as code_values
+
+    key = f"properties[{index}]"
+    if not isinstance(raw, Mapping) or "name" not in raw:
+        raise registry.OptionError("a property is a mapping with a name and one of transform, output, check", key)
+    modes = [m for m in ("transform", "output", "check") if m in raw]
+    unknown = set(raw) - {"name", "description", "case", "transform", "expect", "output", "check", "hidden", "weight"}
+    if len(modes) != 1 or unknown:
+        raise registry.OptionError("a property needs exactly one of transform, output or check"
+                                   + (f" (unknown keys {sorted(unknown)})" if unknown else ""), key)
+    case_ref = raw.get("case", 0)
+    names = [c.name for c in cases]
+    case = names.index(case_ref) if case_ref in names else case_ref
+    if isinstance(case, bool) or not isinstance(case, int) or not 0 <= case < len(cases):
+        raise registry.OptionError(f"case must be a case index (0..{len(cases) - 1}) or name", f"{key}.case")
+    try:
+        if "transform" in raw:
+            if not isinstance(raw["transform"], Mapping):
+                raise code_values.RecipeError("transform maps argument names to transforms")
+            for arg, ops in raw["transform"].items():
+                if arg not in cases[case].arg_names:
+                    raise code_values.RecipeError(f"transform names {arg!r}, not an argument of case {case}")
+                recipe = cases[case].args[cases[case].arg_names.index(arg)]
+                if isinstance(recipe, Mapping) and "model" in recipe:
+                    raise code_values.RecipeError(f"transform names {arg!r}, a model: only arrays can be changed")
+                code_values.check_transform(ops)
+            code_values.check_transform(raw.get("expect", "same"))
+        if "output" in raw:
+            code_values.check_predicates(raw["output"])
+    except code_values.RecipeError as error:
+        raise registry.OptionError(str(error), key) from None
+    check = raw.get("check")
+    if check is not None and not (isinstance(check, Mapping) and isinstance(check.get("solution"), str)):
+        raise registry.OptionError("check takes {solution: function_name}", f"{key}.check")
+    return Property(name=str(raw["name"]), case=case, description=str(raw.get("description", "")),
+                    transform=raw.get("transform"), expect=raw.get("expect", "same"), output=raw.get("output"),
+                    check=check["solution"] if check else None, hidden=bool(raw.get("hidden", False)),
+                    weight=float(raw.get("weight", 1)))
+
+
+# ----------------------------------------------------------------------------- the kind
+
+
+class CodeKind(CodeAnswered):
+    name = "code"
+    option_keys = {
+        "function": {"type": "string", "description": "the function the student's module defines"},
+        "cases": {"type": "array", "description": "argument sets: [{args, name, hidden, weight, compare, seed}]"},
+        "properties": {"type": "array", "description": "checks for non-unique answers: transform, output, check"},
+        "tolerance": {"type": "object", "description": "{rel, abs} for comparing values"},
+        "returns": {"enum": ["same", "numpy", "torch", "any"]},
+        "dtype": {"enum": ["kind", "exact", "ignore"]},
+        "mutation": {"enum": ["forbid", "warn", "allow"]},
+        "inputs": {"enum": ["numpy", "torch"]},
+        "limits": LIMITS_SCHEMA,
+    }
+    supports_mistakes = True
+    public_keys = ("function", "returns", "dtype", "tolerance", "mutation", "inputs", "limits")
+
+    def load_options(self, raw: Mapping[str, Any]) -> CodeOptions:
+        function = raw.get("function")
+        if not isinstance(function, str) or not function.isidentifier():
+            raise registry.OptionError("function must name the Python function the student writes", "function")
+        raw_cases = raw.get("cases")
+        if raw_cases is None and "file" in raw:  # a released bundle: visible checks replace cases
+            raw_cases, raw = [], {k: v for k, v in raw.items() if k != "properties"}
+        elif not isinstance(raw_cases, list) or not raw_cases:
+            raise registry.OptionError("cases must be a non-empty list of {args: ...}", "cases")
+        cases = tuple(_load_case(c, i) for i, c in enumerate(raw_cases))
+        raw_properties = raw.get("properties", [])
+        if not isinstance(raw_properties, list):
+            raise registry.OptionError("properties must be a list", "properties")
+        properties = tuple(_load_property(p, i, cases) for i, p in enumerate(raw_properties))
+        if cases and not any(c.compare for c in cases) and not properties:
+            raise registry.OptionError("with every case set to compare: false, give properties", "cases")
+        try:
+            tol = tolerance_from_spec(raw["tolerance"]) if "tolerance" in raw else DEFAULT_TOLERANCE
+        except ValueError as error:
+            raise registry.OptionError(str(error), "tolerance") from None
+        if tol.sigfigs is not None:
+            raise registry.OptionError("code questions compare with rel/abs, not sigfigs", "tolerance")
+        return CodeOptions(
+            function=function, cases=cases, properties=properties, tolerance=tol,
+            returns=_choice(raw, "returns", ("same", "numpy", "torch", "any"), "same"),
+            dtype=_choice(raw, "dtype", ("kind", "exact", "ignore"), "kind"),
+            mutation=_choice(raw, "mutation", ("forbid", "warn", "allow"), "forbid"),
+            inputs=_choice(raw, "inputs", ("numpy", "torch"), "numpy"),
+            limits=load_limits(raw.get("limits"), Limits()))
+
+    def check(self, question: Question, value: CodeAnswer, expected: Reference) -> Verdict:
+        from grader.kinds.code import run as code_run
+
+        return code_run.check(question, value, expected)
+
+    def show(self, value: Any, question: Question) -> str:
+        options: CodeOptions = question.options
+        return f"{options.function}() in {getattr(value, 'exercise_id', 'the exercise')}.py"
+
+    # --- hooks for grader.student.release -------------------------------------------------------
+
+    def answer_format(self, question: Question) -> str:
+        return f"a Python function {question.options.function}() in the exercise's .py file"
+
+    def stub(self, question: Question) -> str:
+        options: CodeOptions = question.options
+        names = options.cases[0].arg_names if options.cases else ("*args",)
+        return function_stub(options.function, names, question.id, question.prompt)
+
+    def check_visible(self, question: Question, answer: CodeAnswer, cases: list[Mapping[str, Any]]) -> Verdict:
+        """For `grader check`: the bundle's visible checks ({name, args, kwargs, expected})."""
+        from grader.kinds.code import run as code_run
+
+        return code_run.check_visible(question, answer, cases)
+
+    def prove(self, question: Question, reference: Reference) -> list[str]:
+        """For `grader validate`: the references run, pass their own properties, survive the
+        trip through the sandbox's wire format, and every known mistake fails some case."""
+        from grader.kinds.code import run as code_run
+
+        return code_run.prove(question, reference)
+
+    def visible_cases(self, question: Question, reference: Reference) -> list[dict[str, Any]]:
+        from grader.kinds.code import run as code_run
+
+        return code_run.visible_cases(question, reference)
+
+
+def cache_key(question: Question, answer: CodeAnswer, params: Mapping[str, Any]) -> str:
+    """Same module text, question and inputs: the student's outputs are the same."""
+    if not isinstance(answer, CodeAnswer):
+        raise TypeError(f"a code question checks a CodeAnswer, not a {type(answer).__name__}")
+    digest = hashlib.sha256()
+    digest.update(answer.module.read_bytes() if answer.module else b"")
+    digest.update(repr((question.id, question.options, json.dumps(params, sort_keys=True, default=repr))).encode())
+    return digest.hexdigest()
+
+
+KIND = registry.register(CodeKind())

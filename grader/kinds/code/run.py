@@ -1,0 +1,381 @@
+"""The `code` kind's check: build inputs, run the student in the sandbox, the reference here,
+and turn each case and property into a `Check`, then the checks into a `Verdict`.
+
+The student's function runs once per question in one sandbox job (all cases and property
+calls together); its outcome is cached by module text, question and params, so checking
+known mistakes (other references against the same outputs) costs no second run.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections import OrderedDict
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from grader import sandbox
+from grader.authoring import solutions
+from grader.kinds.code import models as code_models
+from grader.kinds.code import values as cv
+from grader.kinds.code.kind import DRIVER, MAX_STDOUT_SHOWN, Case, Check, CodeOptions, Property, cache_key
+from grader.core.model import CodeAnswer, Question, Reference, Verdict
+
+_CACHE_SIZE = 128
+_outcomes: OrderedDict[str, sandbox.Outcome] = OrderedDict()
+_STATUS_FOR_ERROR = {"refused": "invalid", "missing": "missing"}
+
+
+def build_inputs(options: CodeOptions, params: Mapping[str, Any]) -> list[list[Any]]:
+    """Each case's positional arguments, drawn from its seeded recipes."""
+    torch_inputs = options.inputs == "torch"
+    cases = []
+    for case in options.cases:
+        rng = np.random.default_rng(case.seed)
+        cases.append([cv.make_input(recipe, rng, params, torch_inputs) for recipe in case.args])
+    return cases
+
+
+def property_args(prop: Property, case: Case, args: Sequence[Any]) -> list[Any]:
+    ops = prop.transform or {}
+    return [cv.transform(arg, ops[name]) if name in ops else copy.deepcopy(arg)
+            for name, arg in zip(case.arg_names, args)]
+
+
+def _calls(options: CodeOptions, inputs: list[list[Any]]) -> list[list[Any]]:
+    calls = [list(args) for args in inputs]
+    for prop in options.properties:
+        if prop.transform is not None:
+            calls.append(property_args(prop, options.cases[prop.case], inputs[prop.case]))
+    return calls
+
+
+def run_student(question: Question, answer: CodeAnswer, params: Mapping[str, Any],
+                calls: list[list[Any]]) -> sandbox.Outcome:
+    options: CodeOptions = question.options
+    key = cache_key(question, answer, params)
+    if key in _outcomes:
+        _outcomes.move_to_end(key)
+        return _outcomes[key]
+    payload = {"function": options.function, "calls": [code_models.wire_call(args) for args in calls],
+               "return_inputs": options.mutation != "allow"}
+    outcome = sandbox.run(sandbox.Job(DRIVER, answer.module, payload, options.limits))
+    _outcomes[key] = outcome
+    while len(_outcomes) > _CACHE_SIZE:
+        _outcomes.popitem(last=False)
+    return outcome
+
+
+def reference_outputs(reference: Reference, calls: list[list[Any]]) -> list[Any]:
+    fn = solutions.function(reference.solutions_root, reference.module, reference.function)
+    outputs = []
+    for args in calls:
+        try:
+            outputs.append(fn(*code_models.materialise(args)))
+        except Exception as exc:
+            raise solutions.SolutionError(f"reference {reference.function}() failed: {type(exc).__name__}: {exc}") from exc
+    return outputs
+
+
+def check(question: Question, answer: CodeAnswer, reference: Reference) -> Verdict:
+    options: CodeOptions = question.options
+    inputs = build_inputs(options, reference.params)
+    calls = _calls(options, inputs)
+    outcome = run_student(question, answer, reference.params, calls)
+    # no timings here: a result must be a pure function of the specs and the submission
+    sandbox_details = {"layers": list(outcome.layers), "warnings": list(outcome.warnings),
+                       "stdout": outcome.stdout[:MAX_STDOUT_SHOWN]}
+    if not outcome.ok:
+        return _sandbox_failure(outcome, sandbox_details)
+    results = outcome.value
+    if not isinstance(results, list) or len(results) != len(calls) or not all(isinstance(r, dict) for r in results):
+        return Verdict("error", 0.0, "The sandbox returned a malformed result (tampering?).",
+                       {"sandbox": sandbox_details})
+    expected = reference_outputs(reference, calls)
+    is_answer = question.answer is not None and question.answer.solution == reference.function
+    checks = [_check_case(question, case, inputs[i], results[i], expected[i]) for i, case in enumerate(options.cases)]
+    if is_answer:  # a known mistake is recognised by its outputs alone
+        checks += _check_properties(question, reference, inputs, results, expected)
+    return _verdict(question, checks, sandbox_details)
+
+
+def _sandbox_failure(outcome: sandbox.Outcome, details: dict[str, Any]) -> Verdict:
+    kind = outcome.error_kind or "sandbox"
+    if kind == "sandbox":
+        return Verdict("error", 0.0, f"Grader fault while running your code: {outcome.error}", {"sandbox": details})
+    if kind == "missing":
+        return Verdict("missing", 0.0, f"Your {outcome.error}.", {"sandbox": details, "error_kind": kind})
+    status = _STATUS_FOR_ERROR.get(kind, "error")
+    return Verdict(status, 0.0, f"Your code {_phrase(kind)}: {outcome.error}",
+                   {"sandbox": details, "error_kind": kind})
+
+
+def _phrase(kind: str) -> str:
+    return {"timeout": "ran out of time", "memory": "ran out of memory", "crash": "crashed",
+            "exit": "ended the process", "exception": "raised an error", "output": "produced too much output",
+            "protocol": "broke the sandbox protocol", "refused": "could not be run"}.get(kind, "failed")
+
+
+# ----------------------------------------------------------------------------- cases
+
+
+def _policy(options: CodeOptions) -> cv.Policy:
+    return cv.Policy(options.tolerance, options.returns, options.dtype)
+
+
+def _inputs_text(case: Case, args: Sequence[Any]) -> str:
+    return ", ".join(f"{name}={cv.summarize(arg, 300)}" for name, arg in zip(case.arg_names, args))
+
+
+def _call_failure(result: Mapping[str, Any]) -> str:
+    kind = result.get("kind")
+    prefix = {"memory": "ran out of memory", "exit": "ended the process"}.get(kind, "raised")
+    return f"{prefix}: {str(result.get('error', ''))[:3000]}"
+
+
+def _check_case(question: Question, case: Case, args: list[Any], result: Mapping[str, Any], expected: Any) -> Check:
+    options: CodeOptions = question.options
+    shown = dict(name=case.name, hidden=case.hidden, weight=case.weight,
+                 inputs="" if case.hidden else _inputs_text(case, args),
+                 expected="" if case.hidden or not question.reveal else cv.summarize(expected))
+    if not result.get("ok"):
+        return Check(passed=False, message=_call_failure(result), **shown)
+    got = result.get("value")
+    shown["got"] = "" if case.hidden else cv.summarize(got)
+    note = _mutation_note(case, args, result.get("inputs"), options.mutation)
+    if note and options.mutation == "forbid":
+        return Check(passed=False, message=note, **shown)
+    if not case.compare:
+        return Check(passed=True, note=note, **shown)
+    diff = cv.compare(got, expected, _policy(options))
+    if diff is None:
+        return Check(passed=True, note=note, **shown)
+    message = diff.message if not case.hidden else _hidden_message(diff.message)
+    return Check(passed=False, message=message, largest=diff.largest, note=note, **shown)
+
+
+def _hidden_message(message: str) -> str:
+    """Keep the kind of mismatch, drop values a hidden case must not reveal."""
+    for marker in ("expected shape", "expected a ", "expected dtype", "expected one number", "returned ",
+                   "the result contains NaN", "expected float", "expected integer"):
+        if message.startswith(marker):
+            return message
+    return "the values are not right"
+
+
+def _mutation_note(case: Case, args: list[Any], after: Any, mode: str) -> str:
+    if mode == "allow" or not isinstance(after, list) or len(after) != len(args):
+        return ""
+    changed = [name for name, before, now in zip(case.arg_names, args, after)
+               if now is not None and not cv.same_array(before, now)]
+    if not changed:
+        return ""
+    names = ", ".join(changed)
+    return (f"your function modified its argument{'s' if len(changed) > 1 else ''} {names} in place; "
+            "work on a copy (e.g. x = x.copy() or x = x + ...)")
+
+
+# ----------------------------------------------------------------------------- properties
+
+
+def _check_properties(question: Question, reference: Reference, inputs: list[list[Any]],
+                      results: list[dict], expected: list[Any]) -> list[Check]:
+    options: CodeOptions = question.options
+    checks, extra = [], len(options.cases)
+    for prop in options.properties:
+        base = results[prop.case]
+        transformed = None
+        ref_transformed = None
+        if prop.transform is not None:
+            transformed, ref_transformed = results[extra], expected[extra]
+            extra += 1
+        # the reference must satisfy its own properties: a spec mistake otherwise
+        problem = _property_failure(question, reference, prop, inputs[prop.case],
+                                    {"ok": True, "value": expected[prop.case]},
+                                    None if ref_transformed is None else {"ok": True, "value": ref_transformed})
+        if problem:
+            raise ValueError(f"spec error: the reference fails property {prop.name!r}: {problem}")
+        problem = _property_failure(question, reference, prop, inputs[prop.case], base, transformed)
+        label = f"property {prop.name}" + (f" ({prop.description})" if prop.description else "")
+        case = options.cases[prop.case]
+        inputs_text = "" if prop.hidden or case.hidden else _inputs_text(case, inputs[prop.case])
+        checks.append(Check(name=label, passed=problem is None, message=problem or "", hidden=prop.hidden,
+                            weight=prop.weight, inputs=inputs_text))
+    return checks
+
+
+def _property_failure(question: Question, reference: Reference, prop: Property, args: list[Any],
+                      base: Mapping[str, Any], transformed: Mapping[str, Any] | None) -> str | None:
+    options: CodeOptions = question.options
+    if not base.get("ok"):
+        return _call_failure(base)
+    output = base.get("value")
+    if prop.transform is not None:
+        assert transformed is not None
+        if not transformed.get("ok"):
+            return "on the changed inputs the code " + _call_failure(transformed)
+        try:
+            want = cv.transform(_plain(output), prop.expect)
+        except (TypeError, ValueError) as error:
+            return f"the output cannot be compared ({error})"
+        diff = cv.compare(transformed.get("value"), want, cv.Policy(options.tolerance, "any", "ignore"))
+        changed = ", ".join(f"{k} {_ops_text(v)}" for k, v in prop.transform.items())
+        return None if diff is None else f"after changing {changed}, {diff.message}"
+    if prop.output is not None:
+        return cv.predicate_failure(_plain(output), prop.output, options.tolerance)
+    fn = solutions.function(reference.solutions_root, reference.module, prop.check or "")
+    verdict = fn(_plain(output), *code_models.materialise(args))
+    if verdict is True or verdict is None:
+        return None
+    return verdict if isinstance(verdict, str) else f"the output does not pass {prop.check}()"
+
+
+def _plain(value: Any) -> Any:
+    """Decoded sandbox values to plain numpy for transforms and predicates."""
+    if isinstance(value, sandbox.TensorInfo):
+        return value.array if value.array is not None else value
+    if type(value).__module__.startswith("torch"):
+        return value.detach().cpu().numpy()
+    return value
+
+
+def _ops_text(ops: Any) -> str:
+    if ops == "same":
+        return "unchanged"
+    return " ".join(f"{k} {v}" if v is not True else k for k, v in ops.items())
+
+
+# ----------------------------------------------------------------------------- verdict
+
+
+def _verdict(question: Question, checks: list[Check], sandbox_details: dict[str, Any],
+             visible: bool = False) -> Verdict:
+    total = sum(c.weight for c in checks)
+    earned = sum(c.weight for c in checks if c.passed)
+    fraction = earned / total if total else 0.0
+    passed = sum(1 for c in checks if c.passed)
+    failed = next((c for c in checks if not c.passed), None)
+    notes = sorted({c.note for c in checks if c.note})
+    count = f"{passed}/{len(checks)} visible checks pass" if visible else f"{passed} of {len(checks)} checks pass"
+    if failed is None:
+        feedback = f"{count}." if visible else f"All {len(checks)} checks pass."
+        status = "correct"
+    else:
+        feedback = f"{count}. " + _failure_text(question, failed)
+        status = "partial" if fraction > 0 else "incorrect"
+    if notes and failed is None:
+        feedback += " Note: " + notes[0]
+    details = {"checks": [_check_dict(c) for c in checks], "passed": passed, "total": len(checks),
+               "sandbox": sandbox_details}
+    return Verdict(status, round(fraction, 6), feedback, details)
+
+
+def _failure_text(question: Question, check: Check) -> str:
+    options: CodeOptions = question.options
+    if check.hidden:
+        return f"A hidden check failed ({check.name}): {check.message}."
+    lines = [f"First failing check, {check.name}: {check.message}."]
+    if check.inputs:
+        lines.append(f"  {options.function}({check.inputs})")
+    if check.expected:
+        lines.append(f"  expected: {check.expected}")
+    if check.got:
+        lines.append(f"  got:      {check.got}")
+    return "\n".join(lines)
+
+
+def _check_dict(check: Check) -> dict[str, Any]:
+    out = {"name": check.name, "passed": check.passed, "message": check.message, "hidden": check.hidden,
+           "weight": check.weight}
+    if not check.hidden:
+        out.update({k: v for k, v in (("inputs", check.inputs), ("expected", check.expected),
+                                      ("got", check.got), ("note", check.note)) if v})
+    if check.largest is not None and np.isfinite(check.largest):
+        out["largest_difference"] = check.largest
+    return out
+
+
+# ----------------------------------------------------------------------------- release hook
+
+
+def visible_cases(question: Question, reference: Reference) -> list[dict[str, Any]]:
+    """The visible cases with their reference outputs, for the student bundle."""
+    options: CodeOptions = question.options
+    inputs = build_inputs(options, reference.params)
+    shown = [(case, args) for case, args in zip(options.cases, inputs) if not case.hidden and case.compare]
+    outputs = reference_outputs(reference, [args for _, args in shown])
+    return [{"name": case.name, "args": code_models.shippable(args), "kwargs": {}, "expected": out,
+             "arg_names": list(case.arg_names)} for (case, args), out in zip(shown, outputs)]
+
+
+# ----------------------------------------------------------------------------- validate hook
+
+
+def _as_received(value: Any) -> Any:
+    """What the grader would decode had a student returned `value` (same wire format)."""
+    import sys
+
+    from grader.sandbox import protocol
+
+    return protocol.decode(protocol.encode(value, sys.modules.get("torch")))
+
+
+def prove(question: Question, reference: Reference) -> list[str]:
+    options: CodeOptions = question.options
+    problems: list[str] = []
+    try:
+        inputs = build_inputs(options, reference.params)
+        calls = _calls(options, inputs)
+        expected = reference_outputs(reference, calls)
+        results = [{"ok": True, "value": _as_received(out)} for out in expected]
+        checks = [_check_case(question, case, inputs[i], results[i], expected[i])
+                  for i, case in enumerate(options.cases)]
+        checks += _check_properties(question, reference, inputs, results, expected)
+    except Exception as exc:
+        return [f"reference does not run on the cases: {type(exc).__name__}: {exc}"]
+    problems += [f"the reference fails its own check {c.name}: {c.message}" for c in checks if not c.passed]
+    for index, mistake in enumerate(question.mistakes):
+        if not mistake.answer.is_solution:
+            problems.append(f"mistakes[{index}]: a code mistake is {{solution: function_name}}")
+            continue
+        wrong = Reference(reference.solutions_root, reference.module, mistake.answer.solution or "", reference.params)
+        try:
+            outputs = reference_outputs(wrong, calls[:len(options.cases)])
+        except Exception as exc:
+            problems.append(f"mistakes[{index}] does not run: {exc}")
+            continue
+        fails = [not _check_case(question, case, inputs[i], {"ok": True, "value": _as_received(outputs[i])},
+                                 expected[i]).passed for i, case in enumerate(options.cases)]
+        if not any(fails):
+            problems.append(f"mistakes[{index}] passes every case, so it can never be reached")
+    return problems
+
+
+# ----------------------------------------------------------------------------- grader check
+
+
+def check_visible(question: Question, answer: CodeAnswer, cases: list[Mapping[str, Any]]) -> Verdict:
+    """Run the released visible checks; the expected values came with the bundle. Tensors in
+    them arrive as numpy arrays, so `returns: same` cannot tell numpy from torch here."""
+    options: CodeOptions = question.options
+    calls = [list(case.get("args", [])) for case in cases]
+    payload = {"function": options.function, "calls": [code_models.wire_call(args, case.get("kwargs", {}))
+                                                       for args, case in zip(calls, cases)],
+               "return_inputs": options.mutation != "allow"}
+    outcome = sandbox.run(sandbox.Job(DRIVER, answer.module, payload, options.limits))
+    details = {"layers": list(outcome.layers), "warnings": list(outcome.warnings),
+               "stdout": outcome.stdout[:MAX_STDOUT_SHOWN]}
+    if not outcome.ok:
+        return _sandbox_failure(outcome, details)
+    if options.returns == "same":
+        options = dataclasses.replace(options, returns="any")
+    visible = dataclasses.replace(question, options=options)
+    checks = []
+    for index, (case, args, result) in enumerate(zip(cases, calls, outcome.value)):
+        names = case.get("arg_names")
+        if not (isinstance(names, list) and len(names) == len(args) and all(isinstance(n, str) for n in names)):
+            names = [f"arg{i + 1}" for i in range(len(args))]
+        shown = Case(name=str(case.get("name", f"check {index + 1}")), args=tuple(args), arg_names=tuple(names))
+        checks.append(_check_case(visible, shown, args, result, case.get("expected")))
+    return _verdict(visible, checks, details, visible=True)

@@ -1,0 +1,543 @@
+"""`model`: the student supplies a PyTorch model; the grader trains it and checks metrics.
+
+The student's `<exercise>.py` defines a `torch.nn.Module` class or a function returning one
+(`factory: make_model`). The grader generates the data from a seeded recipe
+(`grader.kinds.model.datasets`), trains the model with its own seeded loop inside the sandbox
+(`grader.kinds.model.driver`), gets back the raw outputs on the test inputs and computes
+every metric here, in the grader's process, against test labels the child never saw.
+
+    - id: model
+      kind: model
+      factory: make_model
+      task: classification                 # or reconstruction (autoencoders)
+      data: {name: spiral, classes: 3, points: 100, seed: 0}
+      train: {epochs: 150, lr: 0.01, batch_size: 32, optimizer: adam}
+      thresholds: {test_accuracy: 0.9, max_parameters: 10000, output_shape: [null, 3]}
+      device: auto                         # CUDA when the machine has it, else the CPU
+      answer: {solution: make_reference_model}
+
+Thresholds: `test_accuracy`, `train_accuracy` (at least), `test_mse` (reconstruction: the
+mean squared reconstruction error, at most), `max_parameters`, `bottleneck` (at most this
+many numbers per example in `model.encode(x)` or `model.encoder(x)`) and `output_shape`
+(null matches any size). All must hold for the points; `partial: true` credits the share
+of thresholds met instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from grader.core import registry
+from grader.core.model import CodeAnswer, Question, Reference, Verdict
+from grader.kinds.common import CodeAnswered, load_limits
+from grader.sandbox import LIMITS_SCHEMA, Job, Limits, Outcome
+
+DRIVER = "grader.kinds.model.driver:train_and_evaluate"
+TASKS = ("classification", "reconstruction")
+OPTIMIZERS = ("adam", "sgd")
+DEVICES = ("auto", "cpu")
+ACCURACY_MARGIN = 0.03
+"""`grader validate`: the reference must beat an accuracy threshold by this much..."""
+MSE_MARGIN = 0.8
+"""...and stay under this share of an error threshold, so that a fair model passes too."""
+MAX_STDOUT = 2000
+MAX_EPOCHS = 10_000
+
+_ID = r"^[A-Za-z_][A-Za-z0-9_]*$"
+@dataclass(frozen=True)
+class TrainSettings:
+    epochs: int = 150
+    lr: float = 0.01
+    batch_size: int = 32
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    """SGD only."""
+    weight_decay: float = 0.0
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    test_accuracy: float | None = None
+    train_accuracy: float | None = None
+    test_mse: float | None = None
+    max_parameters: int | None = None
+    bottleneck: int | None = None
+    output_shape: tuple[int | None, ...] | None = None
+    """Trailing dimensions after the batch one, None matching any size."""
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    factory: str
+    data: Any
+    """A grader.kinds.model.datasets.Recipe."""
+    task: str = "classification"
+    factory_args: tuple[tuple[str, Any], ...] = ()
+    train: TrainSettings = field(default_factory=TrainSettings)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    device: str = "auto"
+    partial: bool = False
+    limits: Limits = field(default_factory=lambda: Limits(wall_s=60.0, cpu_s=120.0, threads=1))
+
+
+@dataclass(frozen=True)
+class Check:
+    """One threshold, as the report's test-case table shows it."""
+
+    name: str
+    passed: bool
+    expected: str
+    got: str
+    message: str = ""
+
+    def as_case(self) -> dict[str, Any]:
+        return {"name": self.name, "passed": self.passed, "expected": self.expected, "got": self.got,
+                "message": self.message}
+
+
+class _Malformed(ValueError):
+    """The child's report does not have the shape the driver writes: tampering or a bug."""
+
+
+# ----------------------------------------------------------------------------- options
+
+
+def _number(raw: Mapping[str, Any], key: str, where: str, low: float, high: float, integer: bool = False) -> Any:
+    value = raw[key]
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
+        what = "a whole number" if integer else "a number"
+        raise registry.OptionError(f"{where}.{key} must be {what} from {low:g} to {high:g}, got {value!r}",
+                                   f"{where}.{key}")
+    return value
+
+
+def _mapping(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+    value = raw.get(key) or {}
+    if not isinstance(value, Mapping):
+        raise registry.OptionError(f"{key} must be a mapping", key)
+    unknown = sorted(set(value) - set(allowed), key=str)
+    if unknown:
+        raise registry.OptionError(f"{key} does not take {', '.join(map(str, unknown))} "
+                                   f"(it takes {', '.join(allowed)})", f"{key}.{unknown[0]}")
+    return value
+
+
+def _load_train(raw: Mapping[str, Any]) -> TrainSettings:
+    spec = _mapping(raw, "train", ("epochs", "lr", "batch_size", "optimizer", "momentum", "weight_decay"))
+    values: dict[str, Any] = {}
+    for key, low, high, integer in (("epochs", 1, MAX_EPOCHS, True), ("lr", 1e-9, 100, False),
+                                    ("batch_size", 1, 100_000, True), ("momentum", 0, 1, False),
+                                    ("weight_decay", 0, 10, False)):
+        if key in spec:
+            values[key] = _number(spec, key, "train", low, high, integer)
+    optimizer = spec.get("optimizer", "adam")
+    if optimizer not in OPTIMIZERS:
+        raise registry.OptionError(f"train.optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}",
+                                   "train.optimizer")
+    return TrainSettings(optimizer=optimizer, **values)
+
+
+def _load_shape(value: Any) -> tuple[int | None, ...]:
+    ok = isinstance(value, list) and 1 <= len(value) <= 6 and all(
+        d is None or (type(d) is int and d >= 1) for d in value)
+    if not ok or value[0] is not None:
+        raise registry.OptionError("thresholds.output_shape must be a list such as [null, 3]: the batch "
+                                   "dimension null, then positive sizes or null", "thresholds.output_shape")
+    return tuple(value[1:])
+
+
+def _load_thresholds(raw: Mapping[str, Any], task: str) -> Thresholds:
+    spec = _mapping(raw, "thresholds", ("test_accuracy", "train_accuracy", "test_mse", "max_parameters",
+                                        "bottleneck", "output_shape"))
+    values: dict[str, Any] = {}
+    for key, low, high, integer in (("test_accuracy", 0, 1, False), ("train_accuracy", 0, 1, False),
+                                    ("test_mse", 0, 1e9, False), ("max_parameters", 1, 10**10, True),
+                                    ("bottleneck", 1, 10**6, True)):
+        if key in spec:
+            values[key] = _number(spec, key, "thresholds", low, high, integer)
+    if "output_shape" in spec:
+        values["output_shape"] = _load_shape(spec["output_shape"])
+    wrong = {"classification": ("test_mse", "bottleneck"),
+             "reconstruction": ("test_accuracy", "train_accuracy")}[task]
+    for key in wrong:
+        if key in values:
+            raise registry.OptionError(f"thresholds.{key} does not apply to a {task} task", f"thresholds.{key}")
+    if not any(k in values for k in ("test_accuracy", "train_accuracy", "test_mse")):
+        needed = "test_accuracy" if task == "classification" else "test_mse"
+        raise registry.OptionError(f"thresholds must set a metric the model has to reach, e.g. {needed}",
+                                   "thresholds")
+    return Thresholds(**values)
+
+
+def _choice(raw: Mapping[str, Any], key: str, choices: tuple[str, ...], default: str) -> str:
+    value = raw.get(key, default)
+    if value not in choices:
+        raise registry.OptionError(f"{key} must be one of {', '.join(choices)}, got {value!r}", key)
+    return value
+
+
+def load_model_options(raw: Mapping[str, Any]) -> ModelOptions:
+    from grader.kinds.model import datasets
+
+    factory = raw.get("factory")
+    if not isinstance(factory, str) or not factory.isidentifier():
+        raise registry.OptionError("factory must name the model class or function in the student's module, "
+                                   "e.g. factory: make_model", "factory")
+    task = _choice(raw, "task", TASKS, "classification")
+    try:
+        recipe = datasets.load_recipe(raw.get("data"))
+    except ValueError as exc:
+        raise registry.OptionError(str(exc), "data") from None
+    if recipe.labelled != (task == "classification"):
+        raise registry.OptionError(f"data {recipe.name!r} does not suit a {task} task", "data.name")
+    args = raw.get("factory_args") or {}
+    if not isinstance(args, Mapping) or not all(isinstance(k, str) and k.isidentifier() for k in args):
+        raise registry.OptionError("factory_args must map argument names to values", "factory_args")
+    partial = raw.get("partial", False)
+    if not isinstance(partial, bool):
+        raise registry.OptionError("partial must be true or false", "partial")
+    thresholds = _load_thresholds(raw, task)
+    natural = (recipe.classes,) if task == "classification" else (recipe.dim,)
+    shape = thresholds.output_shape
+    if shape is not None and (len(shape) != 1 or shape[0] not in (None, natural[0])):
+        raise registry.OptionError(f"thresholds.output_shape must be [null, {natural[0]}] for this data "
+                                   f"({'one score per class' if task == 'classification' else 'the input size'})",
+                                   "thresholds.output_shape")
+    device = _choice(raw, "device", DEVICES, "auto")
+    base = ModelOptions(factory=factory, data=recipe).limits
+    limits = load_limits(raw.get("limits"), replace(base, gpu=device == "auto"))
+    return ModelOptions(factory=factory, data=recipe, task=task, factory_args=tuple(sorted(args.items())),
+                        train=_load_train(raw), thresholds=thresholds, device=device,
+                        partial=partial, limits=limits)
+
+
+# ----------------------------------------------------------------------------- training
+
+
+@functools.lru_cache(maxsize=16)
+def dataset(recipe: Any) -> Any:
+    from grader.kinds.model import datasets
+
+    return datasets.generate(recipe)
+
+
+def expected_shape(options: ModelOptions) -> list[int | None]:
+    if options.thresholds.output_shape is not None:
+        return list(options.thresholds.output_shape)
+    data = dataset(options.data)
+    return [options.data.classes] if options.task == "classification" else list(data.x_train.shape[1:])
+
+
+def train(options: ModelOptions, module: Path | None, factory: str) -> Outcome:
+    """Train `factory` from `module` in the sandbox with the question's data and settings."""
+    from grader import sandbox
+
+    data = dataset(options.data)
+    settings = options.train
+    payload = {
+        "factory": factory, "factory_args": dict(options.factory_args), "task": options.task,
+        "x_train": data.x_train, "y_train": data.y_train, "x_test": data.x_test,
+        "expected_shape": expected_shape(options), "epochs": settings.epochs, "lr": settings.lr,
+        "batch_size": settings.batch_size, "optimizer": settings.optimizer, "momentum": settings.momentum,
+        "weight_decay": settings.weight_decay, "seed": options.data.seed, "device": options.device,
+    }
+    # Least privilege: the child sees GPU devices only when the question allows it and the machine has one.
+    limits = replace(options.limits, gpu=options.limits.gpu and has_gpu())
+    return sandbox.run(Job(DRIVER, module, payload, limits))
+
+
+def has_gpu() -> bool:
+    """An NVIDIA device node is present (checked without importing or initialising CUDA here)."""
+    return any(glob.glob("/dev/nvidia[0-9]*"))
+
+
+# ----------------------------------------------------------------------------- the child's report
+
+
+def _int(report: Mapping[str, Any], key: str) -> int:
+    value = report.get(key)
+    if type(value) is not int or value < 0:
+        raise _Malformed(f"{key} is not a count")
+    return value
+
+
+def _array(report: Mapping[str, Any], key: str, rows: int) -> Any:
+    import numpy as np
+
+    value = report.get(key)
+    if type(value) is not np.ndarray or value.dtype != np.float32 or value.ndim < 1 or len(value) != rows:
+        raise _Malformed(f"{key} is not a float32 array with {rows} rows")
+    return value
+
+
+def read_report(value: Any, rows_train: int, rows_test: int) -> dict[str, Any]:
+    """The driver's report, checked field by field: the child is untrusted."""
+    if type(value) is not dict:
+        raise _Malformed("the report is not a mapping")
+    report = {"parameters": _int(value, "parameters"), "trainable": _int(value, "trainable"),
+              "trained": value.get("trained") is True}
+    device, layers, shape = value.get("device"), value.get("layers"), value.get("output_shape")
+    if type(device) is not str or type(layers) is not list or not all(type(x) is str for x in layers):
+        raise _Malformed("device or layers are malformed")
+    if type(shape) is not list or not shape or not all(d is None or type(d) is int for d in shape):
+        raise _Malformed("output_shape is malformed")
+    report.update(device=device[:100], layers=[x[:200] for x in layers[:40]], output_shape=shape)
+    if not report["trained"]:
+        return report
+    losses, stopped, seconds = value.get("losses"), value.get("stopped"), value.get("train_s")
+    if type(losses) is not list or not all(v is None or type(v) is float for v in losses):
+        raise _Malformed("losses are malformed")
+    if (stopped is not None and type(stopped) is not str) or type(seconds) is not float:
+        raise _Malformed("stopped or train_s are malformed")
+    bottleneck = value.get("bottleneck")
+    if bottleneck is not None and type(bottleneck) is not int:
+        raise _Malformed("bottleneck is malformed")
+    report.update(losses=losses[:500], stopped=stopped[:500] if stopped else None, train_s=seconds,
+                  bottleneck=bottleneck, test_outputs=_array(value, "test_outputs", rows_test),
+                  train_outputs=_array(value, "train_outputs", rows_train))
+    return report
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+def _accuracy(outputs: Any, labels: Any) -> tuple[float, int]:
+    """(accuracy, rows with NaN/inf): a row that is not finite counts as wrong."""
+    import numpy as np
+
+    flat = outputs.reshape(len(outputs), -1)
+    finite = np.isfinite(flat).all(axis=1)
+    right = (flat.argmax(axis=1) == labels) & finite
+    return float(right.mean()), int((~finite).sum())
+
+
+def _mse(outputs: Any, targets: Any) -> tuple[float, int]:
+    import numpy as np
+
+    flat = outputs.reshape(len(outputs), -1).astype(np.float64)
+    finite = np.isfinite(flat).all(axis=1)
+    if outputs.shape != targets.shape or not finite.all():
+        return float("inf"), int((~finite).sum())
+    return float(np.mean((flat - targets.reshape(len(targets), -1)) ** 2)), 0
+
+
+def _shape_text(shape: list[int | None]) -> str:
+    return "(" + ", ".join("N" if i == 0 else ("any" if d is None else str(d)) for i, d in enumerate(shape)) + ")"
+
+
+def metrics(options: ModelOptions, report: Mapping[str, Any]) -> dict[str, Any]:
+    data = dataset(options.data)
+    found: dict[str, Any] = {"parameters": report["parameters"]}
+    if options.task == "classification":
+        found["test_accuracy"], found["nonfinite"] = _accuracy(report["test_outputs"], data.y_test)
+        found["train_accuracy"], _ = _accuracy(report["train_outputs"], data.y_train)
+    else:
+        found["test_mse"], found["nonfinite"] = _mse(report["test_outputs"], data.x_test)
+        found["train_mse"], _ = _mse(report["train_outputs"], data.x_train)
+        found["bottleneck"] = report["bottleneck"]
+    return found
+
+
+def checks(options: ModelOptions, report: Mapping[str, Any], found: Mapping[str, Any]) -> list[Check]:
+    """One Check per threshold, in the order the report lists them."""
+    limits = options.thresholds
+    shape = [None, *expected_shape(options)]
+    out = [Check("output shape", True, _shape_text(shape), _shape_text(report["output_shape"]))]
+    if limits.test_accuracy is not None:
+        out.append(_at_least("test accuracy", found["test_accuracy"], limits.test_accuracy))
+    if limits.train_accuracy is not None:
+        out.append(_at_least("training accuracy", found["train_accuracy"], limits.train_accuracy))
+    if limits.test_mse is not None:
+        got = found["test_mse"]
+        out.append(Check("test reconstruction error (MSE)", got <= limits.test_mse, f"≤ {limits.test_mse:g}",
+                         f"{got:.4g}"))
+    if limits.max_parameters is not None:
+        got = found["parameters"]
+        out.append(Check("parameters", got <= limits.max_parameters, f"≤ {limits.max_parameters:,}", f"{got:,}",
+                         "" if got <= limits.max_parameters else "the model is larger than the question allows"))
+    if limits.bottleneck is not None:
+        out.append(_bottleneck_check(found.get("bottleneck"), limits.bottleneck))
+    return out
+
+
+def _at_least(name: str, got: float, threshold: float) -> Check:
+    return Check(name, got >= threshold, f"≥ {threshold:.3g}", f"{got:.3f}")
+
+
+def _bottleneck_check(got: int | None, limit: int) -> Check:
+    if got is None:
+        return Check("bottleneck size", False, f"≤ {limit}", "not found",
+                     "define encode(x) (or an `encoder` submodule) so the grader can measure the code size")
+    return Check("bottleneck size", got <= limit, f"≤ {limit}", str(got),
+                 "" if got <= limit else "the code is wider than the question allows, so it can copy its input")
+
+
+# ----------------------------------------------------------------------------- verdicts
+
+
+def _details(report: Mapping[str, Any], outcome: Outcome, options: ModelOptions, found: Mapping[str, Any],
+             cases: list[Check]) -> dict[str, Any]:
+    # JSON has no inf/NaN: a metric that could not be computed shows as null.
+    shown = {k: (round(v, 6) if math.isfinite(v) else None) if isinstance(v, float) else v for k, v in found.items()}
+    return {
+        "cases": [c.as_case() for c in cases], "device": report["device"], "layers": report["layers"],
+        "metrics": shown, "parameters": report["parameters"], "losses": report.get("losses", []),
+        "data": dataset(options.data).describe(),
+        "isolation": list(outcome.layers), "stdout": outcome.stdout[:MAX_STDOUT],
+    }
+
+
+def _summary(options: ModelOptions, cases: list[Check], report: Mapping[str, Any], found: Mapping[str, Any]) -> str:
+    parts = [f"{c.name}: {c.got} (needs {c.expected})" + (f" — {c.message}" if c.message else "")
+             for c in cases[1:]]
+    summary = "; ".join(parts)
+    lines = [summary[:1].upper() + summary[1:] + "."] if parts else []
+    hint = _fit_hint(options, found)
+    if hint:
+        lines.append(hint)
+    if found.get("nonfinite"):
+        lines.append(f"{found['nonfinite']} test outputs were NaN or infinite.")
+    if report.get("stopped"):
+        lines.append(f"Note: {report['stopped']}.")
+    # No timings here or in the details: a result must not depend on how busy the machine was.
+    lines.append(f"Trained on {report['device']}; {report['parameters']:,} parameters.")
+    return " ".join(lines)
+
+
+def _fit_hint(options: ModelOptions, found: Mapping[str, Any]) -> str:
+    """Under- or overfitting, told apart by the training accuracy, when the test accuracy fails."""
+    threshold = options.thresholds.test_accuracy
+    if threshold is None or found["test_accuracy"] >= threshold or found.get("nonfinite"):
+        return ""
+    train = found["train_accuracy"]
+    if train < threshold or train < found["test_accuracy"] + 0.05:
+        return (f"The training accuracy is low too ({train:.3f}): the model underfits. It is too simple "
+                "for this data; hidden layers with a nonlinear activation can bend the decision boundary.")
+    return (f"The training accuracy is much higher ({train:.3f}): the model overfits the training "
+            "points; a smaller model or weight decay generalises better.")
+
+
+def verdict_for(options: ModelOptions, outcome: Outcome) -> Verdict:
+    """The verdict for one training run (student's or reference's)."""
+    if not outcome.ok:
+        fault = outcome.error_kind == "sandbox"
+        lead = "The grader could not run your model (grader fault)" if fault else "Training your model failed"
+        return Verdict("error", 0.0, f"{lead}: {outcome.error}",
+                       {"stdout": outcome.stdout[:MAX_STDOUT], "trace": outcome.error or "",
+                        "isolation": list(outcome.layers)})
+    data = dataset(options.data)
+    try:
+        report = read_report(outcome.value, len(data.x_train), len(data.x_test))
+    except _Malformed as exc:
+        return Verdict("error", 0.0, f"The results of your model could not be read ({exc}); did the code "
+                                     "tamper with the grader?", {"isolation": list(outcome.layers)})
+    if not report["trained"]:
+        shape = [None, *expected_shape(options)]
+        case = Check("output shape", False, _shape_text(shape), _shape_text(report["output_shape"]),
+                     "the model was not trained")
+        feedback = (f"For N inputs your model returns shape {_shape_text(report['output_shape'])}, but this "
+                    f"question needs {_shape_text(shape)}"
+                    + (f": one score per class ({options.data.classes} classes)." if options.task == "classification"
+                       else ": the reconstruction must have the input's shape."))
+        return Verdict("incorrect", 0.0, feedback, _details(report, outcome, options, {}, [case]))
+    found = metrics(options, report)
+    cases = checks(options, report, found)
+    details = _details(report, outcome, options, found, cases)
+    passed = sum(c.passed for c in cases)
+    feedback = _summary(options, cases, report, found)
+    if passed == len(cases):
+        return Verdict("correct", 1.0, f"All thresholds met. {feedback}", details)
+    # The output-shape check always passes here, so it earns nothing on its own.
+    share = (passed - 1) / (len(cases) - 1) if len(cases) > 1 else 0.0
+    if options.partial and share > 0:
+        return Verdict("partial", share, feedback, details)
+    return Verdict("incorrect", 0.0, feedback, details)
+
+
+# ----------------------------------------------------------------------------- the kind
+
+
+def _reference_path(reference: Reference) -> Path:
+    from grader.authoring import solutions
+
+    return solutions.module_path(reference.solutions_root, reference.module)
+
+
+class ModelKind(CodeAnswered):
+    name = "model"
+    option_keys = {
+        "factory": {"type": "string", "pattern": _ID, "description": "model class or factory function to train"},
+        "factory_args": {"type": "object", "description": "keyword arguments for the factory"},
+        "task": {"enum": list(TASKS)},
+        "data": {"description": "seeded data recipe, e.g. {name: spiral, classes: 3, points: 100, seed: 0}"},
+        "train": {"type": "object", "additionalProperties": False,
+                  "properties": {"epochs": {"type": "integer", "minimum": 1, "maximum": MAX_EPOCHS},
+                                 "lr": {"type": "number", "exclusiveMinimum": 0},
+                                 "batch_size": {"type": "integer", "minimum": 1},
+                                 "optimizer": {"enum": list(OPTIMIZERS)},
+                                 "momentum": {"type": "number", "minimum": 0, "maximum": 1},
+                                 "weight_decay": {"type": "number", "minimum": 0}}},
+        "thresholds": {"type": "object", "additionalProperties": False,
+                       "properties": {"test_accuracy": {"type": "number", "minimum": 0, "maximum": 1},
+                                      "train_accuracy": {"type": "number", "minimum": 0, "maximum": 1},
+                                      "test_mse": {"type": "number", "minimum": 0},
+                                      "max_parameters": {"type": "integer", "minimum": 1},
+                                      "bottleneck": {"type": "integer", "minimum": 1},
+                                      "output_shape": {"type": "array", "items": {"type": ["integer", "null"]}}}},
+        "device": {"enum": list(DEVICES), "description": "auto: CUDA when present, else the CPU"},
+        "partial": {"type": "boolean", "description": "credit the share of thresholds met"},
+        "limits": LIMITS_SCHEMA,
+    }
+    supports_mistakes = False
+    public_keys = ("factory",)
+    """The factory students must define is part of the question; nothing else is shipped."""
+
+    def load_options(self, raw: Mapping[str, Any]) -> ModelOptions:
+        return load_model_options(raw)
+
+    def check(self, question: Question, value: CodeAnswer, expected: Reference) -> Verdict:
+        options: ModelOptions = question.options
+        return verdict_for(options, train(options, value.module, options.factory))
+
+    def prove(self, question: Question, expected: Any) -> list[str]:
+        """`grader validate`: the reference trains through the same path and passes comfortably."""
+        if not isinstance(expected, Reference):
+            return ["the answer must be {solution: function} naming the reference model"]
+        options: ModelOptions = question.options
+        outcome = train(options, _reference_path(expected), expected.function)
+        verdict = verdict_for(options, outcome)
+        if verdict.status == "error":
+            return [f"the reference model does not train: {outcome.error or verdict.feedback}"]
+        if verdict.status != "correct":
+            return [f"the reference model does not pass its own thresholds: {verdict.feedback}"]
+        train_s = float(outcome.value.get("train_s", 0.0))  # read_report checked it is a float
+        return _margins(options, verdict.details["metrics"], outcome, train_s)
+
+    def show(self, value: Any, question: Question) -> str:
+        module = value.module.name if isinstance(value, CodeAnswer) and value.module else "the submission"
+        return f"{question.options.factory} in {module}"
+
+
+def _margins(options: ModelOptions, found: Mapping[str, Any], outcome: Outcome, train_s: float) -> list[str]:
+    limits, problems = options.thresholds, []
+    for key in ("test_accuracy", "train_accuracy"):
+        threshold = getattr(limits, key)
+        if threshold is not None and found[key] < min(1.0, threshold + ACCURACY_MARGIN):
+            problems.append(f"the reference reaches {key} {found[key]:.3f}, too close to the threshold "
+                            f"{threshold:g}: lower it to at most {found[key] - ACCURACY_MARGIN:.2f}")
+    if limits.test_mse is not None and found["test_mse"] > MSE_MARGIN * limits.test_mse:
+        problems.append(f"the reference reaches test_mse {found['test_mse']:.4g}, too close to the threshold "
+                        f"{limits.test_mse:g}: raise it to at least {found['test_mse'] / MSE_MARGIN:.3g}")
+    if outcome.wall_s > options.limits.wall_s / 3:
+        problems.append(f"the reference took {outcome.wall_s:.1f} s ({train_s:.1f} s of training) of the "
+                        f"{options.limits.wall_s:g} s limit: train for fewer epochs or raise limits.wall_s")
+    return problems
+
+
+registry.register(ModelKind())

@@ -1,0 +1,1 @@
+"""The `numeric` question kind: its contract in kind.py, everything else it needs beside it."""

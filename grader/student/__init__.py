@@ -1,0 +1,1 @@
+"""The student's side: release, self-check, submit."""
