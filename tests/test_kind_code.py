@@ -17,6 +17,7 @@ from grader.kinds.code import values as cv
 from grader.kinds.code.kind import KIND, CodeOptions
 from grader.core.model import CodeAnswer, Mistake, Question, Reference, ValueSource
 from grader.kinds.tolerance import Tolerance
+from grader.core.memo import Memo
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,8 +82,10 @@ LAYER = {
 def grade(solutions_root: Path, tmp_path: Path, source: str, raw: dict = LAYER, solution: str = "relu_layer",
           mistakes: tuple[Mistake, ...] = ()) -> Any:
     q = question(raw, solution, mistakes)
-    expected = engine.Expected(Reference(solutions_root, "course.t", solution),
-                               tuple(Reference(solutions_root, "course.t", m.answer.solution or "") for m in mistakes))
+    memo = Memo()  # one course: the answer and its mistakes share the student's outcome
+    expected = engine.Expected(Reference(solutions_root, "course.t", solution, memo=memo),
+                               tuple(Reference(solutions_root, "course.t", m.answer.solution or "", memo=memo)
+                                     for m in mistakes))
     return engine.judge(q, KIND.parse(answer(tmp_path, source), q), expected)
 
 

@@ -7,7 +7,7 @@ through grader.sandbox.
 from __future__ import annotations
 
 import functools
-import importlib.util
+import hashlib
 import inspect
 import re
 import sys
@@ -35,20 +35,29 @@ def module_path(root: Path, name: str) -> Path:
     return root.joinpath(*name.split(".")).with_suffix(".py")
 
 
-@functools.lru_cache(maxsize=None)
 def load_module(root: Path, name: str) -> ModuleType:
+    """The solutions module `name`, imported once per text of its file: an edited
+    reference is imported again, never served from what an earlier course loaded."""
     if not MODULE_NAME.fullmatch(name):
         raise SolutionError(f"{name!r} is not a module name such as inf5860.ex01")
     path = module_path(root, name)
-    if not path.is_file():
-        raise SolutionError(f"solutions module {name!r} not found (looked for {path})")
+    try:
+        source = path.read_bytes()
+    except OSError:
+        raise SolutionError(f"solutions module {name!r} not found (looked for {path})") from None
+    return _import(path, name, hashlib.sha256(source).hexdigest())
+
+
+@functools.lru_cache(maxsize=256)
+def _import(path: Path, name: str, digest: str) -> ModuleType:
     qualified = f"grader_solutions.{name}"
-    spec = importlib.util.spec_from_file_location(qualified, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
+    module = ModuleType(qualified)
+    module.__file__ = str(path)
     sys.modules[qualified] = module
     try:
-        spec.loader.exec_module(module)
+        # compiled from the text just hashed: a cached .pyc of an older text is never used
+        code = compile(path.read_bytes(), str(path), "exec")
+        exec(code, module.__dict__)  # safe: trusted reference solutions from the course's solutions/
     except Exception as exc:  # an instructor's bug: report it, don't crash the run
         del sys.modules[qualified]
         raise SolutionError(f"solutions module {name!r} failed to import: {type(exc).__name__}: {exc}") from exc

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
+from grader.core.memo import Memo
+
 Status = Literal["correct", "partial", "incorrect", "missing", "invalid", "error", "review"]
 
 #: Every status a question result can have, in the order reports list them.
@@ -105,6 +107,8 @@ class Course:
     """The folder that holds the solutions packages (`solutions/`), trusted code only."""
     digest: str = ""
     """sha256 over the spec files, so a result names exactly the specs that graded it."""
+    memo: Memo = field(default_factory=Memo, compare=False, repr=False)
+    """Work computed from this course (references, prompts, outcomes); dies with it."""
 
     def exercise(self, exercise_id: str) -> Exercise | None:
         return next((e for e in self.exercises if e.id == exercise_id), None)
@@ -150,6 +154,8 @@ class Reference:
     module: str
     function: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    memo: Memo = field(default_factory=Memo, compare=False, repr=False)
+    """The course's memo, so kinds that run code keep their work with the course."""
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,6 @@ class Expected:
     """The expected answer as the student may see it; None unless the spec reveals it."""
 
 
-# One entry per (exercise, question, variant): students who share a variant share the work
-# of computing, parsing and showing the reference.
-_expected_cache: dict[tuple[str, str, str], Expected] = {}
-
-
 def _params_key(params: Mapping[str, Any]) -> str:
     return json.dumps(params, sort_keys=True, default=repr)
 
@@ -49,7 +44,8 @@ def reference_value(course: Course, exercise: Exercise, question: Question, sour
     if source.is_solution:
         assert course.solutions_root and exercise.solutions
         if not kind.calls_reference:
-            return Reference(course.solutions_root, exercise.solutions, source.solution or "", dict(params))
+            return Reference(course.solutions_root, exercise.solutions, source.solution or "", dict(params),
+                             course.memo)
         fn = solutions.function(course.solutions_root, exercise.solutions, source.solution or "")
         return kind.parse_reference(solutions.call(fn, params), question)
     return kind.parse_reference(source.literal, question)
@@ -59,13 +55,17 @@ def expected_for(course: Course, exercise: Exercise, question: Question, params:
                  variant: str | None = None) -> Expected:
     """The reference answer, the known mistakes' values and the shown text for this variant
     (`variant` is `_params_key(params)`, passed in when the caller has it already)."""
-    assert question.answer is not None
-    key = (exercise.id, question.id, variant if variant is not None else _params_key(params))
-    if key not in _expected_cache:
-        value = reference_value(course, exercise, question, question.answer, params)
+    answer = question.answer
+    assert answer is not None
+
+    def compute() -> Expected:
+        value = reference_value(course, exercise, question, answer, params)
         mistakes = tuple(reference_value(course, exercise, question, m.answer, params) for m in question.mistakes)
-        _expected_cache[key] = Expected(value, mistakes, _expected_text(question, value))
-    return _expected_cache[key]
+        return Expected(value, mistakes, _expected_text(question, value))
+
+    # students who share a variant share the work of computing, parsing and showing it
+    key = (exercise.id, question.id, variant if variant is not None else _params_key(params))
+    return course.memo.get("expected", key, compute)
 
 
 def judge(question: Question, value: Any, expected: Expected) -> Verdict:
@@ -118,14 +118,10 @@ def _shown(raw: Any) -> str | None:
     return text if len(text) <= MAX_SHOWN_ANSWER else text[:MAX_SHOWN_ANSWER] + "…"
 
 
-_prompt_cache: dict[tuple[str, str, str], str] = {}
-
-
-def prompt_for(exercise: Exercise, question: Question, params: Mapping[str, Any], variant: str) -> str:
-    key = (exercise.id, question.id, variant)
-    if key not in _prompt_cache:
-        _prompt_cache[key] = variants.render_prompt(question.prompt, params)
-    return _prompt_cache[key]
+def prompt_for(course: Course, exercise: Exercise, question: Question, params: Mapping[str, Any],
+               variant: str) -> str:
+    return course.memo.get("prompt", (exercise.id, question.id, variant),
+                           lambda: variants.render_prompt(question.prompt, params))
 
 
 def grade_question(course: Course, exercise: Exercise, question: Question, submission: Submission,
@@ -134,7 +130,7 @@ def grade_question(course: Course, exercise: Exercise, question: Question, submi
     qid = f"{exercise.id}.{question.id}"
     variant = variant if variant is not None else _params_key(params)
     base = dict(id=qid, kind=question.kind, max_score=question.points,
-                prompt=prompt_for(exercise, question, params, variant))
+                prompt=prompt_for(course, exercise, question, params, variant))
     try:
         expected = expected_for(course, exercise, question, params, variant)
     except Exception as exc:  # an instructor's bug must not sink the student's other answers
@@ -186,7 +182,7 @@ def grade_submission(course: Course, submission: Submission, now: datetime | Non
                 results.append(QuestionResult(id=f"{exercise.id}.{question.id}", kind=question.kind, score=0.0,
                                               max_score=question.points, status="error",
                                               feedback=f"The submission could not be read: {submission.error}",
-                                              prompt=prompt_for(exercise, question, params, variant)))
+                                              prompt=prompt_for(course, exercise, question, params, variant)))
             else:
                 results.append(grade_question(course, exercise, question, submission, params, variant))
     return StudentResult(

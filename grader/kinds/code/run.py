@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections import OrderedDict
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -20,10 +19,11 @@ from grader.authoring import solutions
 from grader.kinds.code import models as code_models
 from grader.kinds.code import values as cv
 from grader.kinds.code.kind import DRIVER, MAX_STDOUT_SHOWN, Case, Check, CodeOptions, Property, cache_key
+from grader.core.memo import Memo
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
 
-_CACHE_SIZE = 128
-_outcomes: OrderedDict[str, sandbox.Outcome] = OrderedDict()
+#: Student outcomes are only reused for the same student's known mistakes: keep few, they hold arrays.
+OUTCOMES_KEPT = 128
 _STATUS_FOR_ERROR = {"refused": "invalid", "missing": "missing"}
 
 
@@ -52,19 +52,15 @@ def _calls(options: CodeOptions, inputs: list[list[Any]]) -> list[list[Any]]:
 
 
 def run_student(question: Question, answer: CodeAnswer, params: Mapping[str, Any],
-                calls: list[list[Any]]) -> sandbox.Outcome:
+                calls: list[list[Any]], memo: Memo) -> sandbox.Outcome:
+    """The student's outputs on every call; kept in the course's memo, so checking the known
+    mistakes (other references against the same outputs) costs no second run."""
     options: CodeOptions = question.options
-    key = cache_key(question, answer, params)
-    if key in _outcomes:
-        _outcomes.move_to_end(key)
-        return _outcomes[key]
     payload = {"function": options.function, "calls": [code_models.wire_call(args) for args in calls],
                "return_inputs": options.mutation != "allow"}
-    outcome = sandbox.run(sandbox.Job(DRIVER, answer.module, payload, options.limits))
-    _outcomes[key] = outcome
-    while len(_outcomes) > _CACHE_SIZE:
-        _outcomes.popitem(last=False)
-    return outcome
+    return memo.get("code outcome", cache_key(question, answer, params),
+                    lambda: sandbox.run(sandbox.Job(DRIVER, answer.module, payload, options.limits)),
+                    limit=OUTCOMES_KEPT)
 
 
 def reference_outputs(reference: Reference, calls: list[list[Any]]) -> list[Any]:
@@ -82,7 +78,7 @@ def check(question: Question, answer: CodeAnswer, reference: Reference) -> Verdi
     options: CodeOptions = question.options
     inputs = build_inputs(options, reference.params)
     calls = _calls(options, inputs)
-    outcome = run_student(question, answer, reference.params, calls)
+    outcome = run_student(question, answer, reference.params, calls, reference.memo)
     # no timings here: a result must be a pure function of the specs and the submission
     sandbox_details = {"layers": list(outcome.layers), "warnings": list(outcome.warnings),
                        "stdout": outcome.stdout[:MAX_STDOUT_SHOWN]}
@@ -339,7 +335,7 @@ def prove(question: Question, reference: Reference) -> list[str]:
         if not mistake.answer.is_solution:
             problems.append(f"mistakes[{index}]: a code mistake is {{solution: function_name}}")
             continue
-        wrong = Reference(reference.solutions_root, reference.module, mistake.answer.solution or "", reference.params)
+        wrong = dataclasses.replace(reference, function=mistake.answer.solution or "")
         try:
             outputs = reference_outputs(wrong, calls[:len(options.cases)])
         except Exception as exc:

@@ -20,8 +20,10 @@ wrong type earn half of that. Wrong points earn nothing.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping
 
 from grader.core import registry
@@ -116,26 +118,29 @@ def run_student(options: PlotOptions, answer: CodeAnswer) -> Outcome:
     return sandbox.run(Job(DRIVER, answer.module, payload, options.limits))
 
 
-_reference_cache: dict[tuple[str, str, str], Drawn] = {}
-
-
 def reference_drawing(options: PlotOptions, reference: Reference) -> Drawn:
-    """The reference's figure through the same driver (cached per variant); ValueError if it fails."""
-    from grader import sandbox
+    """The reference's figure through the same driver, once per variant and reference text
+    (kept in the course's memo); ValueError if it fails."""
     from grader.authoring import solutions
 
     path = solutions.module_path(reference.solutions_root, reference.module)
-    key = (str(path), reference.function, json.dumps(reference.params, sort_keys=True, default=repr))
-    if key not in _reference_cache:
-        payload = {"function": reference.function, "params": dict(reference.params), "by_signature": True}
-        outcome = sandbox.run(Job(DRIVER, path, payload, options.limits))
-        if not outcome.ok:
-            raise ValueError(f"the reference {reference.function}() did not draw: {outcome.error}")
-        drawn = read_drawing(outcome.value)
-        if drawn.axes is None:
-            raise ValueError(f"the reference {reference.function}() returned {drawn.returned}, not a figure")
-        _reference_cache[key] = drawn
-    return _reference_cache[key]
+    source = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    key = (str(path), source, reference.function, json.dumps(reference.params, sort_keys=True, default=repr),
+           options.limits)
+    return reference.memo.get("plot reference", key, lambda: _draw_reference(options, reference, path))
+
+
+def _draw_reference(options: PlotOptions, reference: Reference, path: Path) -> Drawn:
+    from grader import sandbox
+
+    payload = {"function": reference.function, "params": dict(reference.params), "by_signature": True}
+    outcome = sandbox.run(Job(DRIVER, path, payload, options.limits))
+    if not outcome.ok:
+        raise ValueError(f"the reference {reference.function}() did not draw: {outcome.error}")
+    drawn = read_drawing(outcome.value)
+    if drawn.axes is None:
+        raise ValueError(f"the reference {reference.function}() returned {drawn.returned}, not a figure")
+    return drawn
 
 
 def _text(value: Any, name: str) -> str:
