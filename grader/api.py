@@ -64,7 +64,7 @@ def _prove_question(course: Course, exercise: Exercise, question: Question, para
     except Exception as exc:
         return [problem(f"reference does not compute: {exc}")]
     kind = registry.get(question.kind)
-    prove = getattr(kind, "prove", None)
+    prove = registry.hook(kind, "prove")
     if prove is not None:  # kinds that run code prove their references themselves
         return [problem(message) for message in prove(question, expected.value)]
     found: list[Problem] = []

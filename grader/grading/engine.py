@@ -92,7 +92,7 @@ def _expected_text(question: Question, expected: Any) -> str | None:
     kind = registry.get(question.kind)
     if kind.calls_reference:
         return kind.show(expected, question)
-    describe = getattr(kind, "describe_expected", None)
+    describe = registry.hook(kind, "describe_expected")
     return describe(question) if describe else None
 
 

@@ -1,8 +1,9 @@
 """Run untrusted student code in an isolated child process and bring back plain data.
 
 The grader never imports student code. A `Job` names a trusted *driver* function inside
-the `grader` package (e.g. `grader.kinds.code.driver:call_function`); the driver runs in a
-fresh child, imports the student's module there, does the work and returns JSON-able data
+the `grader` package (`module:function`); the sandbox knows no question kind: the kinds
+announce their driver modules (`sandbox_modules` in the kind contract) and the zygote
+preloads what the registry lists. The driver runs in a fresh child, imports the student's module there, does the work and returns JSON-able data
 and numpy arrays. Results cross the process boundary as JSON plus `.npy` blobs read with
 `allow_pickle=False`: nothing the child produces is ever unpickled or executed.
 

@@ -27,6 +27,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from grader.core import registry
 from grader.sandbox import DRIVER_NAME, Job, Limits, Outcome, protocol
 from grader.sandbox.zygote import _LEN
 
@@ -36,8 +37,6 @@ DISABLE_VARIABLE = "GRADER_SANDBOX_DISABLE"
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 """The folder that holds the `grader` package (the project root; never readable by children)."""
 PRELOAD = ["numpy", "torch", "matplotlib", "matplotlib.pyplot"]
-#: Driver modules the zygote imports up front (others are imported in each child, slower).
-DRIVER_MODULES = ["grader.kinds.code.driver", "grader.kinds.model.driver", "grader.kinds.plot.driver"]
 MAX_MODULE_BYTES = 1_000_000
 STARTUP_TIMEOUT_S = 180.0
 GRACE_S = 15.0
@@ -61,7 +60,7 @@ class _Zygote:
                "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-c", bootstrap, str(PACKAGE_ROOT), json.dumps(PRELOAD),
-             json.dumps(DRIVER_MODULES)],
+             json.dumps(registry.sandbox_modules())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, env=env,
             start_new_session=True, close_fds=True)
         ready = self.read(time.monotonic() + STARTUP_TIMEOUT_S)

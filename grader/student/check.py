@@ -221,7 +221,7 @@ def _check_answer(public: PublicQuestion, raw: Any) -> CheckRow:
     if raw is None or (isinstance(raw, str) and not raw.strip()) or raw == []:
         return CheckRow(public.id, "missing", f"no answer yet ({public.format})")
     if public.question.options is None and kind.option_keys:
-        later = "read against a rubric (or by a person)" if kind.name == "text" else "checked"
+        later = registry.attribute(kind, "graded_later", "checked")
         return CheckRow(public.id, "unchecked", f"answered; it is {later} when graded")
     try:
         value = kind.parse(raw, public.question)
@@ -245,7 +245,7 @@ def _check_code(public: PublicQuestion, submission: Any, imports: dict[str, Chec
     if not module.is_file() or module.is_symlink():
         return CheckRow(public.id, "missing", f"{public.file} is not there yet")
     kind = registry.get(public.question.kind)
-    hook = getattr(kind, "check_visible", None)
+    hook = registry.hook(kind, "check_visible")
     answer = CodeAnswer(submission.folder, module, submission.student, public.exercise)
     try:
         imported = _import_row(public, module, imports)

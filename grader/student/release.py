@@ -65,11 +65,11 @@ def raw_questions(exercise: Exercise) -> dict[str, dict[str, Any]]:
 
 def public_keys(kind: Any) -> tuple[str, ...]:
     """Option keys a kind ships to students (needed to parse answers); none by default."""
-    return tuple(getattr(kind, "public_keys", ()))
+    return tuple(registry.attribute(kind, "public_keys", ()))
 
 
 def answer_format(kind: Any, question: Question, exercise: Exercise) -> str:
-    hook = getattr(kind, "answer_format", None)
+    hook = registry.hook(kind, "answer_format")
     if hook is not None:
         return str(hook(question))
     if kind.answer_source == "code":
@@ -87,11 +87,12 @@ def public_question(course: Course, exercise: Exercise, question: Question, raw:
         "format": answer_format(kind, question, exercise),
     }
     public.update({key: raw[key] for key in public_keys(kind) if key in raw})
-    if question.kind == "vector" and question.answer is not None:
+    facts = registry.hook(kind, "public_facts")
+    if facts is not None and question.answer is not None:
         from grader.grading import engine
 
         expected = engine.reference_value(course, exercise, question, question.answer, params)
-        public["shape"] = list(expected.shape)  # the shape is part of the question, not the answer
+        public.update(facts(question, expected))  # e.g. a vector's shape: part of the question
     if kind.answer_source == "code":
         public["file"] = f"{exercise.id}.py"
         public["checks"] = _visible_checks(course, exercise, question, kind, params, files)
@@ -107,7 +108,7 @@ def _reference(course: Course, exercise: Exercise, question: Question, params: M
 def _visible_checks(course: Course, exercise: Exercise, question: Question, kind: Any,
                     params: Mapping[str, Any], files: dict[str, str | bytes]) -> str | None:
     """Store the visible cases as checks/<exercise>.<question>.json (+ .npy arrays)."""
-    hook = getattr(kind, "visible_cases", None)
+    hook = registry.hook(kind, "visible_cases")
     reference = _reference(course, exercise, question, params)
     if hook is None or reference is None:
         return None
@@ -238,7 +239,7 @@ def stub_module(exercise: Exercise, questions: Sequence[Question], course: Cours
 
 def _stub(exercise: Exercise, question: Question, course: Course) -> str:
     kind = registry.get(question.kind)
-    hook = getattr(kind, "stub", None)
+    hook = registry.hook(kind, "stub")
     if hook is not None:
         return str(hook(question)).strip("\n")
     name = student_function(question)

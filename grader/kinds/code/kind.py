@@ -201,6 +201,7 @@ def _load_property(raw: Any, index: int, cases: tuple[Case, ...]) -> Property:
 
 class CodeKind(CodeAnswered):
     name = "code"
+    sandbox_modules = (DRIVER.split(":")[0],)
     option_keys = {
         "function": {"type": "string", "description": "the function the student's module defines"},
         "cases": {"type": "array", "description": "argument sets: [{args, name, hidden, weight, compare, seed}]"},

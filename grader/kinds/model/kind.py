@@ -471,6 +471,7 @@ def _reference_path(reference: Reference) -> Path:
 
 class ModelKind(CodeAnswered):
     name = "model"
+    sandbox_modules = (DRIVER.split(":")[0],)
     option_keys = {
         "factory": {"type": "string", "pattern": _ID, "description": "model class or factory function to train"},
         "factory_args": {"type": "object", "description": "keyword arguments for the factory"},

@@ -414,6 +414,7 @@ def _fraction(points: bool, typed: bool, labels: list[Check]) -> float:
 
 class PlotKind(CodeAnswered):
     name = "plot"
+    sandbox_modules = (DRIVER.split(":")[0],)
     option_keys = {
         "function": {"type": "string", "pattern": _ID, "description": "the plotting function to call"},
         "args": {"type": "array", "items": {"type": "string", "pattern": _ID},

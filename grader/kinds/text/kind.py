@@ -203,6 +203,7 @@ class TextKind:
     answer_source = "answers"
     calls_reference = True
     supports_mistakes = False
+    graded_later = "read against a rubric (or by a person)"
 
     def load_options(self, raw: Mapping[str, Any]) -> TextOptions:
         rubric_raw = raw.get("rubric")

@@ -266,6 +266,10 @@ class VectorKind:
             return Verdict("partial", share, feedback)
         return Verdict("incorrect", 0.0, feedback, details={"wrong_entries": wrong[:20]})
 
+    def public_facts(self, question: Question, expected: Vector) -> dict[str, Any]:
+        """The shape is part of the question, not the answer: students may see it."""
+        return {"shape": list(expected.shape)}
+
     def show(self, value: Vector, question: Question) -> str:
         tol = question.options.tolerance
         shown = tuple(float(show_number(v, tol)) if v != int(v) else v for v in value.values)
