@@ -99,7 +99,7 @@ def test_plain_call_returns_values_layers_and_stdout(tmp_path: Path) -> None:
     assert value[2] == {"k": [1, None]} and value[3] == b"png"
     assert np.array_equal(got["inputs"][0], [0.0, 1.0, 2.0])
     assert outcome.stdout == "hi\n"
-    assert outcome.layers == ("rlimits", "tmpfs", "userns+netns", "landlock", "seccomp"), outcome.warnings
+    assert outcome.layers == ("pidns+ipcns", "rlimits", "tmpfs", "userns+netns", "landlock", "seccomp"), outcome.warnings
 
 
 def test_torch_tensors_cross_with_dtype_and_device(tmp_path: Path) -> None:
@@ -578,7 +578,7 @@ def test_without_seccomp_landlock_still_blocks_files_and_signals(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(client.DISABLE_VARIABLE, "seccomp,userns+netns,tmpfs")
     outcome = run_code(tmp_path, f"import os\ndef f():\n    os.kill(os.getppid(), 0)\n    return open({str(secret)!r}).read()\n")
-    assert outcome.layers == ("rlimits", "landlock") and len(outcome.warnings) == 3
+    assert outcome.layers == ("pidns+ipcns", "rlimits", "landlock") and len(outcome.warnings) == 3
     assert first(outcome)["kind"] == "exception" and "PermissionError" in first(outcome)["error"]
     no_leak(outcome)
 

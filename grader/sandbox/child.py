@@ -28,7 +28,9 @@ RESULT_FD = 3
 #: Environment variable of the grader (trusted) that switches layers off, e.g. "landlock,seccomp":
 #: for machines where a layer misbehaves, and for the tests of degraded mode.
 DISABLE_VARIABLE = "GRADER_SANDBOX_DISABLE"
-LAYERS = ("rlimits", "tmpfs", "userns+netns", "landlock", "seccomp")
+LAYERS = ("pidns+ipcns", "rlimits", "tmpfs", "userns+netns", "landlock", "seccomp")
+#: What the monitor's unshare of a PID+IPC namespace for this child said (None: it holds).
+JOB_NAMESPACES: str | None = "pidns+ipcns: not entered"
 TMPFS_MIN_BYTES = 64 * 1024 * 1024
 MAX_OUT_FILES = 32
 #: Substrings of allocator errors that mean "out of memory" (torch does not raise MemoryError).
@@ -46,9 +48,9 @@ class StudentError(Exception):
         self.message = message
 
 
-def main(request: dict, out_fd: int, result_fd: int, zygote_pid: int) -> None:
+def main(request: dict, out_fd: int, result_fd: int) -> None:
     try:
-        _run(request, out_fd, result_fd, zygote_pid)
+        _run(request, out_fd, result_fd)
     except BaseException as error:
         try:
             restore_builtins()
@@ -73,10 +75,7 @@ def restore_builtins() -> None:
     builtins.__dict__.update(_BUILTINS)
 
 
-def _run(request: dict, out_fd: int, result_fd: int, zygote_pid: int) -> None:
-    isolation.set_parent_death_signal(signal.SIGKILL)
-    if os.getppid() != zygote_pid:  # the zygote died between fork and prctl
-        os._exit(71)
+def _run(request: dict, out_fd: int, result_fd: int) -> None:
     _wire_fds(out_fd, result_fd)
     workdir = request["dir"]
     os.chdir(workdir)
@@ -174,6 +173,10 @@ def _lock_down(request: dict) -> tuple[list[str], list[str]]:
         ("seccomp", isolation.apply_seccomp),
     ]
     disabled = set(request.get("disable", ()))
+    if JOB_NAMESPACES is None:
+        layers.append("pidns+ipcns")
+    else:
+        warnings.append(JOB_NAMESPACES)
     for name, step in steps:
         problem = f"{name}: switched off by {DISABLE_VARIABLE}" if name in disabled else step()
         if problem is None:

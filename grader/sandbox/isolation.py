@@ -21,13 +21,16 @@ program avoids a dependency on libseccomp.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
 import platform
 import resource
+import signal
 import struct
 import sys
+from dataclasses import dataclass
 from typing import Iterable
 
 LINUX = sys.platform.startswith("linux")
@@ -38,11 +41,14 @@ if LINUX:
 _NOT_LINUX = f"not available on {sys.platform} (Linux only)"
 
 PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWIPC = 0x08000000
 CLONE_THREAD = 0x00010000
 
 
@@ -55,6 +61,56 @@ def set_parent_death_signal(signal_number: int) -> None:
     """Die with `signal_number` when the parent (the zygote, or the grader) dies."""
     if LINUX:
         _libc.prctl(PR_SET_PDEATHSIG, signal_number, 0, 0, 0)
+
+
+def set_child_subreaper() -> None:
+    """Orphans below this process are reparented to it (not to the machine's init), so the
+    zygote reaps every job, also one whose monitor left it behind."""
+    if LINUX:
+        _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+# ----------------------------------------------------------------------------- the pristine state
+
+_RLIMITS = tuple(getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_"))
+
+
+@dataclass(frozen=True)
+class Pristine:
+    """The process state every job starts from, taken in the zygote before any job ran.
+    Whatever a job (or anyone) later does to the zygote's limits, niceness, CPU affinity or
+    signal mask, the next job is set back to this."""
+
+    rlimits: tuple[tuple[int, tuple[int, int]], ...]
+    niceness: int
+    affinity: frozenset[int]
+    signal_mask: frozenset[int]
+    umask: int
+
+
+def snapshot() -> Pristine:
+    umask = os.umask(0o077)
+    os.umask(umask)
+    return Pristine(rlimits=tuple((which, resource.getrlimit(which)) for which in _RLIMITS),
+                    niceness=os.getpriority(os.PRIO_PROCESS, 0),
+                    affinity=frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else frozenset(),
+                    signal_mask=frozenset(signal.pthread_sigmask(signal.SIG_BLOCK, [])), umask=umask)
+
+
+def restore(state: object) -> None:
+    """Set this process back to `state` (a Pristine); needs the privileges the zygote had."""
+    if not isinstance(state, Pristine):
+        return
+    for which, limits in state.rlimits:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(which, limits)
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, 0, state.niceness)
+    if state.affinity and hasattr(os, "sched_setaffinity"):
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, state.affinity)
+    signal.pthread_sigmask(signal.SIG_SETMASK, state.signal_mask)
+    os.umask(state.umask)
 
 
 # ----------------------------------------------------------------------------- rlimits
@@ -99,6 +155,18 @@ def apply_rlimits(cpu_s: float, memory_mb: int, file_bytes: int, gpu: bool = Fal
 
 
 # ----------------------------------------------------------------------------- namespaces
+
+
+def apply_job_namespaces() -> str | None:
+    """A fresh PID and IPC namespace for the next child: it is PID 1 there and sees no other
+    process (no pid of the grader, the zygote or another job to signal, re-limit or open),
+    and the SysV shared memory, queues and semaphores it makes die with it. The caller (the
+    monitor) stays outside; only the child it forks next is inside."""
+    if not LINUX:
+        return f"pidns+ipcns: {_NOT_LINUX}; the code can see other processes"
+    if _libc.unshare(CLONE_NEWPID | CLONE_NEWIPC) != 0:
+        return f"pidns+ipcns: unshare failed: {_errno_text()}; the code can see other processes and IPC objects"
+    return None
 
 
 def apply_namespaces() -> str | None:

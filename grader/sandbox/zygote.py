@@ -1,15 +1,23 @@
-"""The fork server: pre-imports the heavy libraries once, then forks one child per job.
+"""The fork server: pre-imports the heavy libraries once, then serves one job per monitor.
 
 Started by `grader.sandbox.client` as `python -I -c ...` with a scrubbed environment and
 single-threaded BLAS/OpenMP settings. It never computes: a process that has run a
 multi-threaded torch op leaves its thread pool in a state a forked child can hang on, so
-the zygote only imports, forks and supervises. It stays single-threaded (a test checks it).
+the zygote only imports and forks. It stays single-threaded (a test checks it).
 
-Per job it forks a child (which locks itself down, see `grader.sandbox.child`), then
-watches three things with one selector: the child's output pipe (bounded), its result pipe
-(bounded) and a pidfd that becomes readable when the child exits; it kills the child on
-the wall-clock limit or when a bound is exceeded. It reports the exit status, rusage and
-the raw bytes to the grader; it does not decode them (the grader does, strictly).
+The zygote is a pristine template: it never reads a request, an output or a result, so
+nothing of one job can be found in the memory of the processes forked for the next one.
+For each job it forks a *monitor* before that job's data arrives. The monitor enters a
+fresh PID and IPC namespace and forks the job's process ahead of time (it becomes PID 1
+there: it cannot see or signal the grader, the zygote or other jobs, and the SysV IPC
+objects it makes die with it); then the monitor reads the request, supervises the job and
+answers the grader itself, and exits. The zygote is the subreaper of everything below it
+and reaps it; it dies with its parent, and everything below dies with it.
+
+The monitor watches three things with one selector: the job's output pipe (bounded), its
+result pipe (bounded) and a pidfd that becomes readable when the job exits; it kills the
+job on the wall-clock limit or when a bound is exceeded. It reports the exit status,
+rusage and the raw bytes to the grader; it does not decode them (the grader does, strictly).
 
 Wire format on the request/response pipes: 8-byte big-endian length + data. A request is
 one JSON message; a response is a JSON header followed by the output and the result bytes.
@@ -72,10 +80,15 @@ def preload(names: list[str]) -> list[str]:
     return warnings
 
 
+#: A monitor's exit code when the grader closed the request pipe: the zygote then exits too.
+NO_MORE_REQUESTS = 99
+
+
 def main(preload_names: list[str], driver_modules: list[str]) -> None:
     from grader.sandbox import isolation
 
     isolation.set_parent_death_signal(signal.SIGKILL)  # never outlive the grader
+    isolation.set_child_subreaper()  # orphaned jobs come back to us to be reaped
     request_fd, response_fd = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
@@ -83,31 +96,54 @@ def main(preload_names: list[str], driver_modules: list[str]) -> None:
     warnings = preload(preload_names + driver_modules)
     import grader.sandbox.child  # noqa: F401  (loaded now so that children need not read it)
 
-    private = (request_fd, response_fd)
-    spare = Spare.fork(private)
+    pristine = isolation.snapshot()  # before any job: what every job starts from
     write_message(response_fd, json.dumps({"pid": os.getpid(), "warnings": warnings}).encode())
-    finished: list[int] = []
     while True:
-        message = read_message(request_fd)
-        if message is None:
-            spare.discard()
+        monitor = os.fork()
+        if monitor == 0:
+            code = 70
+            try:
+                code = serve_one(request_fd, response_fd, pristine)
+            finally:
+                os._exit(code)
+        if _wait_for(monitor) == NO_MORE_REQUESTS:
             return
-        request = json.loads(message)
+
+
+def _wait_for(monitor: int) -> int | None:
+    """Reap until the monitor exits (jobs it left behind are reaped on the way); its exit code."""
+    while True:
         try:
-            header, output, result = spare.serve(message, request["limits"], finished)
-        except BrokenPipeError:  # the idle spare died (killed from outside): use a fresh one
-            spare.discard()
-            spare = Spare.fork(private)
-            header, output, result = spare.serve(message, request["limits"], finished)
-        write_message(response_fd, json.dumps(header).encode())
-        write_message(response_fd, output)
-        write_message(response_fd, result)
-        spare = Spare.fork(private)  # while the grader reads the answer: the fork is off the clock
-        _reap(finished)
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            return None
+        if pid == monitor:
+            return os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+
+
+def serve_one(request_fd: int, response_fd: int, pristine: object) -> int:
+    """The monitor: a fresh PID+IPC namespace, the job's process forked into it before the
+    request arrives (off the clock), then one request served. Returns the exit code."""
+    from grader.sandbox import child, isolation
+
+    isolation.set_parent_death_signal(signal.SIGKILL)
+    isolation.restore(pristine)  # limits someone set on the zygote do not reach the job
+    child.JOB_NAMESPACES = isolation.apply_job_namespaces()
+    spare = Spare.fork((request_fd, response_fd))
+    message = read_message(request_fd)
+    if message is None:
+        spare.discard()
+        return NO_MORE_REQUESTS
+    request = json.loads(message)
+    header, output, result = spare.serve(message, request["limits"])
+    write_message(response_fd, json.dumps(header).encode())
+    write_message(response_fd, output)
+    write_message(response_fd, result)
+    return 0
 
 
 class Spare:
-    """A child forked ahead of time; it waits for its request, then locks down and runs it."""
+    """The job's process, forked ahead of time; it waits for its request, then locks down and runs it."""
 
     def __init__(self, pid: int, request_w: int, out_r: int, res_r: int) -> None:
         self.pid, self.request_w, self.out_r, self.res_r = pid, request_w, out_r, res_r
@@ -117,30 +153,30 @@ class Spare:
         request_r, request_w = os.pipe()
         out_r, out_w = os.pipe()
         res_r, res_w = os.pipe()
-        zygote_pid = os.getpid()
         pid = os.fork()
         if pid == 0:
             try:
+                from grader.sandbox import child, isolation
+
+                isolation.set_parent_death_signal(signal.SIGKILL)
                 for fd in (*private, request_w, out_r, res_r):
                     os.close(fd)  # above all the grader's pipes: the child must never write to them
-                message = read_message(request_r)
+                message = read_message(request_r)  # EOF: the monitor is gone, or had no job
                 if message is None:
                     os._exit(0)
-                from grader.sandbox import child
-
-                child.main(json.loads(message), out_w, res_w, zygote_pid)
+                child.main(json.loads(message), out_w, res_w)
             finally:
                 os._exit(70)
         for fd in (request_r, out_w, res_w):
             os.close(fd)
         return Spare(pid, request_w, out_r, res_r)
 
-    def serve(self, message: bytes, limits: dict, finished: list[int]) -> tuple[dict, bytes, bytes]:
+    def serve(self, message: bytes, limits: dict) -> tuple[dict, bytes, bytes]:
         started = time.monotonic()
         try:
             write_message(self.request_w, message)
             os.close(self.request_w)
-            return supervise(self.pid, self.out_r, self.res_r, limits, started, finished)
+            return supervise(self.pid, self.out_r, self.res_r, limits, started)
         finally:
             os.close(self.out_r)
             os.close(self.res_r)
@@ -153,17 +189,6 @@ class Spare:
         os.waitpid(self.pid, 0)
 
 
-def _reap(finished: list[int]) -> None:
-    """Collect children that were killed after they sent their answer (their exit is slow)."""
-    for pid in list(finished):
-        try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            done = pid
-        if done:
-            finished.remove(pid)
-
-
 def _complete(result: list[bytes]) -> bool:
     """True once the result channel holds well-formed frames ending in a result or an error."""
     from grader.sandbox import protocol
@@ -172,10 +197,9 @@ def _complete(result: list[bytes]) -> bool:
     return broken is None and len(frames) >= 2 and frames[-1][0] in (b"R", b"E")
 
 
-def supervise(pid: int, out_r: int, res_r: int, limits: dict, started: float,
-              finished: list[int]) -> tuple[dict, bytes, bytes]:
+def supervise(pid: int, out_r: int, res_r: int, limits: dict, started: float) -> tuple[dict, bytes, bytes]:
     """Watch the child until it exits, or closes both pipes after a complete answer (then it
-    is killed and reaped later: tearing down a torch-sized address space takes milliseconds),
+    is killed and the zygote reaps it: tearing down a torch-sized address space takes ms),
     or hits the wall-clock limit, or sends more than its limits allow."""
     pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None  # Linux >= 5.3
     selector = selectors.DefaultSelector()
@@ -224,7 +248,6 @@ def supervise(pid: int, out_r: int, res_r: int, limits: dict, started: float,
                 "cpu_s": usage.ru_utime + usage.ru_stime, "max_rss_kb": usage.ru_maxrss})
         else:  # answered: it has nothing more to say, whatever it would do next
             os.kill(pid, signal.SIGKILL)
-            finished.append(pid)
     finally:
         selector.close()
         if pidfd is not None:
