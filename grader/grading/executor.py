@@ -54,8 +54,23 @@ def local(jobs: int, initializer: Callable[..., None] | None = None,
         return
     context = _pool_context()
     pool = futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                       initializer=initializer, initargs=initargs)
+                                       initializer=_worker_start, initargs=(initializer, initargs))
     try:
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_start(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    """A worker dies with the grader that started it (`kill -9` of `grader grade` included),
+    and its zygote and jobs die with it in turn: nothing a run started outlives it."""
+    import os
+    import signal
+
+    from grader.sandbox import isolation
+
+    isolation.set_parent_death_signal(signal.SIGKILL)
+    if os.getppid() == 1:  # the grader died before the signal was armed
+        os._exit(1)
+    if initializer:
+        initializer(*initargs)
