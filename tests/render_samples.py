@@ -11,7 +11,7 @@ import base64
 import struct
 import zlib
 
-from grader.core.model import Lateness, QuestionResult, Review, StudentResult
+from grader.core.results import Lateness, QuestionResult, Review, StudentResult
 
 #: Each XSS payload would set window.__xss or change document.title if it ever ran.
 XSS_SCRIPT = "<script>window.__xss='script';document.title='pwned'</script>"

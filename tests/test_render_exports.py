@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.core.model import StudentResult
+from grader.core.results import StudentResult
 from grader.render import FORMATS, export
 from grader.render.exports import gradescope_results, number
 from tests.render_samples import all_status_student, hostile_student, q, unicode_student

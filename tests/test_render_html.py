@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.core.model import StudentResult
+from grader.core.results import StudentResult
 from grader.render import render_overview, render_student, safe_file_name, write_reports
 from grader.core.output import unique_file_names
 from grader.render.html import question_view

@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from grader.core.model import QuestionResult, StudentResult
+from grader.core.results import QuestionResult, StudentResult
 from grader.core.output import gradebook_csv, read_results, spreadsheet_safe, unique_file_names, write_atomic
 
 FORMATS = ("csv", "gradescope", "canvas", "moodle")

@@ -21,7 +21,7 @@ from typing import Any, Mapping, Sequence
 import jinja2
 from markupsafe import Markup
 
-from grader.core.model import STATUSES, QuestionResult, StudentResult
+from grader.core.results import STATUSES, QuestionResult, StudentResult
 from grader.render import math as mathml
 from grader.core.output import unique_file_names, write_atomic
 from grader.render.svg import histogram
