@@ -65,6 +65,12 @@ def run_record(outcome: Outcome, module: Path | None, device: str = "") -> RunRe
                      limits_hit=_LIMITS.get(outcome.error_kind or "", ""))
 
 
+def error_text(outcome: Outcome) -> str:
+    """The run's error for the feedback, without the sandbox's temporary paths (a syntax
+    error names its file by full path): a result depends on the submission alone."""
+    return without_grader_paths(outcome.error or "")
+
+
 def module_text(module: Path | None) -> str:
     """The student's module as text (undecodable bytes replaced), at most MAX_SOURCE_CHARS.
     Read without following a link: the engine refuses links, and a swap since must not

@@ -23,7 +23,7 @@ from grader.kinds.code import values as cv
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
 from grader.core.results import CaseResult, RunRecord
 from grader.kinds.code.kind import DRIVER, Case, CodeOptions, Property, cache_key
-from grader.kinds.common import run_record
+from grader.kinds.common import error_text, run_record
 
 _CACHE_SIZE = 128
 _outcomes: OrderedDict[str, sandbox.Outcome] = OrderedDict()
@@ -116,12 +116,13 @@ def _with_call_limits(run: RunRecord, results: Any) -> RunRecord:
 
 def _sandbox_failure(outcome: sandbox.Outcome, run: RunRecord) -> Verdict:
     kind = outcome.error_kind or "sandbox"
+    error = error_text(outcome)
     if kind == "sandbox":
-        return Verdict("error", 0.0, f"Grader fault while running your code: {outcome.error}", run=run)
+        return Verdict("error", 0.0, f"Grader fault while running your code: {error}", run=run)
     if kind == "missing":
-        return Verdict("missing", 0.0, f"Your {outcome.error}.", run=run)
+        return Verdict("missing", 0.0, f"Your {error}.", run=run)
     status = _STATUS_FOR_ERROR.get(kind, "error")
-    return Verdict(status, 0.0, f"Your code {_phrase(kind)}: {outcome.error}", run=run)
+    return Verdict(status, 0.0, f"Your code {_phrase(kind)}: {error}", run=run)
 
 
 def _phrase(kind: str) -> str:

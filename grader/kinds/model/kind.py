@@ -35,7 +35,7 @@ from typing import Any, Mapping
 from grader.core import registry
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
 from grader.core.results import CaseResult, RunRecord
-from grader.kinds.common import CodeAnswered, load_limits, run_record
+from grader.kinds.common import CodeAnswered, error_text, load_limits, run_record
 from grader.sandbox import LIMITS_SCHEMA, Job, Limits, Outcome
 
 DRIVER = "grader.kinds.model.driver:train_and_evaluate"
@@ -424,7 +424,7 @@ def verdict_for(options: ModelOptions, outcome: Outcome, module: Path | None = N
     if not outcome.ok:
         fault = outcome.error_kind == "sandbox"
         lead = "The grader could not run your model (grader fault)" if fault else "Training your model failed"
-        return Verdict("error", 0.0, f"{lead}: {outcome.error}", run=run)
+        return Verdict("error", 0.0, f"{lead}: {error_text(outcome)}", run=run)
     data = dataset(options.data)
     try:
         report = read_report(outcome.value, len(data.x_train), len(data.x_test))

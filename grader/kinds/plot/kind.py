@@ -28,7 +28,7 @@ from typing import Any, Mapping
 from grader.core import registry
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
 from grader.core.results import CaseResult
-from grader.kinds.common import CodeAnswered, load_limits, run_record
+from grader.kinds.common import CodeAnswered, error_text, load_limits, run_record
 from grader.sandbox import LIMITS_SCHEMA, Job, Limits, Outcome
 
 DRIVER = "grader.kinds.plot.driver:draw"
@@ -366,7 +366,7 @@ def verdict_for(options: PlotOptions, outcome: Outcome, reference: Drawn, module
     if not outcome.ok:
         lead = ("The grader could not run your plot (grader fault)" if outcome.error_kind == "sandbox"
                 else f"Calling {options.function}() failed")
-        return Verdict("error", 0.0, f"{lead}: {outcome.error}", base, run=run)
+        return Verdict("error", 0.0, f"{lead}: {error_text(outcome)}", base, run=run)
     try:
         drawn = read_drawing(outcome.value)
     except _Malformed as exc:
