@@ -30,7 +30,8 @@ JSON = Union[None, bool, int, float, str, list["JSON"], dict[str, "JSON"]]
 LimitHit = Literal["", "timeout", "memory", "output"]
 
 #: The results file format this grader writes; `from_dict` reads these.
-RESULTS_FORMAT = "grader-results/2"
+ResultsFormat = Literal["grader-results/2"]
+RESULTS_FORMAT: ResultsFormat = "grader-results/2"
 READABLE_FORMATS = ("grader-results/1", RESULTS_FORMAT)
 """Files without a `format` key are the first format (before typed cases and runs)."""
 
@@ -228,7 +229,7 @@ class StudentResult:
     """A submission-level problem (unreadable answers.yaml, unsafe zip)."""
     lateness: tuple[Lateness, ...] = ()
     """Exercises handed in after their deadline (see grader.authoring.lateness)."""
-    format: str = RESULTS_FORMAT
+    format: ResultsFormat = RESULTS_FORMAT
     """The results file format, so a reader knows which fields to expect."""
 
     def to_dict(self) -> dict[str, JSON]:
