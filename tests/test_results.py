@@ -124,3 +124,21 @@ def test_to_dict_stays_shallow_and_fast() -> None:
     for result in cohort:
         result.to_dict()
     assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.pop("questions"), "has no 'questions'"),
+    (lambda d: d.update(score="7"), "'score' is not a number"),
+    (lambda d: d["questions"][0].update(status="great"), "status is 'great'"),
+    (lambda d: d["questions"][0].update(details={"x": {1, 2}}), "not JSON data"),
+    (lambda d: d["questions"][6]["cases"][0].update(passed="yes"), "'passed' is not true or false"),
+    (lambda d: d["questions"][6]["run"].update(layers="rlimits"), "'layers' is not a list"),
+    (lambda d: d["questions"][6]["run"].update(limits_hit="cpu"), "limits_hit is 'cpu'"),
+    (lambda d: d["lateness"][0].update(seconds_late=1.5), "'seconds_late' is not a whole number"),
+], ids=["no-questions", "score", "status", "details", "case", "layers", "limit", "lateness"])
+def test_from_dict_checks_every_fields_type(change: Any, message: str) -> None:
+    data = json.loads(json.dumps(all_status_student().to_dict()))
+    assert data["questions"][6]["id"] == "ex03.grad"
+    change(data)
+    with pytest.raises(ValueError, match=message):
+        StudentResult.from_dict(data)

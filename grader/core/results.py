@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal, Mapping, Union
+from typing import Literal, Mapping, Union
 
 Status = Literal["correct", "partial", "incorrect", "missing", "invalid", "error", "review"]
 
@@ -76,8 +76,13 @@ class CaseResult:
         return data
 
     @staticmethod
-    def from_dict(data: Mapping[str, Any]) -> "CaseResult":
-        return CaseResult(**{name: data[name] for name in _CASE_FIELDS if name in data})
+    def from_dict(raw: object) -> "CaseResult":
+        data = _Fields(raw, "a case")
+        return CaseResult(name=data.text("name"), passed=data.flag("passed"), hidden=data.flag("hidden", False),
+                          weight=data.number("weight", 1.0), inputs=data.text("inputs", ""),
+                          expected=data.text("expected", ""), got=data.text("got", ""),
+                          largest_difference=data.optional_number("largest_difference"),
+                          message=data.text("message", ""), note=data.text("note", ""))
 
 
 _CASE_FIELDS = tuple(f.name for f in fields(CaseResult))
@@ -109,15 +114,15 @@ class RunRecord:
                 "limits_hit": self.limits_hit}
 
     @staticmethod
-    def from_dict(data: Mapping[str, Any]) -> "RunRecord":
-        values = {name: data[name] for name in _RUN_FIELDS if name in data}
-        for name in ("layers", "warnings"):
-            if name in values:
-                values[name] = tuple(values[name])
-        return RunRecord(**values)
-
-
-_RUN_FIELDS = tuple(f.name for f in fields(RunRecord))
+    def from_dict(raw: object) -> "RunRecord":
+        data = _Fields(raw, "a run")
+        limit = data.text("limits_hit", "")
+        if limit not in _LIMITS_HIT:
+            raise ValueError(f"a run's limits_hit is {limit!r}, not one of {', '.join(map(repr, _LIMITS_HIT))}")
+        return RunRecord(source=data.text("source", ""), stdout=data.text("stdout", ""),
+                         traceback=data.text("traceback", ""), layers=data.texts("layers"),
+                         warnings=data.texts("warnings"), device=data.text("device", ""),
+                         limits_hit=_LIMITS_HIT[limit])
 
 
 @dataclass(frozen=True)
@@ -178,12 +183,19 @@ class QuestionResult:
         return data
 
     @staticmethod
-    def from_dict(data: Mapping[str, Any]) -> "QuestionResult":
-        values = {name: data[name] for name in _QUESTION_FIELDS if name in data}
-        values["review"] = Review(**data["review"]) if data.get("review") else None
-        values["cases"] = tuple(CaseResult.from_dict(case) for case in data.get("cases") or ())
-        values["run"] = RunRecord.from_dict(data["run"]) if data.get("run") else None
-        return QuestionResult(**values)
+    def from_dict(raw: object) -> "QuestionResult":
+        data = _Fields(raw, "a question")
+        status = data.text("status")
+        if status not in _STATUS:
+            raise ValueError(f"a question's status is {status!r}, not one of {', '.join(STATUSES)}")
+        review, run = data.get("review"), data.get("run")
+        return QuestionResult(
+            id=data.text("id"), kind=data.text("kind"), score=data.number("score"), max_score=data.number("max_score"),
+            status=_STATUS[status], feedback=data.text("feedback", ""), expected=data.optional_text("expected"),
+            answer=data.optional_text("answer"), prompt=data.text("prompt", ""), mistake=data.optional_whole("mistake"),
+            details=data.json_object("details"), review=_review(review) if review else None,
+            cases=tuple(CaseResult.from_dict(case) for case in data.items("cases")),
+            run=RunRecord.from_dict(run) if run else None)
 
 
 _QUESTION_FIELDS = tuple(f.name for f in fields(QuestionResult))
@@ -242,45 +254,166 @@ class StudentResult:
         return data
 
     @staticmethod
-    def from_dict(data: Mapping[str, Any]) -> "StudentResult":
-        """Read a results file's data: this format, or the first one (without `format`,
-        typed cases and runs), whose code questions are upgraded on the way."""
-        version = data.get("format", READABLE_FORMATS[0])
+    def from_dict(raw: object) -> "StudentResult":
+        """Read a results file's data, checking every field's type (ValueError if one is
+        wrong): this format, or the first one (without `format`, typed cases and runs),
+        whose code questions are upgraded on the way."""
+        data = _Fields(raw, "a results file")
+        version = data.text("format", READABLE_FORMATS[0])
         if version not in READABLE_FORMATS:
             raise ValueError(f"results format {version!r} is not one this grader reads "
                              f"({', '.join(READABLE_FORMATS)}); grade again or update grader")
-        upgrade = _upgrade_first_format if version == READABLE_FORMATS[0] else (lambda q: q)
-        questions = tuple(QuestionResult.from_dict(upgrade(q)) for q in data["questions"])
-        lateness = tuple(Lateness(**item) for item in data.get("lateness", ()))
-        values = {name: data[name] for name in _STUDENT_FIELDS if name in data}
-        return StudentResult(**{**values, "questions": questions, "warnings": tuple(data.get("warnings", ())),
-                                "lateness": lateness, "format": RESULTS_FORMAT})
+        first = version == READABLE_FORMATS[0]
+        questions = tuple(QuestionResult.from_dict(_upgrade_first_format(q) if first else q)
+                          for q in data.items("questions", required=True))
+        return StudentResult(
+            student=data.text("student"), score=data.number("score"), max_score=data.number("max_score"),
+            questions=questions, graded_at=data.text("graded_at", ""), grader_version=data.text("grader_version", ""),
+            spec_digest=data.text("spec_digest", ""), warnings=data.texts("warnings"),
+            error=data.optional_text("error"), lateness=tuple(_lateness(item) for item in data.items("lateness")))
 
 
 _STUDENT_FIELDS = tuple(f.name for f in fields(StudentResult))
+
+_STATUS: dict[str, Status] = {status: status for status in STATUSES}
+_LIMITS_HIT: dict[str, LimitHit] = {"": "", "timeout": "timeout", "memory": "memory", "output": "output"}
+
+
+def _review(raw: object) -> Review:
+    data = _Fields(raw, "a review")
+    return Review(score=data.number("score"), comment=data.text("comment"), by=data.text("by"), at=data.text("at"),
+                  stale=data.flag("stale", False))
+
+
+def _lateness(raw: object) -> Lateness:
+    data = _Fields(raw, "a lateness")
+    return Lateness(exercise=data.text("exercise"), submitted_at=data.text("submitted_at"),
+                    deadline=data.text("deadline"), seconds_late=data.whole("seconds_late"),
+                    penalty=data.number("penalty"))
+
+
+class _Fields:
+    """Typed reads of one JSON object of a results file: a missing required key or a
+    value of the wrong type is a ValueError naming both, never a half-typed record."""
+
+    def __init__(self, raw: object, what: str) -> None:
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"{what} is not a JSON object")
+        self.raw: Mapping[object, object] = raw
+        self.what = what
+
+    def get(self, key: str) -> object:
+        return self.raw.get(key)
+
+    def _value(self, key: str, default: object) -> object:
+        if key in self.raw:
+            return self.raw[key]
+        if default is _REQUIRED:
+            raise ValueError(f"{self.what} has no {key!r}")
+        return default
+
+    def _wrong(self, key: str, wanted: str) -> ValueError:
+        return ValueError(f"{self.what}'s {key!r} is not {wanted}")
+
+    def text(self, key: str, default: object = None) -> str:
+        value = self._value(key, _REQUIRED if default is None else default)
+        if not isinstance(value, str):
+            raise self._wrong(key, "text")
+        return value
+
+    def optional_text(self, key: str) -> str | None:
+        value = self.raw.get(key)
+        return None if value is None else self.text(key)
+
+    def flag(self, key: str, default: object = None) -> bool:
+        value = self._value(key, _REQUIRED if default is None else default)
+        if not isinstance(value, bool):
+            raise self._wrong(key, "true or false")
+        return value
+
+    def number(self, key: str, default: object = None) -> float:
+        value = self._value(key, _REQUIRED if default is None else default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._wrong(key, "a number")
+        return value
+
+    def optional_number(self, key: str) -> float | None:
+        return None if self.raw.get(key) is None else self.number(key)
+
+    def whole(self, key: str) -> int:
+        value = self._value(key, _REQUIRED)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self._wrong(key, "a whole number")
+        return value
+
+    def optional_whole(self, key: str) -> int | None:
+        return None if self.raw.get(key) is None else self.whole(key)
+
+    def items(self, key: str, required: bool = False) -> list[object]:
+        value = self._value(key, _REQUIRED if required else [])
+        if not isinstance(value, list):
+            raise self._wrong(key, "a list")
+        return value
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        values = self.items(key)
+        if not all(isinstance(value, str) for value in values):
+            raise self._wrong(key, "a list of text")
+        return tuple(str(value) for value in values)
+
+    def json_object(self, key: str) -> dict[str, JSON]:
+        value = self._value(key, {})
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+            raise self._wrong(key, "a JSON object")
+        return {str(k): _json(v, key) for k, v in value.items()}
+
+
+_REQUIRED = object()
+
+
+def _json(value: object, where: str) -> JSON:
+    """`value` as JSON data, or a ValueError: details hold nothing else."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [_json(item, where) for item in value]
+    if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+        return {str(k): _json(v, where) for k, v in value.items()}
+    raise ValueError(f"{where} holds a {type(value).__name__}, which is not JSON data")
+
 
 #: Keys the first format kept in `details` that are typed records now.
 _FIRST_FORMAT_RUN_KEYS = ("sandbox", "isolation", "stdout", "trace", "checks", "passed", "total", "error_kind")
 
 
-def _upgrade_first_format(question: Mapping[str, Any]) -> Mapping[str, Any]:
+def _upgrade_first_format(raw: object) -> object:
     """A question of the first format with its code checks and sandbox data as typed
     records: `details["checks"]` (code) or `details["cases"]` (model, plot) become
     cases, the sandbox keys a run. Other questions pass unchanged."""
-    details = question.get("details") or {}
-    if question.get("kind") not in ("code", "model", "plot") or not isinstance(details, Mapping):
-        return question
-    raw_cases = details.get("checks", details.get("cases", []))
-    cases = [c for c in raw_cases if isinstance(c, Mapping) and isinstance(c.get("name"), str)
-             and isinstance(c.get("passed"), bool)]
-    sandbox = details.get("sandbox") if isinstance(details.get("sandbox"), Mapping) else details
-    run = {"stdout": str(sandbox.get("stdout") or ""), "traceback": str(details.get("trace") or ""),
-           "layers": [str(x) for x in sandbox.get("layers" if "sandbox" in details else "isolation") or ()],
-           "warnings": [str(x) for x in sandbox.get("warnings") or ()],
-           "device": "cuda" if str(details.get("device", "")).startswith("cuda") else
-           "cpu" if details.get("device") == "cpu" else ""}
+    if not isinstance(raw, Mapping):
+        return raw
+    details = raw.get("details") or {}
+    if raw.get("kind") not in ("code", "model", "plot") or not isinstance(details, Mapping):
+        return raw
+    checks = details.get("checks", details.get("cases"))
+    cases = [c for c in checks if isinstance(c, Mapping) and isinstance(c.get("name"), str)
+             and isinstance(c.get("passed"), bool)] if isinstance(checks, list) else []
     kept = {k: v for k, v in details.items() if k not in (*_FIRST_FORMAT_RUN_KEYS, "cases", "device")}
-    if question.get("kind") == "model" and "layers" in kept:
+    if raw.get("kind") == "model" and "layers" in kept:
         kept["architecture"] = kept.pop("layers")
-    return {**question, "details": kept, "cases": cases,
-            "run": run if question.get("status") != "missing" else None}
+    run = _first_format_run(details) if raw.get("status") != "missing" else None
+    return {**raw, "details": kept, "cases": cases, "run": run}
+
+
+def _first_format_run(details: Mapping[object, object]) -> dict[str, JSON]:
+    """The run of a first-format question: the code kind kept it under `sandbox`, the
+    model and plot kinds at the top of details (isolation layers under `isolation`)."""
+    nested = details.get("sandbox")
+    sandbox = nested if isinstance(nested, Mapping) else details
+    layers = sandbox.get("layers" if isinstance(nested, Mapping) else "isolation")
+    warnings = sandbox.get("warnings")
+    device = str(details.get("device") or "")
+    return {"stdout": str(sandbox.get("stdout") or ""), "traceback": str(details.get("trace") or ""),
+            "layers": [str(x) for x in layers] if isinstance(layers, list) else [],
+            "warnings": [str(x) for x in warnings] if isinstance(warnings, list) else [],
+            "device": "cuda" if device.startswith("cuda") else "cpu" if device == "cpu" else ""}
