@@ -318,18 +318,23 @@ def submit(submission: Path, to: Path, specs: Path | None, student: str | None, 
 
 
 @main.command()
-def schema() -> None:
-    """Print the JSON Schema of an exercise spec, for editors that validate YAML.
+@click.option("--results", "of_results", is_flag=True,
+              help="Print the schema of a results file (DIR/results/<student>.json) instead.")
+def schema(of_results: bool) -> None:
+    """Print the JSON Schema of an exercise spec, for editors that validate YAML; with
+    --results, of a results file, for tools that read grades.
 
     \b
-    Example:
+    Examples:
       grader schema > spec.schema.json
+      grader schema --results > results.schema.json
     """
     import json
 
     from grader.authoring.schema import spec_schema
+    from grader.core.results_schema import results_schema
 
-    click.echo(json.dumps(spec_schema(), indent=2))
+    click.echo(json.dumps(results_schema() if of_results else spec_schema(), indent=2))
 
 
 if __name__ == "__main__":

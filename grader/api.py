@@ -15,7 +15,8 @@ from grader.core import output, registry
 from grader.authoring import spec, variants
 from grader.intake import submission
 from grader.core.errors import EXIT_PROBLEMS, GraderError, Problem, SpecError
-from grader.core.model import Course, Exercise, Invalid, Question, StudentResult
+from grader.core.model import Course, Exercise, Invalid, Question
+from grader.core.results import StudentResult
 
 VALIDATION_STUDENTS = ("validate-0", "validate-1", "validate-2", "validate-3", "validate-4")
 

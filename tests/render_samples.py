@@ -1,17 +1,24 @@
-"""Synthetic graded results for the renderer tests and benchmark (no grading involved).
+"""Graded results for the renderer tests and benchmark.
 
-Covers every status, code details (cases, stdout, trace, device, layers, figures),
-symbolic LaTeX, hostile strings (XSS in every field a student or a kind controls),
-unicode and very long answers.
+Covers every status, code questions (test cases, hidden ones, the student's code, printed
+output, traces, a syntax error, device, isolation, figures, a model's layers), symbolic
+LaTeX, hostile strings (XSS in every field a student or a kind controls), unicode and very
+long answers. The code, model and plot questions are graded for real by the engine on a
+small course written to a temporary folder, so the renderers see what the kinds produce.
 """
 
 from __future__ import annotations
 
-import base64
-import struct
-import zlib
+import functools
+import tempfile
+from pathlib import Path
 
-from grader.core.model import Lateness, QuestionResult, Review, StudentResult
+from grader import api
+from grader.authoring import variants
+from grader.core.model import Course
+from grader.core.results import Lateness, QuestionResult, Review, StudentResult
+from grader.grading import engine
+from grader.intake.submission import read_folder
 
 #: Each XSS payload would set window.__xss or change document.title if it ever ran.
 XSS_SCRIPT = "<script>window.__xss='script';document.title='pwned'</script>"
@@ -22,50 +29,161 @@ XSS_STRINGS = (XSS_SCRIPT, XSS_IMG, XSS_SVG)
 LONG_ANSWER = "θ" + "1234567890" * 10_000
 
 
-def png(width: int, height: int, rgb: tuple[int, int, int]) -> str:
-    """A tiny solid PNG with a diagonal line, base64-encoded (a stand-in for a figure)."""
-    rows = []
-    for y in range(height):
-        row = bytearray([0])
-        for x in range(width):
-            on_line = abs(x * height - y * width) < width
-            row += bytes((0, 0, 0) if on_line else rgb)
-        rows.append(bytes(row))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(
-            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    raw = (b"\x89PNG\r\n\x1a\n"
-           + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(b"".join(rows)))
-           + chunk(b"IEND", b""))
-    return base64.b64encode(raw).decode("ascii")
-
-
 def q(id: str, kind: str, score: float, max_score: float, status: str, **kw) -> QuestionResult:
     return QuestionResult(id=id, kind=kind, score=score, max_score=max_score, status=status, **kw)
 
 
-def code_details(failing: int = 2) -> dict:
-    cases = [
-        {"name": "small batch", "passed": True, "inputs": "x: float32[4, 3]",
-         "expected": "float32[4]", "got": "float32[4]", "max_diff": 0.0, "message": ""},
-    ]
-    for i in range(failing):
-        cases.append({
-            "name": f"random batch {i + 1}", "passed": False,
-            "inputs": "x: float64[128, 10], y: int64[128]",
-            "expected": "float64[10] (mean 0.0123)", "got": "float64[10] (mean -0.0123)",
-            "max_diff": 0.0246 * (i + 1), "message": "gradient has the wrong sign",
-        })
-    return {
-        "cases": cases,
-        "stdout": "epoch 1 loss 0.693\nepoch 2 loss 0.512\n",
-        "trace": 'File "ex03.py", line 12, in grad\n    return -X.T @ (y - h)\nValueError: shapes (3,4) and (5,) not aligned',
-        "device": "cpu",
-        "layers": ["Linear(in_features=10, out_features=32)", "ReLU()", "Linear(32, 2)"],
-    }
+# --- code, model and plot questions: graded for real -----------------------------------
+#
+# The records of questions that run code (cases, the run, figures) are what the kinds
+# produce: a small course is written to a temporary folder and graded by the engine. A
+# hand-made shape here once hid that the report read keys the code kind never wrote.
+
+SOLUTIONS = """
+import numpy as np
+
+
+def grad(X, y, theta):
+    h = 1 / (1 + np.exp(-(X @ theta)))
+    return X.T @ (h - y) / len(y)
+
+
+def plot_data(x, y):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=50)
+    ax.scatter(x, y)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    return fig
+
+
+def make_model():
+    from torch import nn
+
+    return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+
+
+def loss(p):
+    return -np.log(p)
+
+
+def echo(x):
+    return x
+"""
+
+_CASE = {"X": {"randn": [4, 3]}, "y": {"rand": [4]}, "theta": {"randn": [3]}}
+SPECS = {
+    "ex01.yaml": {
+        "id": "ex01", "title": "Hostile code", "solutions": "sample.ex01",
+        "questions": [{"id": "g", "kind": "code", "points": 1, "prompt": f"Return x. {XSS_SVG}",
+                       "function": "echo", "cases": [{"name": XSS_SCRIPT, "args": {"x": {"randn": [2]}}}],
+                       "answer": {"solution": "echo"}}],
+    },
+    "ex03.yaml": {
+        "id": "ex03", "title": "Code, plots and models", "solutions": "sample.ex03",
+        "params": {"x": [1, 2, 3, 4], "y": [2.5, 2, 1.5, 3]},
+        "questions": [
+            {"id": "grad", "kind": "code", "points": 4,
+             "prompt": "Implement grad(X, y, theta) for logistic regression.", "function": "grad",
+             "cases": [{"name": "small batch", "args": _CASE},
+                       {"name": "random batch 1", "args": {**_CASE, "X": {"randn": [8, 3]}, "y": {"rand": [8]}}},
+                       {"name": "random batch 2", "args": {**_CASE, "X": {"randn": [16, 3]}, "y": {"rand": [16]}}},
+                       {"name": "large batch", "hidden": True,
+                        "args": {**_CASE, "X": {"randn": [64, 3]}, "y": {"rand": [64]}}}],
+             "answer": {"solution": "grad"}},
+            {"id": "plot", "kind": "plot", "points": 2, "prompt": "Plot the data as a scatter plot.",
+             "function": "plot_data", "args": ["x", "y"], "plot_type": "scatter", "require": ["xlabel", "ylabel"],
+             "answer": {"solution": "plot_data"}},
+            {"id": "model", "kind": "model", "points": 2, "prompt": "Train a two-layer network.",
+             "factory": "make_model", "device": "cpu",
+             "data": {"name": "blobs", "classes": 3, "points": 30, "test_points": 30},
+             "train": {"epochs": 8, "lr": 0.05, "batch_size": 16}, "thresholds": {"test_accuracy": 0.8},
+             "limits": {"wall_s": 30}, "answer": {"solution": "make_model"}},
+        ],
+    },
+    "ex04.yaml": {
+        "id": "ex04", "title": "A syntax error", "solutions": "sample.ex04",
+        "questions": [{"id": "loss", "kind": "code", "points": 1, "prompt": "Implement loss(p) = -log p.",
+                       "function": "loss", "cases": [{"args": {"p": {"rand": [3]}}}],
+                       "answer": {"solution": "loss"}}],
+    },
+}
+
+STUDENTS = {
+    # 1 of 4 grad checks: one passes, one has the sign wrong, one raises, the hidden one is off
+    "good": {
+        "ex03.py": """import numpy as np
+
+
+def grad(X, y, theta):
+    print("grad: X has shape", X.shape)
+    if len(X) == 16:
+        raise ValueError("shapes (3,16) and (5,) not aligned")
+    h = 1 / (1 + np.exp(-(X @ theta)))
+    sign = 1 if len(X) == 4 else -1
+    return sign * X.T @ (h - y) / len(y)
+
+
+def plot_data(x, y):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=50)
+    ax.scatter(x, y)
+    ax.set_xlabel("x")  # no y label: half the label credit
+    return fig
+
+
+def make_model():
+    from torch import nn
+
+    return nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 3))
+""",
+        "ex04.py": "import numpy as np\n\ndef loss(p):\n    return -np.log(p\n",
+    },
+    "right": {"ex03.py": SOLUTIONS},
+    "hostile": {
+        "ex01.py": f"""# {XSS_SVG}
+def echo(x):
+    print({XSS_SCRIPT!r})
+    raise ValueError({XSS_IMG!r})
+""",
+    },
+}
+
+
+@functools.cache
+def sample_course() -> tuple[Course, Path]:
+    """The sample course and the folder of the student submissions (kept for the process)."""
+    import json
+
+    root = Path(_TMP.name)
+    (root / "solutions" / "sample").mkdir(parents=True)
+    for name in ("ex01", "ex03", "ex04"):
+        (root / "solutions" / "sample" / f"{name}.py").write_text(SOLUTIONS)
+    (root / "specs").mkdir()
+    for name, spec in SPECS.items():  # JSON is YAML
+        (root / "specs" / name).write_text(json.dumps(spec), encoding="utf-8")
+    for student, files in STUDENTS.items():
+        (root / "students" / student).mkdir(parents=True)
+        for name, text in files.items():
+            (root / "students" / student / name).write_text(text, encoding="utf-8")
+    return api.load([root / "specs"]), root / "students"
+
+
+_TMP = tempfile.TemporaryDirectory(prefix="render-samples-")
+
+
+@functools.cache
+def graded(student: str, question_id: str) -> QuestionResult:
+    """`question_id` (`ex03.grad`) of one sample student, graded by the engine."""
+    course, students = sample_course()
+    exercise_id, qid = question_id.split(".")
+    exercise = course.exercise(exercise_id)
+    assert exercise is not None and exercise.question(qid) is not None
+    submission = read_folder(students / student, student)
+    params = variants.resolve(exercise.params, student, exercise.id)
+    return engine.grade_question(course, exercise, exercise.question(qid), submission, params)
 
 
 def all_status_student() -> StudentResult:
@@ -93,23 +211,16 @@ def all_status_student() -> StudentResult:
           prompt="Why use an iterative method?", feedback="A teacher will read this answer.",
           review=Review(score=1, comment="Good point about singularity.", by="ta-kari",
                         at="2026-11-20T10:00:00Z")),
-        q("ex03.grad", "code", 0, 3, "error", answer=None,
-          prompt="Implement grad(X, y, theta) for logistic regression.",
-          feedback="1 of 3 tests passed; your code raised ValueError in one case.",
-          details=code_details()),
-        q("ex03.plot", "plot", 1, 2, "partial", prompt="Plot the decision boundary.",
-          feedback="The boundary is shifted.", expected="reference figure",
-          details={"figure_png_b64": png(60, 40, (250, 200, 200)),
-                   "reference_png_b64": png(60, 40, (200, 220, 250))}),
-        q("ex03.model", "model", 2, 2, "correct", prompt="Train a two-layer network.",
-          feedback="Test accuracy 0.94 ≥ 0.90.", expected=None,
-          details={"device": "cuda:0", "layers": ["Linear(2, 8)", "Tanh()", "Linear(8, 2)"]}),
+        graded("good", "ex03.grad"),
+        graded("good", "ex03.plot"),
+        graded("good", "ex03.model"),
+        graded("good", "ex04.loss"),
     )
     return StudentResult(
         student="s123456", score=sum(x.score for x in questions),
         max_score=sum(x.max_score for x in questions), questions=questions,
         graded_at="2026-11-27T06:00:00Z", grader_version="0.1.0",
-        spec_digest="sha256:" + "ab" * 32, warnings=("ex04.py was not handed in",),
+        spec_digest="sha256:" + "ab" * 32, warnings=("answers.yaml: unknown question ex01.z was ignored",),
         lateness=(Lateness("ex03", "2026-11-21T10:05:00Z", "2026-11-21T08:00:00Z", 7500, 0.1),),
     )
 
@@ -123,16 +234,13 @@ def hostile_student() -> StudentResult:
                    "expected_latex": r"\mathrm{" + XSS_IMG + "}"}),
         q("ex01.f", "text", 0, 1, "incorrect", answer=XSS_IMG, expected=None,
           details={"answer_latex": 42, "figure_png_b64": "javascript:alert(1)"}),
-        q("ex01.g", "code", 0, 1, "error", answer=XSS_SVG,
-          details={"cases": [{"name": XSS_SCRIPT, "passed": False, "inputs": XSS_IMG,
-                              "expected": XSS_SVG, "got": XSS_SCRIPT, "max_diff": "big",
-                              "message": XSS_IMG}, "not a case"],
-                   "stdout": XSS_SCRIPT, "trace": XSS_IMG, "layers": XSS_SCRIPT}),
+        graded("hostile", "ex01.g"),
+        q("ex01.p", "model", 0, 1, "incorrect", details={"architecture": [XSS_SCRIPT, 3, None]}),
         q("ex01.h", "numeric", 1, 1, "review", answer="1",
           review=Review(score=1, comment=XSS_SCRIPT, by=XSS_IMG, at="2026", stale=True)),
     )
     return StudentResult(
-        student=XSS_SCRIPT, score=1, max_score=4, questions=questions,
+        student=XSS_SCRIPT, score=1, max_score=5, questions=questions,
         warnings=(XSS_IMG,), error=f"answers.yaml: {XSS_SVG}",
     )
 
@@ -149,6 +257,15 @@ def unicode_student() -> StudentResult:
 
 def sample_results() -> list[StudentResult]:
     return [all_status_student(), hostile_student(), unicode_student()]
+
+
+def _real_record(kind: str, status: str) -> QuestionResult | None:
+    """A graded record of the sample course to stand in for a code or model question."""
+    if kind == "code":
+        return graded("right" if status == "correct" else "good", "ex03.grad")
+    if kind == "model":
+        return graded("good", "ex03.model")
+    return None
 
 
 def synthetic_class(n: int, seed: int = 0) -> list[StudentResult]:
@@ -171,20 +288,20 @@ def synthetic_class(n: int, seed: int = 0) -> list[StudentResult]:
             score = {"correct": points, "partial": points / 2}.get(status, 0)
             mistake = 0 if status == "incorrect" and kind == "vector" and rng.random() < 0.7 else None
             details: dict = {}
+            real = _real_record(kind, status)
             if kind == "symbolic":
                 # Distinct per student, so the benchmark pays for real conversions.
                 details = {"answer_latex": r"\frac{%d}{6} x^{%d}" % (rng.randint(1, 999), i),
                            "expected_latex": r"\frac{1}{6}"}
-            if kind == "code":
-                details = code_details(failing=0 if status == "correct" else 2)
             answer = {"vector": "[-4.33, -2]" if mistake == 0 else f"[{rng.randint(0, 9)}, 2]"}.get(
                 kind, f"{rng.randint(0, 20) / 4}")
             questions.append(q(qid, kind, score, points, status,
-                               answer=None if status == "missing" else answer,
+                               answer=None if status == "missing" or real else answer,
                                expected="[4.33, 2]" if kind == "vector" else "2.083",
                                prompt=f"Question {j} prompt", mistake=mistake,
                                feedback="You dropped the minus sign." if mistake == 0 else "",
-                               details=details))
+                               details=real.details if real else details,
+                               cases=real.cases if real else (), run=real.run if real else None))
         results.append(StudentResult(
             student=f"s{100000 + i}", score=sum(x.score for x in questions),
             max_score=sum(x.max_score for x in questions), questions=tuple(questions),

@@ -73,7 +73,7 @@ def test_atomic_write_leaves_no_half_file(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_gradebook_neutralises_formulas() -> None:
-    from grader.core.model import StudentResult
+    from grader.core.results import StudentResult
 
     text = output.gradebook_csv([StudentResult("=cmd|' /C calc'!A0", 0, 0, ())])
     assert "\n'=cmd" in text

@@ -76,6 +76,16 @@ def test_schema_is_json_schema() -> None:
     assert {"numeric", "vector", "choice"} <= kinds
 
 
+def test_schema_of_results_is_generated_from_the_records() -> None:
+    from grader.core.results_schema import results_schema
+
+    schema = json.loads(invoke("schema", "--results").output)
+    assert schema == json.loads(json.dumps(results_schema()))
+    assert schema["properties"]["format"] == {"enum": ["grader-results/2"], "description": schema["properties"][
+        "format"]["description"]}
+    assert {"CaseResult", "RunRecord", "QuestionResult"} <= set(schema["$defs"])
+
+
 def test_help_does_not_import_heavy_libraries() -> None:
     code = ("import sys; sys.argv=['grader','--help']\nimport cli\ntry:\n    cli.main()\nexcept SystemExit:\n    pass\n"
             "heavy=[m for m in ('torch','sympy','numpy','jinja2','matplotlib') if m in sys.modules]\n"

@@ -3,22 +3,36 @@ the statuses the demo is meant to show, across every question kind."""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
+from markupsafe import escape
 
 from grader import api
-from grader.core import registry
+from grader.core import output, registry
+from grader.core.results_schema import results_schema
+from grader.render import render_student
+from grader.render.exports import gradescope_results
 from tests.conftest import EXAMPLES, EXERCISES
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    run = api.grade_paths([EXERCISES], [EXAMPLES], tmp_path_factory.mktemp("demo"), jobs=1, now=NOW, reports=False)
-    return {result.student: result for result in run.results}
+def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    api.grade_paths([EXERCISES], [EXAMPLES], out, jobs=1, now=NOW, reports=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def graded(demo_out: Path) -> dict[str, Any]:
+    """The results as `grader report` and `grader export` read them: from the files written."""
+    return {result.student: result for result in output.read_results(demo_out)}
 
 
 def questions(graded: dict[str, Any], student: str) -> dict[str, Any]:
@@ -125,3 +139,74 @@ def test_hostile_student_keeps_the_rest_of_the_grades(graded: dict[str, Any]) ->
     result = questions(graded, "s100007")
     assert [result[qid].status for qid in ("ex01.e", "ex01.f", "ex02.a")] == ["correct"] * 3
     assert graded["s100007"].error is None
+
+
+# --- the results as renderers and exports see them ------------------------------------------
+
+RUNS_CODE = ("code", "model", "plot")
+
+
+def test_results_files_validate_against_the_results_schema(demo_out: Path) -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(results_schema())
+    files = sorted((demo_out / "results").glob("*.json"))
+    assert len(files) == 7
+    for path in files:
+        errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+                  for e in validator.iter_errors(json.loads(path.read_text(encoding="utf-8")))]
+        assert errors == [], (path.name, errors[:5])
+
+
+def _article(page: str, question_id: str) -> str:
+    start = page.index('id="q-' + re.sub(r"[^A-Za-z0-9_-]", "_", question_id) + '"')
+    return page[start:page.index("</article>", start)]
+
+
+def _answered_code(graded: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [(student, q) for student, result in sorted(graded.items()) for q in result.questions
+            if q.kind in RUNS_CODE and q.status != "missing" and not result.error]
+
+
+def test_every_answered_code_question_has_its_records(graded: dict[str, Any]) -> None:
+    answered = _answered_code(graded)
+    assert len(answered) >= 30 and all(q.run is not None and q.run.source for _, q in answered)
+    with_cases = [q for _, q in answered if q.cases]
+    assert {q.kind for q in with_cases} == set(RUNS_CODE) and len(with_cases) >= 25
+    assert all(not q.details.get("checks") and "sandbox" not in q.details for _, q in answered)
+
+
+def test_student_reports_show_each_code_questions_tests_and_code(graded: dict[str, Any]) -> None:
+    for student, result in sorted(graded.items()):
+        page = render_student(result, "INF 5860")
+        for _, q in _answered_code({student: result}):
+            section = _article(page, q.id)
+            assert "(no answer given)" not in section and "Your answer" not in section, (student, q.id)
+            assert f'<pre class="source">{escape(q.run.source)}</pre>' in section, (student, q.id)
+            if q.cases:
+                passed = sum(c.passed for c in q.cases)
+                assert f"Tests: {passed} of {len(q.cases)} passed" in section, (student, q.id)
+                assert all(f"<strong>{escape(c.name)}</strong>" in section for c in q.cases), (student, q.id)
+            if q.run.stdout:
+                assert "What your code printed" in section
+            if q.run.traceback:
+                assert "Error trace (your code)" in section
+
+
+def test_gradescope_export_carries_each_code_questions_tests_and_output(graded: dict[str, Any]) -> None:
+    for student, result in sorted(graded.items()):
+        tests = {t["number"]: t["output"] for t in gradescope_results(result)["tests"]}
+        for _, q in _answered_code({student: result}):
+            text = tests[q.id]
+            if q.cases:
+                assert f"Tests: {sum(c.passed for c in q.cases)} of {len(q.cases)} passed" in text
+                assert all(f"{'passed' if c.passed else 'failed'}: {c.name}" in text for c in q.cases), (student, q.id)
+            if q.run.stdout:
+                assert "Printed output:" in text and q.run.stdout[:200] in text
+            if q.run.traceback:
+                assert "Error trace:" in text
+
+
+def test_hostile_code_leaves_no_grader_paths_in_the_results(demo_out: Path) -> None:
+    text = (demo_out / "results" / "s100007.json").read_text(encoding="utf-8")
+    assert "grader-job-" not in text and "/tmp/" not in text

@@ -3,6 +3,7 @@ hostile submissions as verdicts (every one ends `error`, `incorrect` or `missing
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -164,8 +165,10 @@ def test_hidden_cases_reveal_no_values(solutions_root: Path, tmp_path: Path) -> 
     source = "import numpy as np\ndef layer(X, W, b):\n    return np.maximum(0, X @ W + b) + (len(X) == 20)\n"
     verdict = grade(solutions_root, tmp_path, source)
     assert verdict.status == "partial" and "A hidden check failed (big): the values are not right" in verdict.feedback
-    hidden = verdict.details["checks"][2]
-    assert hidden["hidden"] and "inputs" not in hidden and "expected" not in hidden and "got" not in hidden
+    hidden = verdict.cases[2]
+    assert hidden.hidden and not hidden.passed and hidden.message == "the values are not right"
+    assert (hidden.inputs, hidden.expected, hidden.got, hidden.largest_difference) == ("", "", "", None)
+    assert json.loads(json.dumps(hidden.to_dict()))["inputs"] == ""
 
 
 def test_feedback_shows_inputs_expected_got_and_largest_difference(solutions_root: Path, tmp_path: Path) -> None:
@@ -173,11 +176,38 @@ def test_feedback_shows_inputs_expected_got_and_largest_difference(solutions_roo
     assert "layer(X=array(shape (4, 3), float64)" in verdict.feedback
     assert "expected: array(shape (4, 5)" in verdict.feedback and "got:" in verdict.feedback
     assert "the largest difference is" in verdict.feedback
-    first = verdict.details["checks"][0]
-    assert first["largest_difference"] > 0 and not first["passed"]
-    import json
+    first = verdict.cases[0]
+    assert first.largest_difference > 0 and not first.passed
+    assert first.inputs.startswith("X=array(shape (4, 3)") and first.expected and first.got
+    json.dumps([case.to_dict() for case in verdict.cases], allow_nan=False)  # results JSON is strict
 
-    json.dumps(verdict.details)  # renderers read it from results JSON
+
+def test_the_run_is_recorded_with_the_code_and_its_output(solutions_root: Path, tmp_path: Path) -> None:
+    source = "import numpy as np\ndef layer(X, W, b):\n    print('shape', X.shape)\n    return np.maximum(0, X @ W + b)\n"
+    verdict = grade(solutions_root, tmp_path, source)
+    assert verdict.status == "correct" and verdict.run is not None
+    assert verdict.run.source == source and "shape (4, 3)" in verdict.run.stdout
+    assert "rlimits" in verdict.run.layers and verdict.run.device == "cpu"
+    assert (verdict.run.traceback, verdict.run.limits_hit) == ("", "")
+    assert verdict.details == {}  # cases and the run are typed fields, not details
+
+
+@pytest.mark.parametrize("source, status, trace, limit", [
+    ("def layer(X, W, b):\n    return (X @ W +\n", "error", "SyntaxError", ""),
+    ("import numpy\nraise ValueError('at import')\n", "error", "ValueError: at import", ""),
+    ("def layer(X, W, b):\n    while True:\n        pass\n", "error", "", "timeout"),
+    ("print('x' * 2_000_000)\n", "error", "", "output"),
+    ("def other():\n    pass\n", "missing", "", ""),
+], ids=["syntax", "import-error", "timeout", "output", "no-function"])
+def test_failed_runs_keep_what_is_known(solutions_root: Path, tmp_path: Path, source: str, status: str,
+                                        trace: str, limit: str) -> None:
+    raw = {**LAYER, "limits": {"wall_s": 2}}
+    verdict = grade(solutions_root, tmp_path, source, raw)
+    assert verdict.status == status and verdict.cases == (), verdict.feedback
+    run = verdict.run
+    assert run is not None and run.source == source and run.limits_hit == limit
+    assert trace in run.traceback and (trace or run.traceback == "")
+    assert "grader-job-" not in run.traceback + verdict.feedback and "/tmp/" not in run.traceback + verdict.feedback
 
 
 def test_known_mistake_gets_its_feedback(solutions_root: Path, tmp_path: Path) -> None:

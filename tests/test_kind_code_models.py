@@ -134,7 +134,7 @@ def test_the_child_builds_the_same_model(solutions_root: Path, tmp_path: Path, s
     assert verdict.status == status, verdict.feedback
     assert says in verdict.feedback
     if status == "correct":  # the same model, built twice from one seed, in two processes
-        assert "small_cnn model" in verdict.details["checks"][0]["inputs"]
+        assert "small_cnn model" in verdict.cases[0].inputs
 
 
 def test_released_checks_carry_model_stand_ins(solutions_root: Path, tmp_path: Path) -> None:

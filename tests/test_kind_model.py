@@ -205,12 +205,15 @@ def test_training_is_deterministic_and_reports_device_and_details(tmp_path: Path
     assert first.details["losses"] == second.details["losses"] and len(first.details["losses"]) == 8
     assert first.details["metrics"] == second.details["metrics"]
     details = first.details
-    assert details["device"] == "cpu"  # device: auto on a machine without CUDA
+    assert first.run is not None and first.run == second.run
+    assert first.run.device == ("cuda" if model_kind.has_gpu() else "cpu")  # device: auto
     assert details["parameters"] == 2 * 16 + 16 + 16 * 3 + 3
-    assert details["layers"][0].startswith("0: Linear(in_features=2, out_features=16")
-    assert [c["name"] for c in details["cases"]] == ["output shape", "test accuracy"]
+    assert details["architecture"][0].startswith("0: Linear(in_features=2, out_features=16")
+    assert [c.name for c in first.cases] == ["output shape", "test accuracy"]
+    assert first.cases[1].expected == "≥ 0.8" and float(first.cases[1].got) >= 0.8
     assert details["data"].startswith("3-class blobs, 90 training and 90 test points")
-    assert "rlimits" in details["isolation"]
+    assert "rlimits" in first.run.layers and "def make_model" in first.run.source
+    assert not {"cases", "device", "layers", "isolation", "stdout"} & set(details)  # typed fields now
 
 
 @pytest.mark.parametrize("name, settings", [
@@ -378,6 +381,14 @@ def test_the_childs_report_is_read_strictly(value: Any, message: str) -> None:
         model_kind.read_report(value, rows_train=4, rows_test=4)
 
 
+def test_a_failed_training_run_keeps_the_code_and_the_trace(tmp_path: Path) -> None:
+    source = "print('building')\ndef make_model():\n    raise RuntimeError('no model today')\n"
+    verdict = grade(tmp_path, source)
+    assert verdict.status == "error" and verdict.cases == ()
+    assert verdict.run is not None and verdict.run.source == source and "building" in verdict.run.stdout
+    assert "RuntimeError: no model today" in verdict.run.traceback and 'File "ex03.py"' in verdict.run.traceback
+
+
 def test_sandbox_faults_are_grader_faults() -> None:
     options = question().options
     outcome = Outcome(ok=False, value=None, error="the sandbox failed: zygote died", error_kind="sandbox",
@@ -462,4 +473,4 @@ def test_batchnorm_and_dropout_models_train(tmp_path: Path) -> None:
             return nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.1), nn.Linear(16, 3))
         """)
     assert verdict.status == "correct", verdict.feedback
-    assert any("BatchNorm1d" in layer for layer in verdict.details["layers"])
+    assert any("BatchNorm1d" in layer for layer in verdict.details["architecture"])

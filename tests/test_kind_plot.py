@@ -191,6 +191,9 @@ def test_verdicts(tmp_path: Path, solutions: Path, body: str, status: str, fract
     figure = verdict.details.get("figure_png_b64")
     if figure is not None:
         assert len(figure) < 600_000 and base64.b64decode(figure).startswith(b"\x89PNG")
+        assert verdict.cases[0].name == "points" and verdict.cases[0].passed == (fraction > 0)
+    assert verdict.run is not None and verdict.run.source.startswith(HEADER) and verdict.run.device == "cpu"
+    assert not {"cases", "isolation", "stdout", "trace"} & set(verdict.details)  # typed fields now
 
 
 @pytest.mark.parametrize("body, limits, says", [
@@ -206,6 +209,10 @@ def test_hostile_plots_end_as_errors(tmp_path: Path, solutions: Path, body: str,
     verdict = grade(tmp_path, solutions, body, **limits)
     assert (verdict.status, verdict.fraction) == ("error", 0.0)
     assert says in verdict.feedback, verdict.feedback
+    assert verdict.run is not None and verdict.run.source.startswith(HEADER)  # what ran, also when it failed
+    if "Error" in says:
+        assert says.split(":")[-1].strip() in verdict.run.traceback
+    assert verdict.run.limits_hit == ("timeout" if limits else "")
 
 
 def test_tampered_report_is_refused(tmp_path: Path, solutions: Path) -> None:

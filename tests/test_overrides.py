@@ -17,7 +17,7 @@ from grader import api
 from grader.grading import overrides
 from grader.authoring import spec
 from grader.core.errors import SpecError
-from grader.core.model import QuestionResult, StudentResult
+from grader.core.results import QuestionResult, StudentResult
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,7 +82,7 @@ def test_apply_sets_score_status_and_review(score: float, status: str, applied: 
 
 
 def test_late_penalty_still_scales_a_human_score() -> None:
-    from grader.core.model import Lateness
+    from grader.core.results import Lateness
 
     result = replace(student(question_result()), lateness=(Lateness("ex", "t1", "t0", 3600, 0.25),))
     after = overrides.apply(result, {"s1": {"ex.t": decision(2.0, "abc")}}, {"ex.t": "abc"})

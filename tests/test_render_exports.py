@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.core.model import StudentResult
+from grader.core.results import StudentResult
 from grader.render import FORMATS, export
 from grader.render.exports import gradescope_results, number
 from tests.render_samples import all_status_student, hostile_student, q, unicode_student
@@ -43,9 +43,9 @@ def test_gradebook_columns():
     ids = [x.id for x in all_status_student().questions] + [x.id for x in unicode_student().questions]
     assert rows[0] == ["student", *ids, "total", "max"]
     # Rows are sorted by student id (the same file `grader grade` writes as grades.csv).
-    assert rows[2][0] == "s123456" and rows[2][-2:] == ["5.5", "14"]
+    assert rows[2][0] == "s123456" and rows[2][-2:] == ["7", "16"]
     # Questions a student does not have are blank, not zero.
-    assert rows[3][1:10] == [""] * 9
+    assert rows[3][1:11] == [""] * 10
 
 
 def test_canvas_matches_documented_header(tmp_path):
@@ -53,7 +53,7 @@ def test_canvas_matches_documented_header(tmp_path):
     ours = read_csv(FIXTURES / "export_canvas.csv")
     assert ours[0][:5] == documented[0][:5]
     assert ours[1][0] == documented[1][0] == "Points Possible"
-    assert ours[1][5] == "14"
+    assert ours[1][5] == "16"
     assert all(len(row) == len(ours[0]) for row in ours)
     # The student id is in the column Canvas matches on (SIS Login ID).
     assert [row[3] for row in ours[2:]] == [r.student if r.student[0] != "=" else "'" + r.student
@@ -65,7 +65,7 @@ def test_moodle_matches_documented_layout():
     ours = read_csv(FIXTURES / "export_moodle.csv")
     assert ours[0][0] == documented[0][0] == "ID number"
     assert ours[0][1] == documented[0][1]
-    assert ours[1] == ["s123456", "5.5"]
+    assert ours[1] == ["s123456", "7"]
 
 
 def test_spreadsheet_formulas_are_neutralised():
@@ -90,11 +90,11 @@ def _check_against_spec(data: dict, spec: dict) -> None:
     assert isinstance(data["score"], (int, float))
 
 
-@pytest.mark.parametrize("result", [all_status_student(), hostile_student(), unicode_student()],
+@pytest.mark.parametrize("make", [all_status_student, hostile_student, unicode_student],
                          ids=["all-statuses", "hostile", "unicode"])
-def test_gradescope_follows_the_spec(result):
+def test_gradescope_follows_the_spec(make):
     spec = json.loads((FIXTURES / "gradescope_results_spec.json").read_text(encoding="utf-8"))
-    data = gradescope_results(result)
+    data = gradescope_results(make())
     _check_against_spec(data, spec)
     assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))
 
@@ -115,7 +115,23 @@ def test_gradescope_statuses_and_hidden_expected():
     model = next(t for t in data["tests"] if t["number"] == "ex03.model")
     assert "Expected" not in model["output"]  # expected is None: never revealed
     grad = next(t for t in data["tests"] if t["number"] == "ex03.grad")
-    assert "Tests: 1 of 3 passed" in grad["output"] and "random batch 1" in grad["output"]
+    assert "Tests: 1 of 4 passed" in grad["output"] and "random batch 1" in grad["output"]
+
+
+def test_gradescope_carries_each_check_and_what_the_code_printed():
+    tests = {t["number"]: t["output"] for t in gradescope_results(all_status_student())["tests"]}
+    grad = tests["ex03.grad"].splitlines()
+    checks = [line for line in grad[grad.index("Tests: 1 of 4 passed") + 1:] if line.startswith("  ")]
+    assert checks[0] == "  passed: small batch"
+    assert checks[1].startswith("  failed: random batch 1: 3 of 3 values differ")
+    assert checks[2:5] == ["  failed: random batch 2: raised: ValueError: shapes (3,16) and (5,) not aligned",
+                           '      File "ex03.py", line 7, in grad',
+                           '        raise ValueError("shapes (3,16) and (5,) not aligned")']
+    assert checks[5] == "  failed: large batch (hidden): the values are not right"
+    assert "Printed output:" in grad and "grad: X has shape (4, 3)" in grad
+    assert "Error trace:" in tests["ex04.loss"] and 'File "ex04.py", line 4' in tests["ex04.loss"]
+    assert "  passed: test accuracy" in tests["ex03.model"]
+    assert "  failed: ylabel: the plot has no y-axis label" in tests["ex03.plot"]
 
 
 def test_gradescope_folder_gets_one_file_per_student(tmp_path):

@@ -9,14 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from grader.core.model import StudentResult
+import dataclasses
+
+from markupsafe import escape
+
+from grader.core.results import CaseResult, RunRecord, StudentResult
 from grader.render import render_overview, render_student, safe_file_name, write_reports
 from grader.core.output import unique_file_names
 from grader.render.html import question_view
 from grader.render.math import latex_to_mathml, parse_vector, sanitize_mathml
 from grader.render.svg import bin_counts, histogram
 from tests.render_samples import (
-    LONG_ANSWER, XSS_STRINGS, all_status_student, hostile_student, q, sample_results,
+    LONG_ANSWER, STUDENTS, XSS_STRINGS, all_status_student, graded, hostile_student, q, sample_results,
     synthetic_class, unicode_student,
 )
 
@@ -78,10 +82,10 @@ def test_pages_are_offline_and_locked_down(request, html_name):
 # --- student report content -------------------------------------------------------------
 
 def test_header_shows_totals_per_exercise_and_provenance(good_html):
-    assert "Total: 5.5 of 14 points (39&nbsp;%)" in good_html
+    assert "Total: 7 of 16 points (44&nbsp;%)" in good_html
     assert "Exercise ex01 <span class=\"muted\">— 1.5 of 4 points</span>" in good_html
-    assert "Exercise ex03 <span class=\"muted\">— 3 of 7 points</span>" in good_html
-    for text in ("2026-11-27T06:00:00Z", "0.1.0", "sha256:" + "ab" * 32, "ex04.py was not handed in"):
+    assert "Exercise ex03 <span class=\"muted\">— 4.5 of 8 points</span>" in good_html
+    for text in ("2026-11-27T06:00:00Z", "0.1.0", "sha256:" + "ab" * 32, "unknown question ex01.z was ignored"):
         assert text in good_html
 
 
@@ -105,14 +109,14 @@ def test_formulas_and_vectors_are_mathml(good_html):
 
 
 def test_expected_hidden_when_not_revealed():
-    hidden = q("ex01.x", "plot", 0, 1, "incorrect", answer="[1, 2]", expected=None,
-               details={"expected_latex": r"\frac{1}{2}", "reference_png_b64": "iVBORw0KGgoAAAA",
-                        "figure_png_b64": "iVBORw0KGgoAAAA"})
+    shown = graded("good", "ex03.plot")
+    assert shown.expected is not None and question_view(shown)["code"]["reference"]
+    hidden = dataclasses.replace(shown, expected=None)  # as the engine does for `reveal: false`
     view = question_view(hidden)
     assert view["expected"] is None and view["expected_math"] is None
-    assert view["code"]["reference"] is None and view["code"]["figure"] == "iVBORw0KGgoAAAA"
+    assert view["code"]["reference"] is None and view["code"]["figure"] == shown.details["figure_png_b64"]
     html = render_student(StudentResult("s1", 0, 1, (hidden,)))
-    assert "Expected answer" not in html and "Reference figure" not in html
+    assert "Expected answer" not in html and "Reference figure" not in html and "Your figure" in html
 
 
 def test_review_and_stale_review(good_html, hostile_html):
@@ -121,10 +125,9 @@ def test_review_and_stale_review(good_html, hostile_html):
 
 
 def test_code_cases_show_first_failures_in_full():
-    details = {"cases": [{"name": f"case {i}", "passed": i == 0, "inputs": f"in{i}",
-                          "expected": "e", "got": "g", "max_diff": 0.5, "message": f"m{i}"}
-                         for i in range(6)]}
-    html = render_student(StudentResult("s1", 0, 1, (q("ex.c", "code", 0, 1, "incorrect", details=details),)))
+    cases = tuple(CaseResult(name=f"case {i}", passed=i == 0, inputs=f"in{i}", expected="e", got="g",
+                             largest_difference=0.5, message=f"m{i}") for i in range(6))
+    html = render_student(StudentResult("s1", 0, 1, (q("ex.c", "code", 0, 1, "incorrect", cases=cases),)))
     assert "Tests: 1 of 6 passed" in html
     assert [f"in{i}" in html for i in range(6)] == [False, True, True, True, False, False]
     assert "— m5" in html  # later failures still say why, briefly
@@ -132,15 +135,78 @@ def test_code_cases_show_first_failures_in_full():
 
 
 @pytest.mark.parametrize("details", [
-    None, {}, {"cases": "nope"}, {"cases": [1, None, {"passed": "yes"}]}, {"layers": "x"},
-    {"stdout": 5, "trace": ["a"], "device": {"x": 1}}, {"figure_png_b64": "AAAA"},
+    None, {}, {"architecture": "x"}, {"architecture": [1, None, {"a": 2}]}, {"figure_png_b64": "AAAA"},
     {"figure_png_b64": "iVBORw0KGgo<script>"}, {"answer_latex": r"\frac{", "expected_latex": None},
-    {"cases": [{"name": None, "passed": False, "max_diff": float("nan")}]},
+    {"cases": [{"name": "a first-format case", "passed": False}], "stdout": 5},
 ])
 def test_odd_details_never_break_the_page(details):
     result = StudentResult("s1", 0, 1, (q("ex.c", "code", 0, 1, "error", answer="1", details=details),))
     html = render_student(result)
     assert "Question ex.c" in html and "<script" not in html.split("<body>", 1)[1]
+    assert "first-format case" not in html  # details are never read as cases
+
+
+@pytest.mark.parametrize("case, run", [
+    (CaseResult(name="", passed=False, largest_difference=float("nan")), RunRecord()),
+    (CaseResult(name="x", passed=True, largest_difference=float("inf"), note="n"), RunRecord(limits_hit="output")),
+])
+def test_odd_records_never_break_the_page(case, run):
+    html = render_student(StudentResult("s1", 0, 1, (q("ex.c", "code", 0, 1, "error", cases=(case,), run=run),)))
+    assert "Tests: " in html and "Largest difference" not in html
+
+
+# --- code questions, as the kinds grade them ------------------------------------------------
+
+def article(html: str, question_id: str) -> str:
+    """The <article> of one question in a student page."""
+    anchor = 'id="q-' + re.sub(r"[^A-Za-z0-9_-]", "_", question_id) + '"'
+    start = html.index(anchor)
+    return html[start:html.index("</article>", start)]
+
+
+def test_code_question_shows_its_tests_code_output_and_run(good_html):
+    grad = article(good_html, "ex03.grad")
+    assert "Tests: 1 of 4 passed" in grad
+    for name in ("small batch", "random batch 1", "random batch 2", "large batch"):
+        assert f"<strong>{name}</strong>" in grad
+    source = STUDENTS["good"]["ex03.py"]
+    assert "Your code" in grad and f'<pre class="source">{escape(source)}</pre>' in grad
+    assert "What your code printed" in grad and "grad: X has shape (16, 3)" in grad
+    assert "Largest difference" in grad and "ValueError: shapes (3,16) and (5,) not aligned" in grad
+    assert "Ran on</span>cpu" in grad and "Sandbox isolation: pidns+ipcns, rlimits" in grad
+    assert "Your answer" not in grad and "(no answer given)" not in grad
+
+
+def test_hidden_case_shows_only_that_it_failed(good_html):
+    grad = article(good_html, "ex03.grad")
+    table = grad[grad.index('<section class="cases"'):grad.index("</section>")]
+    hidden = table[table.index("<strong>large batch</strong>"):]
+    assert hidden.startswith("<strong>large batch</strong> <span class=\"muted\">(hidden)</span>")
+    assert "the values are not right" in hidden and "Inputs" not in hidden and "Expected" not in hidden
+    assert "(64, 3)" not in table  # the student's own print may say it; the grader does not
+
+
+def test_a_syntax_error_shows_the_code_and_the_trace(good_html):
+    loss = article(good_html, "ex04.loss")
+    assert "Error while grading" in loss and "Your answer" not in loss
+    assert f'<pre class="source">{escape(STUDENTS["good"]["ex04.py"])}</pre>' in loss
+    assert "Error trace (your code)" in loss and 'File "ex04.py", line 4' in html_lib.unescape(loss)
+    assert "grader-job-" not in loss
+
+
+def test_model_and_plot_show_their_checks_and_figures(good_html):
+    model = article(good_html, "ex03.model")
+    assert "Tests: 2 of 2 passed" in model and "test accuracy" in model
+    assert "Model layers" in model and "Linear(in_features=2, out_features=16" in model
+    plot = article(good_html, "ex03.plot")
+    assert "Tests: 3 of 4 passed" in plot and "the plot has no y-axis label" in plot
+    assert "Your figure" in plot and "Reference figure" in plot and "def plot_data" in plot
+
+
+def test_unanswered_code_question_says_so():
+    missing = q("ex03.grad", "code", 0, 1, "missing", feedback="No answer was given.")
+    html = render_student(StudentResult("s1", 0, 1, (missing,)))
+    assert "(no answer given)" in article(html, "ex03.grad")
 
 
 def test_long_answers_are_cut_with_a_note():
@@ -169,6 +235,7 @@ def test_overview_lists_attention_first_and_links_safely(overview_html):
 def test_overview_question_stats():
     html = render_overview(synthetic_class(200))
     assert "[-4.33, -2]</code>" in html  # the most frequent wrong vector answer
+    assert "<code>fails random batch 1</code>" in html  # code: grouped by the first failing check
     assert "mistake #1 ×" in html and "You dropped the minus sign." in html
     assert html.count('<tr class="attention">') == sum(
         any(x.status in ("review", "error") for x in r.questions) or bool(r.error)

@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from grader.core.model import Course, Lateness, QuestionResult, StudentResult
+from grader.core.model import Course
+from grader.core.results import Lateness, QuestionResult, StudentResult
 
 POLICY_KEYS = ("per_day", "flat", "max", "grace_minutes", "cutoff")
 TIME_EXAMPLE = "2026-12-01T23:59:00+01:00"

@@ -1,27 +1,19 @@
 """Plain data types shared by every part of grader.
 
 Data flows one way: spec (Course/Exercise/Question) + submission -> checkers (Verdict)
--> results (QuestionResult/StudentResult) -> renderers. This module imports nothing from
-the package, so any layer may depend on it and it depends on none.
+-> results (grader.core.results: QuestionResult/StudentResult) -> renderers. This module
+imports nothing from the package but the result records, so any layer may depend on it.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Mapping
 
 from grader.core.memo import Memo
 
-Status = Literal["correct", "partial", "incorrect", "missing", "invalid", "error", "review"]
-
-#: Every status a question result can have, in the order reports list them.
-#: `invalid` is a malformed answer (it did not parse); `incorrect` parsed but is wrong;
-#: `error` is a fault while grading (code crashed, grader fault); `review` needs a human.
-STATUSES: tuple[Status, ...] = (
-    "correct", "partial", "incorrect", "missing", "invalid", "error", "review",
-)
-
+from grader.core.results import JSON, CaseResult, RunRecord, Status
 
 @dataclass(frozen=True)
 class Location:
@@ -166,98 +158,12 @@ class Verdict:
     fraction: float
     """Share of the question's points earned, 0..1."""
     feedback: str = ""
-    details: Mapping[str, Any] = field(default_factory=dict)
-    """JSON-serialisable, kind-specific data for renderers (test cases, figures, hits)."""
+    details: Mapping[str, JSON] = field(default_factory=dict)
+    """Kind-private extras as JSON data (formula LaTeX, figures, metrics): never the checks
+    or the run, which have their own typed fields below."""
     mistake: int | None = None
     """Index of the known mistake this answer matched, if any."""
-
-
-@dataclass(frozen=True)
-class Review:
-    """A human's decision on a question, applied over the automatic verdict."""
-
-    score: float
-    comment: str
-    by: str
-    at: str
-    stale: bool = False
-    """True when the spec changed since the review: the override was not applied."""
-
-
-@dataclass(frozen=True)
-class QuestionResult:
-    id: str
-    """`<exercise id>.<question id>`."""
-    kind: str
-    score: float
-    max_score: float
-    status: Status
-    feedback: str = ""
-    expected: str | None = None
-    """The expected answer in readable form; None where the spec does not reveal it."""
-    answer: str | None = None
-    """The student's answer as the grader understood it (or the raw text if it did not parse)."""
-    prompt: str = ""
-    """The prompt as this student saw it (their variant)."""
-    mistake: int | None = None
-    details: Mapping[str, Any] = field(default_factory=dict)
-    review: Review | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {name: getattr(self, name) for name in _QUESTION_FIELDS}
-        data["details"] = dict(self.details)
-        data["review"] = asdict(self.review) if self.review else None
-        return data
-
-
-_QUESTION_FIELDS = tuple(f.name for f in fields(QuestionResult))
-
-
-@dataclass(frozen=True)
-class Lateness:
-    """How late a submission was for one exercise, and the share of its points lost."""
-
-    exercise: str
-    submitted_at: str
-    deadline: str
-    seconds_late: int
-    penalty: float
-    """Share (0..1) of the exercise's points taken off; its question scores are scaled."""
-
-
-@dataclass(frozen=True)
-class StudentResult:
-    student: str
-    score: float
-    max_score: float
-    questions: tuple[QuestionResult, ...]
-    graded_at: str = ""
-    grader_version: str = ""
-    spec_digest: str = ""
-    warnings: tuple[str, ...] = ()
-    error: str | None = None
-    """A submission-level problem (unreadable answers.yaml, unsafe zip)."""
-    lateness: tuple[Lateness, ...] = ()
-    """Exercises handed in after their deadline (see grader.authoring.lateness)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data. Shallow where it can be (asdict deep-copies every value,
-        which dominated the cost of writing results)."""
-        data = {name: getattr(self, name) for name in _STUDENT_FIELDS}
-        data["questions"] = [question.to_dict() for question in self.questions]
-        data["warnings"] = list(self.warnings)
-        data["lateness"] = [asdict(item) for item in self.lateness]
-        return data
-
-    @staticmethod
-    def from_dict(data: Mapping[str, Any]) -> "StudentResult":
-        questions = tuple(
-            QuestionResult(**{**q, "review": Review(**q["review"]) if q.get("review") else None})
-            for q in data["questions"]
-        )
-        lateness = tuple(Lateness(**item) for item in data.get("lateness", ()))
-        return StudentResult(**{**data, "questions": questions, "warnings": tuple(data.get("warnings", ())),
-                                "lateness": lateness})
-
-
-_STUDENT_FIELDS = tuple(f.name for f in fields(StudentResult))
+    cases: tuple[CaseResult, ...] = ()
+    """The checks of code the student wrote (code, model and plot kinds), in order."""
+    run: RunRecord | None = None
+    """The sandbox run of the student's code, for kinds that run it."""

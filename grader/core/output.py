@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from grader.core.errors import GraderError
-from grader.core.model import StudentResult
+from grader.core.results import StudentResult
 
 
 def write_atomic(path: Path, data: str | bytes) -> Path:

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import json
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from grader import __version__
 from grader.core import registry
 from grader.authoring import solutions, variants
-from grader.core.model import (
-    CodeAnswer, Course, Exercise, Invalid, Question, QuestionResult, Reference, StudentResult,
-    ValueSource, Verdict,
-)
+from grader.core.model import CodeAnswer, Course, Exercise, Invalid, Question, Reference, ValueSource, Verdict
+from grader.core.results import QuestionResult, StudentResult
 from grader.intake.submission import Submission
 
 MAX_SHOWN_ANSWER = 500
@@ -76,11 +74,11 @@ def judge(question: Question, value: Any, expected: Expected) -> Verdict:
         return verdict
     for index, (mistake, mistake_value) in enumerate(zip(question.mistakes, expected.mistakes)):
         if kind.check(question, value, mistake_value).status == "correct":
+            # The checks and the run stay the student's own; only the score and words change.
             if mistake.credit < verdict.fraction:
-                return Verdict(verdict.status, verdict.fraction, f"{mistake.feedback} {verdict.feedback}".strip(),
-                               verdict.details, index)
-            return Verdict("partial" if mistake.credit > 0 else "incorrect", mistake.credit, mistake.feedback,
-                           verdict.details, index)
+                return replace(verdict, feedback=f"{mistake.feedback} {verdict.feedback}".strip(), mistake=index)
+            return replace(verdict, status="partial" if mistake.credit > 0 else "incorrect",
+                           fraction=mistake.credit, feedback=mistake.feedback, mistake=index)
     return verdict
 
 
@@ -154,7 +152,8 @@ def grade_question(course: Course, exercise: Exercise, question: Question, submi
                               expected=shown_expected, answer=_shown(raw))
     return QuestionResult(**base, score=round(verdict.fraction * question.points, 6), status=verdict.status,
                           feedback=verdict.feedback, expected=shown_expected, answer=shown_answer,
-                          mistake=verdict.mistake, details=dict(verdict.details))
+                          mistake=verdict.mistake, details=dict(verdict.details), cases=verdict.cases,
+                          run=verdict.run)
 
 
 def unknown_answers(course: Course, submission: Submission) -> list[str]:

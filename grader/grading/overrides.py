@@ -30,7 +30,8 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from grader.core import output, yamlsafe
 from grader.core.errors import Problem, SpecError
-from grader.core.model import Course, Location, Question, QuestionResult, Review, StudentResult
+from grader.core.model import Course, Location, Question
+from grader.core.results import QuestionResult, Review, StudentResult
 
 FILE_NAME = "overrides.yaml"
 ENTRY_KEYS = ("score", "comment", "by", "at", "spec")

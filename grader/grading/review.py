@@ -22,7 +22,8 @@ from grader.core import output
 from grader.grading import overrides
 from grader.authoring import spec
 from grader.core.errors import GraderError
-from grader.core.model import Invalid, QuestionResult, StudentResult
+from grader.core.model import Invalid
+from grader.core.results import QuestionResult, StudentResult
 from grader.parsing.numbers import parse_number
 
 Ask = Callable[[str], str]

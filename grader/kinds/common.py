@@ -1,14 +1,23 @@
 """What the kinds that run student code share: the answer is the student's module
-(`<exercise id>.py`), the reference is a solution function they call themselves, and
-the sandbox limits a question may set."""
+(`<exercise id>.py`), the reference is a solution function they call themselves, the
+sandbox limits a question may set, and the RunRecord of a sandbox run."""
 
 from __future__ import annotations
 
+import os
+import re
+import tempfile
+from pathlib import Path
 from typing import Any, Sequence
 
 from grader.core import registry
 from grader.core.model import CodeAnswer, Invalid, Question
-from grader.sandbox import Limits, LimitsError, limits_from_spec
+from grader.core.results import MAX_SOURCE_CHARS, MAX_STDOUT_CHARS, MAX_TRACE_CHARS, LimitHit, RunRecord
+from grader.sandbox import Limits, LimitsError, Outcome, limits_from_spec
+
+#: Error kinds whose message is the student's error with its trace (see grader.sandbox).
+_TRACED = ("exception", "memory", "crash", "exit")
+_LIMITS: dict[str, LimitHit] = {"timeout": "timeout", "memory": "memory", "output": "output"}
 
 
 def load_limits(raw: Any, default: Limits) -> Limits:
@@ -44,3 +53,54 @@ def function_stub(name: str, params: Sequence[str], title: str, prompt: str) -> 
     docstring = textwrap.fill(text, 80, initial_indent="    ", subsequent_indent="    ")
     return (f"def {name}({', '.join(params)}):\n    \"\"\"{title}:\n{docstring}\n    \"\"\"\n"
             "    raise NotImplementedError  # the student's function is not written yet")
+
+
+def run_record(outcome: Outcome, module: Path | None, device: str = "") -> RunRecord:
+    """What the report shows of one sandbox run: the code as it ran, its output, its error
+    trace, the isolation that held. Also for a failed run: that is when it matters most."""
+    trace = outcome.error if outcome.error_kind in _TRACED else ""
+    return RunRecord(source=module_text(module), stdout=bounded(outcome.stdout, MAX_STDOUT_CHARS),
+                     traceback=bounded(without_grader_paths(trace or ""), MAX_TRACE_CHARS),
+                     layers=tuple(outcome.layers), warnings=tuple(outcome.warnings), device=device,
+                     limits_hit=_LIMITS.get(outcome.error_kind or "", ""))
+
+
+def error_text(outcome: Outcome) -> str:
+    """The run's error for the feedback, without the sandbox's temporary paths (a syntax
+    error names its file by full path): a result depends on the submission alone."""
+    return without_grader_paths(outcome.error or "")
+
+
+def module_text(module: Path | None) -> str:
+    """The student's module as text (undecodable bytes replaced), at most MAX_SOURCE_CHARS.
+    Read without following a link: the engine refuses links, and a swap since must not
+    make the report show another file."""
+    if module is None:
+        return ""
+    try:
+        fd = os.open(module, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(4 * MAX_SOURCE_CHARS + 4)
+    except OSError:
+        return ""
+    return bounded(data.decode("utf-8", errors="replace"), MAX_SOURCE_CHARS)
+
+
+def bounded(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, with a note saying so."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + "\n… (cut: only the first " + f"{limit:,} characters are kept)"
+
+
+_JOB_DIR = re.compile(r"[^\s\"':]*grader-job-[\w-]+/")
+
+
+def without_grader_paths(text: str) -> str:
+    """`text` with the sandbox's temporary folders and the grader's own folders removed
+    from paths, so a trace names the student's files only (`ex03.py`)."""
+    text = _JOB_DIR.sub("", text)
+    for folder in (str(Path(__file__).resolve().parents[1]) + os.sep, tempfile.gettempdir().rstrip(os.sep) + os.sep):
+        if len(folder) > 1:
+            text = text.replace(folder, "")
+    return text

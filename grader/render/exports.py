@@ -3,7 +3,8 @@
 - `csv`: the grader's gradebook (grader.core.output.gradebook_csv, the same file `grade` writes):
   student, one column per question id, total, max.
 - `gradescope`: Gradescope autograder `results.json` (one per student), see
-  https://gradescope-autograders.readthedocs.io/en/latest/specs/ ("Output format").
+  https://gradescope-autograders.readthedocs.io/en/latest/specs/ ("Output format"); a code
+  question's test output lists each of its checks and what the code printed.
 - `canvas`: Canvas gradebook import CSV: Student, ID, SIS User ID, SIS Login ID, Section,
   then one assignment column; the optional "Points Possible" row gives the maximum.
   The student id goes into "SIS Login ID", which Canvas matches on when ID is empty.
@@ -22,10 +23,12 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from grader.core.model import QuestionResult, StudentResult
+from grader.core.results import CaseResult, QuestionResult, RunRecord, StudentResult
 from grader.core.output import gradebook_csv, read_results, spreadsheet_safe, unique_file_names, write_atomic
 
 FORMATS = ("csv", "gradescope", "canvas", "moodle")
+#: Longest printed output or trace carried per question into a Gradescope test's output.
+MAX_OUTPUT = 4_000
 
 _STATUS_WORDS = {
     "correct": "Correct", "partial": "Partly correct", "incorrect": "Incorrect",
@@ -68,6 +71,37 @@ def moodle_rows(results: Sequence[StudentResult], column: str) -> list[list[Any]
     return [["ID number", column], *([r.student, r.score] for r in results)]
 
 
+def _case_lines(cases: Sequence[CaseResult]) -> list[str]:
+    """A line per check; a failed one says why (hidden ones, like the report, nothing more)."""
+    if not cases:
+        return []
+    lines = [f"Tests: {sum(c.passed for c in cases)} of {len(cases)} passed"]
+    for case in cases:
+        hidden = " (hidden)" if case.hidden else ""
+        message = case.message.replace("\n", "\n    ")  # a trace stays under its case
+        lines.append(f"  passed: {case.name}{hidden}" if case.passed
+                     else f"  failed: {case.name}{hidden}: {message}".rstrip(": "))
+    return lines
+
+
+def _run_lines(run: RunRecord | None) -> list[str]:
+    """What the student's code printed and the error it raised, cut to MAX_OUTPUT each."""
+    if run is None:
+        return []
+    lines = []
+    if run.limits_hit:
+        lines.append(f"Sandbox limit reached: {run.limits_hit}")
+    if run.stdout:
+        lines += ["Printed output:", _cut(run.stdout)]
+    if run.traceback:
+        lines += ["Error trace:", _cut(run.traceback)]
+    return lines
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_OUTPUT else f"{text[:MAX_OUTPUT]}\n… ({len(text) - MAX_OUTPUT} more characters)"
+
+
 def _test_output(q: QuestionResult) -> str:
     lines = [f"Result: {_STATUS_WORDS.get(q.status, q.status)}"]
     if q.answer is not None:
@@ -76,12 +110,7 @@ def _test_output(q: QuestionResult) -> str:
         lines.append(q.feedback)
     if q.expected is not None:
         lines.append(f"Expected: {q.expected}")
-    cases = q.details.get("cases") if isinstance(q.details, dict) else None
-    if isinstance(cases, list):
-        cases = [c for c in cases if isinstance(c, dict)]
-        lines.append(f"Tests: {sum(c.get('passed') is True for c in cases)} of {len(cases)} passed")
-        lines += [f"  failed: {c.get('name', '?')}: {c.get('message', '')}".rstrip(": ")
-                  for c in cases if c.get("passed") is not True]
+    lines += _case_lines(q.cases) + _run_lines(q.run)
     if q.review is not None:
         state = "not applied, the exercise changed since" if q.review.stale else "applied"
         lines.append(f"Reviewed by {q.review.by} at {q.review.at} ({state}): {q.review.comment}")

@@ -1,6 +1,8 @@
 """HTML feedback reports: one self-contained page per student and a class overview.
 
-Renderers read `StudentResult` data and nothing else; they never grade. Every string
+Renderers read `StudentResult` data and nothing else; they never grade. Code questions
+are shown from their typed records (`QuestionResult.cases` and `.run`); `details` only
+adds a kind's extras (formula LaTeX, figures, a model's layers). Every string
 from a result goes through jinja2's autoescape; the only markup built in Python is
 whitelisted MathML (grader.render.math) and the histogram SVG (grader.render.svg).
 A Content-Security-Policy in each page forbids any network access and any script
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import re
 import statistics
 from collections import Counter
@@ -21,7 +24,7 @@ from typing import Any, Mapping, Sequence
 import jinja2
 from markupsafe import Markup
 
-from grader.core.model import STATUSES, QuestionResult, StudentResult
+from grader.core.results import STATUSES, CaseResult, QuestionResult, RunRecord, StudentResult
 from grader.render import math as mathml
 from grader.core.output import unique_file_names, write_atomic
 from grader.render.svg import histogram
@@ -50,6 +53,10 @@ ATTENTION = ("review", "error")
 MAX_TEXT = 4_000
 #: Longest answer shown; a student who pasted an essay sees the start and a note.
 MAX_ANSWER = 2_000
+#: Longest student module shown (the RunRecord keeps at most 20,000 characters).
+MAX_SOURCE_SHOWN = 20_000
+#: What the report says when the code ran into a sandbox limit.
+LIMIT_WORDS = {"timeout": "ran out of time", "memory": "ran out of memory", "output": "printed too much"}
 #: Failing test cases shown in full; further failures are listed by name only.
 FAILURES_IN_FULL = 3
 #: Most frequent wrong answers listed per question in the overview.
@@ -163,45 +170,63 @@ def _png(details: Mapping[str, Any], key: str) -> str | None:
     return None
 
 
-def _cases(details: Mapping[str, Any]) -> dict[str, Any] | None:
-    raw = details.get("cases")
-    if not isinstance(raw, list):
+def _cases(cases: Sequence[CaseResult]) -> dict[str, Any] | None:
+    """The test table of a code question: the first failures in full, later ones by name."""
+    if not cases:
         return None
-    cases = [c for c in raw if isinstance(c, Mapping)]
     failures = 0
     rows = []
     for index, case in enumerate(cases, 1):
-        passed = case.get("passed") is True
-        full = not passed and failures < FAILURES_IN_FULL
-        failures += not passed
-        max_diff = case.get("max_diff")
+        full = not case.passed and failures < FAILURES_IN_FULL
+        failures += not case.passed
+        largest = case.largest_difference
         rows.append({
-            "name": _clip(case.get("name") or f"test {index}", 200),
-            "passed": passed,
-            "status": CASE_PASSED if passed else CASE_FAILED,
+            "name": _clip(case.name or f"test {index}", 200),
+            "passed": case.passed,
+            "hidden": case.hidden,
+            "status": CASE_PASSED if case.passed else CASE_FAILED,
             "full": full,
-            "inputs": _clip(case.get("inputs"), 1_000),
-            "expected": _clip(case.get("expected"), 1_000),
-            "got": _clip(case.get("got"), 1_000),
-            "max_diff": max_diff if isinstance(max_diff, (int, float)) else None,
-            "message": _clip(case.get("message"), 2_000),
+            "inputs": _clip(case.inputs, 1_000),
+            "expected": _clip(case.expected, 1_000),
+            "got": _clip(case.got, 1_000),
+            "max_diff": largest if largest is not None and math.isfinite(largest) else None,
+            "message": _clip(case.message, 2_000),
+            "note": _clip(case.note, 1_000),
         })
     return {"rows": rows, "passed": len(cases) - failures, "total": len(cases)}
 
 
-def _code_view(details: Mapping[str, Any], reveal: bool) -> dict[str, Any]:
-    layers = details.get("layers")
+def _run_view(run: RunRecord | None) -> dict[str, Any]:
+    """What the report shows of the student's run: the code, its output and trace, where it ran."""
+    if run is None:
+        return {"source": "", "stdout": "", "trace": "", "device": "", "isolation": "", "limit": ""}
+    return {
+        "source": _clip(run.source, MAX_SOURCE_SHOWN),
+        "stdout": _clip(run.stdout),
+        "trace": _clip(run.traceback),
+        "device": _clip(run.device, 100),
+        "isolation": _clip(", ".join(run.layers), 300),
+        "limit": LIMIT_WORDS.get(run.limits_hit, ""),
+    }
+
+
+def _texts(value: Any, limit: int) -> list[str]:
+    """A list of strings from a kind's details (the model's architecture), else nothing."""
+    if not isinstance(value, list):
+        return []
+    return [_clip(item, limit) for item in value[:100] if isinstance(item, str)]
+
+
+def _code_view(q: QuestionResult, details: Mapping[str, Any], reveal: bool) -> dict[str, Any]:
     view = {
-        "cases": _cases(details),
-        "stdout": _clip(details.get("stdout")) if details.get("stdout") else "",
-        "trace": _clip(details.get("trace")) if details.get("trace") else "",
-        "device": _clip(details.get("device"), 100) if details.get("device") else "",
-        "layers": [_clip(layer, 300) for layer in layers] if isinstance(layers, list) else [],
+        "cases": _cases(q.cases),
+        **_run_view(q.run),
+        "architecture": _texts(details.get("architecture"), 300),
         "figure": _png(details, "figure_png_b64"),
         # The reference figure reveals the answer: it follows the same rule as `expected`.
         "reference": _png(details, "reference_png_b64") if reveal else None,
     }
-    view["any"] = any(view.values())
+    view["any"] = q.run is not None or any(view.values())
     return view
 
 
@@ -231,7 +256,7 @@ def question_view(q: QuestionResult) -> dict[str, Any]:
         "expected_math": _rendered_value(q.expected, details.get("expected_latex")) if reveal else None,
         "expected_is_formula": _is_latex(details.get("expected_latex")),
         "review": review,
-        "code": _code_view(details, reveal),
+        "code": _code_view(q, details, reveal),
     }
 
 
@@ -293,6 +318,15 @@ def needs_attention(result: StudentResult) -> bool:
     return bool(result.error) or any(q.status in ATTENTION for q in result.questions)
 
 
+def _wrong_key(q: QuestionResult) -> str:
+    """What groups wrong answers in the overview: the answer, or for code (which has no
+    typed answer) the first check it fails."""
+    if q.answer not in (None, ""):
+        return _clip(q.answer, 80)
+    failed = next((case.name for case in q.cases if not case.passed), None)
+    return f"fails {_clip(failed, 70)}" if failed else ""
+
+
 def _question_stats(results: Sequence[StudentResult]) -> list[dict[str, Any]]:
     by_id: dict[str, list[QuestionResult]] = {}
     for result in results:
@@ -300,10 +334,7 @@ def _question_stats(results: Sequence[StudentResult]) -> list[dict[str, Any]]:
             by_id.setdefault(q.id, []).append(q)
     stats = []
     for qid, answers in by_id.items():
-        wrong = Counter(
-            _clip(q.answer, 80) for q in answers
-            if q.status in ("incorrect", "partial") and q.answer not in (None, "")
-        )
+        wrong = Counter(key for q in answers if q.status in ("incorrect", "partial") and (key := _wrong_key(q)))
         mistakes = Counter(q.mistake for q in answers if isinstance(q.mistake, int))
         feedback = {q.mistake: q.feedback for q in answers if isinstance(q.mistake, int)}
         max_score = max(q.max_score for q in answers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
-from grader.core.model import STATUSES, StudentResult
+from grader.core.results import STATUSES, StudentResult
 
 _SHORT = {"correct": "ok", "partial": "part", "incorrect": "wrong", "missing": "miss",
           "invalid": "inval", "error": "err", "review": "review"}

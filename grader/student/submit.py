@@ -28,7 +28,8 @@ from typing import Any, Mapping
 
 from grader import __version__
 from grader.authoring import lateness
-from grader.core.model import Course, StudentResult
+from grader.core.model import Course
+from grader.core.results import StudentResult
 
 MANIFEST = "manifest.json"
 FORMAT = "grader-submission/1"

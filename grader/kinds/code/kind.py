@@ -33,7 +33,8 @@ Inputs come from seeded recipes (`randn: [4, 3]`, `rand`, `uniform: [lo, hi, sha
 with `dtype`, `scale`, `shift`, `torch`), so every run and every re-grade sees the same
 numbers. A seeded torch model is an argument too (`model: {arch: small_cnn, seed: 0}`): the
 grader and the sandbox child each build it from the recipe (`grader.kinds.code.models`).
-Each case and property is one check; the score is the weighted share that passes.
+Each case and property is one check (a `CaseResult` in the result); the score is the
+weighted share that passes, and the run (code, output, trace) is the result's `RunRecord`.
 Feedback shows the first failing check with its inputs, the expected and the returned value
 (summarised) and the largest difference; hidden checks say only that they failed.
 A sandbox failure (timeout, memory, crash, exit, too much output, tampering) is an `error`.
@@ -54,7 +55,6 @@ from grader.kinds.tolerance import Tolerance, tolerance_from_spec
 
 DRIVER = "grader.kinds.code.driver:call_function"
 DEFAULT_TOLERANCE = Tolerance(rel=1e-6, abs=1e-9)
-MAX_STDOUT_SHOWN = 2000
 
 
 @dataclass(frozen=True)
@@ -95,22 +95,6 @@ class CodeOptions:
     mutation: str = "forbid"
     inputs: str = "numpy"
     limits: Limits = field(default_factory=Limits)
-
-
-@dataclass(frozen=True)
-class Check:
-    """The result of one case or property, as feedback and renderers see it."""
-
-    name: str
-    passed: bool
-    message: str = ""
-    hidden: bool = False
-    weight: float = 1.0
-    inputs: str = ""
-    expected: str = ""
-    got: str = ""
-    largest: float | None = None
-    note: str = ""
 
 
 # ----------------------------------------------------------------------------- options

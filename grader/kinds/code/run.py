@@ -1,5 +1,6 @@
 """The `code` kind's check: build inputs, run the student in the sandbox, the reference here,
-and turn each case and property into a `Check`, then the checks into a `Verdict`.
+and turn each case and property into a `CaseResult`, then the cases into a `Verdict` that
+carries them and the run's `RunRecord` (the report and the exports read those, nothing else).
 
 The student's function runs once per question in one sandbox job (all cases and property
 calls together); its outcome is cached by module text, question and params, so checking
@@ -18,9 +19,11 @@ from grader import sandbox
 from grader.authoring import solutions
 from grader.kinds.code import models as code_models
 from grader.kinds.code import values as cv
-from grader.kinds.code.kind import DRIVER, MAX_STDOUT_SHOWN, Case, Check, CodeOptions, Property, cache_key
 from grader.core.memo import Memo
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
+from grader.core.results import CaseResult, RunRecord
+from grader.kinds.code.kind import DRIVER, Case, CodeOptions, Property, cache_key
+from grader.kinds.common import error_text, run_record
 
 #: Student outcomes are only reused for the same student's known mistakes: keep few, they hold arrays.
 OUTCOMES_KEPT = 128
@@ -80,31 +83,42 @@ def check(question: Question, answer: CodeAnswer, reference: Reference) -> Verdi
     calls = _calls(options, inputs)
     outcome = run_student(question, answer, reference.params, calls, reference.memo)
     # no timings here: a result must be a pure function of the specs and the submission
-    sandbox_details = {"layers": list(outcome.layers), "warnings": list(outcome.warnings),
-                       "stdout": outcome.stdout[:MAX_STDOUT_SHOWN]}
+    run = _record(outcome, answer)
     if not outcome.ok:
-        return _sandbox_failure(outcome, sandbox_details)
+        return _sandbox_failure(outcome, run)
     results = outcome.value
     if not isinstance(results, list) or len(results) != len(calls) or not all(isinstance(r, dict) for r in results):
-        return Verdict("error", 0.0, "The sandbox returned a malformed result (tampering?).",
-                       {"sandbox": sandbox_details})
+        return Verdict("error", 0.0, "The sandbox returned a malformed result (tampering?).", run=run)
     expected = reference_outputs(reference, calls)
     is_answer = question.answer is not None and question.answer.solution == reference.function
     checks = [_check_case(question, case, inputs[i], results[i], expected[i]) for i, case in enumerate(options.cases)]
     if is_answer:  # a known mistake is recognised by its outputs alone
         checks += _check_properties(question, reference, inputs, results, expected)
-    return _verdict(question, checks, sandbox_details)
+    return _verdict(question, checks, _with_call_limits(run, results))
 
 
-def _sandbox_failure(outcome: sandbox.Outcome, details: dict[str, Any]) -> Verdict:
+def _record(outcome: sandbox.Outcome, answer: CodeAnswer) -> RunRecord:
+    """The run as the report shows it; code questions run on the CPU (no GPU in the child)."""
+    return run_record(outcome, answer.module, device="cpu")
+
+
+def _with_call_limits(run: RunRecord, results: Any) -> RunRecord:
+    """A call that ran out of memory fails only its case; the run still says it hit the limit."""
+    calls = results if isinstance(results, list) else []
+    if not run.limits_hit and any(isinstance(r, dict) and r.get("kind") == "memory" for r in calls):
+        return dataclasses.replace(run, limits_hit="memory")
+    return run
+
+
+def _sandbox_failure(outcome: sandbox.Outcome, run: RunRecord) -> Verdict:
     kind = outcome.error_kind or "sandbox"
+    error = error_text(outcome)
     if kind == "sandbox":
-        return Verdict("error", 0.0, f"Grader fault while running your code: {outcome.error}", {"sandbox": details})
+        return Verdict("error", 0.0, f"Grader fault while running your code: {error}", run=run)
     if kind == "missing":
-        return Verdict("missing", 0.0, f"Your {outcome.error}.", {"sandbox": details, "error_kind": kind})
+        return Verdict("missing", 0.0, f"Your {error}.", run=run)
     status = _STATUS_FOR_ERROR.get(kind, "error")
-    return Verdict(status, 0.0, f"Your code {_phrase(kind)}: {outcome.error}",
-                   {"sandbox": details, "error_kind": kind})
+    return Verdict(status, 0.0, f"Your code {_phrase(kind)}: {error}", run=run)
 
 
 def _phrase(kind: str) -> str:
@@ -130,25 +144,28 @@ def _call_failure(result: Mapping[str, Any]) -> str:
     return f"{prefix}: {str(result.get('error', ''))[:3000]}"
 
 
-def _check_case(question: Question, case: Case, args: list[Any], result: Mapping[str, Any], expected: Any) -> Check:
+def _check_case(question: Question, case: Case, args: list[Any], result: Mapping[str, Any],
+                expected: Any) -> CaseResult:
+    """One case as the student may see it: a hidden case keeps its inputs, the expected
+    and the returned values (and how far off they are) to itself."""
     options: CodeOptions = question.options
-    shown = dict(name=case.name, hidden=case.hidden, weight=case.weight,
-                 inputs="" if case.hidden else _inputs_text(case, args),
-                 expected="" if case.hidden or not question.reveal else cv.summarize(expected))
+    shown = CaseResult(name=case.name, passed=False, hidden=case.hidden, weight=case.weight,
+                       inputs="" if case.hidden else _inputs_text(case, args),
+                       expected="" if case.hidden or not question.reveal else cv.summarize(expected))
     if not result.get("ok"):
-        return Check(passed=False, message=_call_failure(result), **shown)
+        return dataclasses.replace(shown, message=_call_failure(result))
     got = result.get("value")
-    shown["got"] = "" if case.hidden else cv.summarize(got)
-    note = _mutation_note(case, args, result.get("inputs"), options.mutation)
-    if note and options.mutation == "forbid":
-        return Check(passed=False, message=note, **shown)
-    if not case.compare:
-        return Check(passed=True, note=note, **shown)
-    diff = cv.compare(got, expected, _policy(options))
+    shown = dataclasses.replace(shown, got="" if case.hidden else cv.summarize(got),
+                                note=_mutation_note(case, args, result.get("inputs"), options.mutation))
+    if shown.note and options.mutation == "forbid":
+        return dataclasses.replace(shown, message=shown.note)
+    diff = cv.compare(got, expected, _policy(options)) if case.compare else None
     if diff is None:
-        return Check(passed=True, note=note, **shown)
-    message = diff.message if not case.hidden else _hidden_message(diff.message)
-    return Check(passed=False, message=message, largest=diff.largest, note=note, **shown)
+        return dataclasses.replace(shown, passed=True)
+    if case.hidden:
+        return dataclasses.replace(shown, message=_hidden_message(diff.message))
+    largest = diff.largest if diff.largest is not None and np.isfinite(diff.largest) else None
+    return dataclasses.replace(shown, message=diff.message, largest_difference=largest)
 
 
 def _hidden_message(message: str) -> str:
@@ -176,7 +193,7 @@ def _mutation_note(case: Case, args: list[Any], after: Any, mode: str) -> str:
 
 
 def _check_properties(question: Question, reference: Reference, inputs: list[list[Any]],
-                      results: list[dict], expected: list[Any]) -> list[Check]:
+                      results: list[dict], expected: list[Any]) -> list[CaseResult]:
     options: CodeOptions = question.options
     checks, extra = [], len(options.cases)
     for prop in options.properties:
@@ -196,8 +213,8 @@ def _check_properties(question: Question, reference: Reference, inputs: list[lis
         label = f"property {prop.name}" + (f" ({prop.description})" if prop.description else "")
         case = options.cases[prop.case]
         inputs_text = "" if prop.hidden or case.hidden else _inputs_text(case, inputs[prop.case])
-        checks.append(Check(name=label, passed=problem is None, message=problem or "", hidden=prop.hidden,
-                            weight=prop.weight, inputs=inputs_text))
+        checks.append(CaseResult(name=label, passed=problem is None, message=problem or "", hidden=prop.hidden,
+                                 weight=prop.weight, inputs=inputs_text))
     return checks
 
 
@@ -245,8 +262,7 @@ def _ops_text(ops: Any) -> str:
 # ----------------------------------------------------------------------------- verdict
 
 
-def _verdict(question: Question, checks: list[Check], sandbox_details: dict[str, Any],
-             visible: bool = False) -> Verdict:
+def _verdict(question: Question, checks: list[CaseResult], run: RunRecord, visible: bool = False) -> Verdict:
     total = sum(c.weight for c in checks)
     earned = sum(c.weight for c in checks if c.passed)
     fraction = earned / total if total else 0.0
@@ -262,12 +278,10 @@ def _verdict(question: Question, checks: list[Check], sandbox_details: dict[str,
         status = "partial" if fraction > 0 else "incorrect"
     if notes and failed is None:
         feedback += " Note: " + notes[0]
-    details = {"checks": [_check_dict(c) for c in checks], "passed": passed, "total": len(checks),
-               "sandbox": sandbox_details}
-    return Verdict(status, round(fraction, 6), feedback, details)
+    return Verdict(status, round(fraction, 6), feedback, cases=tuple(checks), run=run)
 
 
-def _failure_text(question: Question, check: Check) -> str:
+def _failure_text(question: Question, check: CaseResult) -> str:
     options: CodeOptions = question.options
     if check.hidden:
         return f"A hidden check failed ({check.name}): {check.message}."
@@ -279,17 +293,6 @@ def _failure_text(question: Question, check: Check) -> str:
     if check.got:
         lines.append(f"  got:      {check.got}")
     return "\n".join(lines)
-
-
-def _check_dict(check: Check) -> dict[str, Any]:
-    out = {"name": check.name, "passed": check.passed, "message": check.message, "hidden": check.hidden,
-           "weight": check.weight}
-    if not check.hidden:
-        out.update({k: v for k, v in (("inputs", check.inputs), ("expected", check.expected),
-                                      ("got", check.got), ("note", check.note)) if v})
-    if check.largest is not None and np.isfinite(check.largest):
-        out["largest_difference"] = check.largest
-    return out
 
 
 # ----------------------------------------------------------------------------- release hook
@@ -360,10 +363,9 @@ def check_visible(question: Question, answer: CodeAnswer, cases: list[Mapping[st
                                                        for args, case in zip(calls, cases)],
                "return_inputs": options.mutation != "allow"}
     outcome = sandbox.run(sandbox.Job(DRIVER, answer.module, payload, options.limits))
-    details = {"layers": list(outcome.layers), "warnings": list(outcome.warnings),
-               "stdout": outcome.stdout[:MAX_STDOUT_SHOWN]}
+    run = _record(outcome, answer)
     if not outcome.ok:
-        return _sandbox_failure(outcome, details)
+        return _sandbox_failure(outcome, run)
     if options.returns == "same":
         options = dataclasses.replace(options, returns="any")
     visible = dataclasses.replace(question, options=options)
@@ -374,4 +376,4 @@ def check_visible(question: Question, answer: CodeAnswer, cases: list[Mapping[st
             names = [f"arg{i + 1}" for i in range(len(args))]
         shown = Case(name=str(case.get("name", f"check {index + 1}")), args=tuple(args), arg_names=tuple(names))
         checks.append(_check_case(visible, shown, args, result, case.get("expected")))
-    return _verdict(visible, checks, details, visible=True)
+    return _verdict(visible, checks, _with_call_limits(run, outcome.value), visible=True)

@@ -34,7 +34,8 @@ from typing import Any, Mapping
 
 from grader.core import registry
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
-from grader.kinds.common import CodeAnswered, load_limits
+from grader.core.results import CaseResult, RunRecord
+from grader.kinds.common import CodeAnswered, error_text, load_limits, run_record
 from grader.sandbox import LIMITS_SCHEMA, Job, Limits, Outcome
 
 DRIVER = "grader.kinds.model.driver:train_and_evaluate"
@@ -45,7 +46,6 @@ ACCURACY_MARGIN = 0.03
 """`grader validate`: the reference must beat an accuracy threshold by this much..."""
 MSE_MARGIN = 0.8
 """...and stay under this share of an error threshold, so that a fair model passes too."""
-MAX_STDOUT = 2000
 MAX_EPOCHS = 10_000
 
 _ID = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -85,19 +85,9 @@ class ModelOptions:
     limits: Limits = field(default_factory=lambda: Limits(wall_s=60.0, cpu_s=120.0, threads=1))
 
 
-@dataclass(frozen=True)
-class Check:
-    """One threshold, as the report's test-case table shows it."""
-
-    name: str
-    passed: bool
-    expected: str
-    got: str
-    message: str = ""
-
-    def as_case(self) -> dict[str, Any]:
-        return {"name": self.name, "passed": self.passed, "expected": self.expected, "got": self.got,
-                "message": self.message}
+def threshold_case(name: str, passed: bool, expected: str, got: str, message: str = "") -> CaseResult:
+    """One threshold as a case of the report's test table: what it needs, what the model got."""
+    return CaseResult(name=name, passed=passed, expected=expected, got=got, message=message)
 
 
 class _Malformed(ValueError):
@@ -344,56 +334,61 @@ def metrics(options: ModelOptions, report: Mapping[str, Any]) -> dict[str, Any]:
     return found
 
 
-def checks(options: ModelOptions, report: Mapping[str, Any], found: Mapping[str, Any]) -> list[Check]:
-    """One Check per threshold, in the order the report lists them."""
+def checks(options: ModelOptions, report: Mapping[str, Any], found: Mapping[str, Any]) -> list[CaseResult]:
+    """One case per threshold, in the order the report lists them."""
     limits = options.thresholds
     shape = [None, *expected_shape(options)]
-    out = [Check("output shape", True, _shape_text(shape), _shape_text(report["output_shape"]))]
+    out = [threshold_case("output shape", True, _shape_text(shape), _shape_text(report["output_shape"]))]
     if limits.test_accuracy is not None:
         out.append(_at_least("test accuracy", found["test_accuracy"], limits.test_accuracy))
     if limits.train_accuracy is not None:
         out.append(_at_least("training accuracy", found["train_accuracy"], limits.train_accuracy))
     if limits.test_mse is not None:
         got = found["test_mse"]
-        out.append(Check("test reconstruction error (MSE)", got <= limits.test_mse, f"≤ {limits.test_mse:g}",
-                         f"{got:.4g}"))
+        out.append(threshold_case("test reconstruction error (MSE)", got <= limits.test_mse,
+                                  f"≤ {limits.test_mse:g}", f"{got:.4g}"))
     if limits.max_parameters is not None:
         got = found["parameters"]
-        out.append(Check("parameters", got <= limits.max_parameters, f"≤ {limits.max_parameters:,}", f"{got:,}",
-                         "" if got <= limits.max_parameters else "the model is larger than the question allows"))
+        fits = got <= limits.max_parameters
+        out.append(threshold_case("parameters", fits, f"≤ {limits.max_parameters:,}", f"{got:,}",
+                                  "" if fits else "the model is larger than the question allows"))
     if limits.bottleneck is not None:
         out.append(_bottleneck_check(found.get("bottleneck"), limits.bottleneck))
     return out
 
 
-def _at_least(name: str, got: float, threshold: float) -> Check:
-    return Check(name, got >= threshold, f"≥ {threshold:.3g}", f"{got:.3f}")
+def _at_least(name: str, got: float, threshold: float) -> CaseResult:
+    return threshold_case(name, got >= threshold, f"≥ {threshold:.3g}", f"{got:.3f}")
 
 
-def _bottleneck_check(got: int | None, limit: int) -> Check:
+def _bottleneck_check(got: int | None, limit: int) -> CaseResult:
     if got is None:
-        return Check("bottleneck size", False, f"≤ {limit}", "not found",
-                     "define encode(x) (or an `encoder` submodule) so the grader can measure the code size")
-    return Check("bottleneck size", got <= limit, f"≤ {limit}", str(got),
-                 "" if got <= limit else "the code is wider than the question allows, so it can copy its input")
+        return threshold_case("bottleneck size", False, f"≤ {limit}", "not found",
+                              "define encode(x) (or an `encoder` submodule) so the grader can measure the code size")
+    wide = "the code is wider than the question allows, so it can copy its input"
+    return threshold_case("bottleneck size", got <= limit, f"≤ {limit}", str(got), "" if got <= limit else wide)
 
 
 # ----------------------------------------------------------------------------- verdicts
 
 
-def _details(report: Mapping[str, Any], outcome: Outcome, options: ModelOptions, found: Mapping[str, Any],
-             cases: list[Check]) -> dict[str, Any]:
+def _details(report: Mapping[str, Any], options: ModelOptions, found: Mapping[str, Any]) -> dict[str, Any]:
+    """The model kind's own extras; the thresholds are the verdict's cases, the run its RunRecord."""
     # JSON has no inf/NaN: a metric that could not be computed shows as null.
     shown = {k: (round(v, 6) if math.isfinite(v) else None) if isinstance(v, float) else v for k, v in found.items()}
     return {
-        "cases": [c.as_case() for c in cases], "device": report["device"], "layers": report["layers"],
-        "metrics": shown, "parameters": report["parameters"], "losses": report.get("losses", []),
-        "data": dataset(options.data).describe(),
-        "isolation": list(outcome.layers), "stdout": outcome.stdout[:MAX_STDOUT],
+        "architecture": report["layers"], "metrics": shown, "parameters": report["parameters"],
+        "losses": report.get("losses", []), "data": dataset(options.data).describe(),
     }
 
 
-def _summary(options: ModelOptions, cases: list[Check], report: Mapping[str, Any], found: Mapping[str, Any]) -> str:
+def _device(name: str) -> str:
+    """`cuda (NVIDIA …)` -> `cuda`: the RunRecord says where, the feedback names the card."""
+    return "cuda" if name.startswith("cuda") else "cpu" if name == "cpu" else ""
+
+
+def _summary(options: ModelOptions, cases: list[CaseResult], report: Mapping[str, Any],
+             found: Mapping[str, Any]) -> str:
     parts = [f"{c.name}: {c.got} (needs {c.expected})" + (f" — {c.message}" if c.message else "")
              for c in cases[1:]]
     summary = "; ".join(parts)
@@ -423,41 +418,45 @@ def _fit_hint(options: ModelOptions, found: Mapping[str, Any]) -> str:
             "points; a smaller model or weight decay generalises better.")
 
 
-def verdict_for(options: ModelOptions, outcome: Outcome) -> Verdict:
-    """The verdict for one training run (student's or reference's)."""
+def verdict_for(options: ModelOptions, outcome: Outcome, module: Path | None = None) -> Verdict:
+    """The verdict for one training run (student's or reference's) of the code in `module`."""
+    run = run_record(outcome, module)
     if not outcome.ok:
         fault = outcome.error_kind == "sandbox"
         lead = "The grader could not run your model (grader fault)" if fault else "Training your model failed"
-        return Verdict("error", 0.0, f"{lead}: {outcome.error}",
-                       {"stdout": outcome.stdout[:MAX_STDOUT], "trace": outcome.error or "",
-                        "isolation": list(outcome.layers)})
+        return Verdict("error", 0.0, f"{lead}: {error_text(outcome)}", run=run)
     data = dataset(options.data)
     try:
         report = read_report(outcome.value, len(data.x_train), len(data.x_test))
     except _Malformed as exc:
         return Verdict("error", 0.0, f"The results of your model could not be read ({exc}); did the code "
-                                     "tamper with the grader?", {"isolation": list(outcome.layers)})
+                                     "tamper with the grader?", run=run)
+    return _trained_verdict(options, report, replace(run, device=_device(report["device"])))
+
+
+def _trained_verdict(options: ModelOptions, report: Mapping[str, Any], run: RunRecord) -> Verdict:
+    """The verdict on a report that was read: the shape first, then every threshold."""
     if not report["trained"]:
         shape = [None, *expected_shape(options)]
-        case = Check("output shape", False, _shape_text(shape), _shape_text(report["output_shape"]),
-                     "the model was not trained")
+        case = threshold_case("output shape", False, _shape_text(shape), _shape_text(report["output_shape"]),
+                              "the model was not trained")
         feedback = (f"For N inputs your model returns shape {_shape_text(report['output_shape'])}, but this "
                     f"question needs {_shape_text(shape)}"
                     + (f": one score per class ({options.data.classes} classes)." if options.task == "classification"
                        else ": the reconstruction must have the input's shape."))
-        return Verdict("incorrect", 0.0, feedback, _details(report, outcome, options, {}, [case]))
+        return Verdict("incorrect", 0.0, feedback, _details(report, options, {}), cases=(case,), run=run)
     found = metrics(options, report)
-    cases = checks(options, report, found)
-    details = _details(report, outcome, options, found, cases)
+    cases = tuple(checks(options, report, found))
+    details = _details(report, options, found)
     passed = sum(c.passed for c in cases)
-    feedback = _summary(options, cases, report, found)
+    feedback = _summary(options, list(cases), report, found)
     if passed == len(cases):
-        return Verdict("correct", 1.0, f"All thresholds met. {feedback}", details)
+        return Verdict("correct", 1.0, f"All thresholds met. {feedback}", details, cases=cases, run=run)
     # The output-shape check always passes here, so it earns nothing on its own.
     share = (passed - 1) / (len(cases) - 1) if len(cases) > 1 else 0.0
     if options.partial and share > 0:
-        return Verdict("partial", share, feedback, details)
-    return Verdict("incorrect", 0.0, feedback, details)
+        return Verdict("partial", share, feedback, details, cases=cases, run=run)
+    return Verdict("incorrect", 0.0, feedback, details, cases=cases, run=run)
 
 
 # ----------------------------------------------------------------------------- the kind
@@ -504,7 +503,7 @@ class ModelKind(CodeAnswered):
 
     def check(self, question: Question, value: CodeAnswer, expected: Reference) -> Verdict:
         options: ModelOptions = question.options
-        return verdict_for(options, train(options, value.module, options.factory))
+        return verdict_for(options, train(options, value.module, options.factory), value.module)
 
     def prove(self, question: Question, expected: Any) -> list[str]:
         """`grader validate`: the reference trains through the same path and passes comfortably."""

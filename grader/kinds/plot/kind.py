@@ -28,13 +28,13 @@ from typing import Any, Mapping
 
 from grader.core import registry
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
-from grader.kinds.common import CodeAnswered, load_limits
+from grader.core.results import CaseResult
+from grader.kinds.common import CodeAnswered, error_text, load_limits, run_record
 from grader.sandbox import LIMITS_SCHEMA, Job, Limits, Outcome
 
 DRIVER = "grader.kinds.plot.driver:draw"
 PLOT_TYPES = ("scatter", "line", "any")
 LABELS = ("xlabel", "ylabel", "title", "legend")
-MAX_STDOUT = 2000
 MAX_CANDIDATES = 4_000_000
 """Point pairs that the sorted matcher may compare before it falls back to blocks."""
 BLOCK = 128
@@ -65,14 +65,9 @@ class Drawn:
     png: bytes | None = None
 
 
-@dataclass(frozen=True)
-class Check:
-    name: str
-    passed: bool
-    message: str = ""
-
-    def as_case(self) -> dict[str, Any]:
-        return {"name": self.name, "passed": self.passed, "message": self.message}
+def plot_case(name: str, passed: bool, message: str = "") -> CaseResult:
+    """One check of the figure (points, plot type, a label) as a case of the report's test table."""
+    return CaseResult(name=name, passed=passed, message=message)
 
 
 class _Malformed(ValueError):
@@ -289,7 +284,7 @@ def _point(p: Any) -> str:
     return "(" + ", ".join(f"{v:.4g}" for v in p) + ")"
 
 
-def compare_points(student: Drawn, reference: Drawn, options: PlotOptions) -> tuple[Check, Check]:
+def compare_points(student: Drawn, reference: Drawn, options: PlotOptions) -> tuple[CaseResult, CaseResult]:
     """(points check, plot-type check).
 
     With a plot type, the student's points of that type must be the reference's (extra
@@ -297,8 +292,9 @@ def compare_points(student: Drawn, reference: Drawn, options: PlotOptions) -> tu
     points drawn as the wrong type pass the points check but not the type check."""
     pairs = _pairs(student, reference)
     if pairs is None:
-        return (Check("points", False, f"the figure has {len(_data_axes(student))} plots with data; "
-                                       f"the question expects {len(_data_axes(reference))}"), Check("plot type", False))
+        layout = (f"the figure has {len(_data_axes(student))} plots with data; "
+                  f"the question expects {len(_data_axes(reference))}")
+        return plot_case("points", False, layout), plot_case("plot type", False)
     typed_ok, any_ok, messages, drawn = True, True, [], 0
     for index, (got_axes, expected_axes) in enumerate(pairs):
         expected = _points(expected_axes, options.plot_type)
@@ -319,11 +315,11 @@ def compare_points(student: Drawn, reference: Drawn, options: PlotOptions) -> tu
         where = f" in plot {index + 1}" if len(pairs) > 1 else ""
         messages.append(_points_message(got, expected, tol, missing, extra, where))
     if not any_ok:
-        return Check("points", False, " ".join(messages)), Check("plot type", False)
+        return plot_case("points", False, " ".join(messages)), plot_case("plot type", False)
     kind = {"scatter": "a scatter plot (markers, no connecting line)", "line": "a line plot"}.get(options.plot_type, "")
-    type_check = Check(f"plot type: {options.plot_type}", typed_ok,
+    type_check = plot_case(f"plot type: {options.plot_type}", typed_ok,
                        "" if typed_ok else f"the points are right, but the question asks for {kind}")
-    return Check("points", True, f"{drawn} points, as expected"), type_check
+    return plot_case("points", True, f"{drawn} points, as expected"), type_check
 
 
 def _points_message(got: Any, expected: Any, tol: Any, missing: int, extra: int, where: str) -> str:
@@ -340,7 +336,7 @@ def _points_message(got: Any, expected: Any, tol: Any, missing: int, extra: int,
     return text + "."
 
 
-def label_checks(student: Drawn, options: PlotOptions) -> list[Check]:
+def label_checks(student: Drawn, options: PlotOptions) -> list[CaseResult]:
     """Each required label must appear on some plot with data (subplots often share the
     outer labels), or on the figure itself for a title."""
     axes = _data_axes(student) or list(student.axes or ())
@@ -352,7 +348,7 @@ def label_checks(student: Drawn, options: PlotOptions) -> list[Check]:
             ok = bool(student.suptitle.strip()) or any(ax["title"].strip() for ax in axes)
         else:
             ok = any(ax[label].strip() for ax in axes)
-        checks.append(Check(label, ok, "" if ok else f"the plot has no {_LABEL_NAMES[label]}"))
+        checks.append(plot_case(label, ok, "" if ok else f"the plot has no {_LABEL_NAMES[label]}"))
     return checks
 
 
@@ -366,33 +362,37 @@ def _png64(data: bytes | None) -> str | None:
     return base64.b64encode(data).decode("ascii") if data else None
 
 
-def verdict_for(options: PlotOptions, outcome: Outcome, reference: Drawn) -> Verdict:
-    base = {"isolation": list(outcome.layers), "stdout": outcome.stdout[:MAX_STDOUT],
-            "reference_png_b64": _png64(reference.png)}
+def verdict_for(options: PlotOptions, outcome: Outcome, reference: Drawn, module: Path | None = None) -> Verdict:
+    """The verdict on one run of the student's plotting function (the code in `module`).
+    The figures stay in details (kind-private); the checks are cases, the run a RunRecord."""
+    base = {"reference_png_b64": _png64(reference.png)}
+    run = run_record(outcome, module, device="cpu")  # Agg draws on the CPU; the child sees no GPU
     if not outcome.ok:
         lead = ("The grader could not run your plot (grader fault)" if outcome.error_kind == "sandbox"
                 else f"Calling {options.function}() failed")
-        return Verdict("error", 0.0, f"{lead}: {outcome.error}", {**base, "trace": outcome.error or ""})
+        return Verdict("error", 0.0, f"{lead}: {error_text(outcome)}", base, run=run)
     try:
         drawn = read_drawing(outcome.value)
     except _Malformed as exc:
         return Verdict("error", 0.0, f"The figure could not be read ({exc}); did the code tamper with the grader?",
-                       base)
+                       base, run=run)
     if drawn.axes is None:
         return Verdict("incorrect", 0.0, f"{options.function}() returned {drawn.returned}; it must return the "
-                                         "matplotlib Figure (fig) or Axes (ax) it drew on.", base)
+                                         "matplotlib Figure (fig) or Axes (ax) it drew on.", base, run=run)
     points, plot_type = compare_points(drawn, reference, options)
     labels = label_checks(drawn, options)
     typed = options.plot_type != "any" and points.passed  # the type is judged only on the right points
     cases = [points] + ([plot_type] if typed else []) + labels
     fraction = _fraction(points.passed, plot_type.passed or options.plot_type == "any", labels)
-    details = {**base, "figure_png_b64": _png64(drawn.png), "cases": [c.as_case() for c in cases]}
+    details = {**base, "figure_png_b64": _png64(drawn.png)}
     notes = [_sentence(c.message) for c in cases if not c.passed and c.message]
     if drawn.note:
         notes.append(f"Note: {_sentence(drawn.note)}")
     if fraction == 1.0:
-        return Verdict("correct", 1.0, " ".join(["The figure shows the right points."] + notes), details)
-    return Verdict("partial" if fraction > 0 else "incorrect", fraction, " ".join(notes), details)
+        return Verdict("correct", 1.0, " ".join(["The figure shows the right points."] + notes), details,
+                       cases=tuple(cases), run=run)
+    return Verdict("partial" if fraction > 0 else "incorrect", fraction, " ".join(notes), details,
+                   cases=tuple(cases), run=run)
 
 
 def _sentence(text: str) -> str:
@@ -400,7 +400,7 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def _fraction(points: bool, typed: bool, labels: list[Check]) -> float:
+def _fraction(points: bool, typed: bool, labels: list[CaseResult]) -> float:
     if not points:
         return 0.0
     drawing = 1.0 if typed else 0.5
@@ -435,7 +435,7 @@ class PlotKind(CodeAnswered):
     def check(self, question: Question, value: CodeAnswer, expected: Reference) -> Verdict:
         options: PlotOptions = question.options
         reference = reference_drawing(options, expected)
-        return verdict_for(options, run_student(options, value), reference)
+        return verdict_for(options, run_student(options, value), reference, value.module)
 
     def prove(self, question: Question, expected: Any) -> list[str]:
         """`grader validate`: the reference draws, has data, and passes its own checks."""
