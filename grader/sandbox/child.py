@@ -22,7 +22,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
-from grader.sandbox import DRIVER_NAME, isolation, protocol
+from grader.sandbox import isolation, protocol
+from grader.sandbox.jobs import DRIVER_NAME
 
 RESULT_FD = 3
 #: Environment variable of the grader (trusted) that switches layers off, e.g. "landlock,seccomp":

@@ -27,7 +27,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from grader.sandbox import DRIVER_NAME, Job, Limits, Outcome, protocol
+from grader.sandbox import protocol
+from grader.sandbox.jobs import DRIVER_NAME, Job, Limits, Outcome
 from grader.sandbox.zygote import _LEN
 
 DISABLE_VARIABLE = "GRADER_SANDBOX_DISABLE"

@@ -172,7 +172,7 @@ class _Decoder:
         if tag == "tensor":
             return self.tensor(tagged)
         if tag == "object":
-            from grader.sandbox import ObjectInfo
+            from grader.sandbox.jobs import ObjectInfo
 
             return ObjectInfo(type=str(tagged.get("type", "?"))[:300],
                               reason=str(tagged.get("reason", ""))[:300])
@@ -191,7 +191,7 @@ class _Decoder:
 
 
 def _tensor_info(array: Any, meta: dict) -> Any:
-    from grader.sandbox import TensorInfo
+    from grader.sandbox.jobs import TensorInfo
 
     return TensorInfo(array=array, **meta)
 
