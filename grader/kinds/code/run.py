@@ -19,7 +19,7 @@ from grader import sandbox
 from grader.authoring import solutions
 from grader.kinds.code import models as code_models
 from grader.kinds.code import values as cv
-from grader.kinds.code.kind import DRIVER, MAX_STDOUT_SHOWN, Case, Check, CodeOptions, Property, cache_key
+from grader.kinds.code.options import DRIVER, MAX_STDOUT_SHOWN, Case, Check, CodeOptions, Property, cache_key
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
 
 _CACHE_SIZE = 128
