@@ -78,7 +78,8 @@ def load_policy(raw: Any) -> LatePolicy:
     problems = policy_problems(raw)
     if problems:
         raise ValueError("; ".join(message for _, message in problems))
-    return LatePolicy(**{k: (v if k == "cutoff" else float(v)) for k, v in raw.items()})
+    shares = {key: float(value) for key, value in raw.items() if key != "cutoff"}
+    return LatePolicy(cutoff=raw.get("cutoff"), **shares)
 
 
 def assess(course: Course, submitted_at: str | None, deadline: str | None = None,

@@ -50,8 +50,11 @@ class OptionError(ValueError):
 @runtime_checkable
 class QuestionKind(Protocol):
     name: str
-    option_keys: Mapping[str, Any]
-    """Extra keys a question of this kind may have, each with its JSON Schema fragment."""
+
+    @property
+    def option_keys(self) -> Mapping[str, Any]:
+        """Extra keys a question of this kind may have, each with its JSON Schema fragment.
+        (Read-only here, so that a kind's plain dict class attribute satisfies it.)"""
     answer_source: str
     """"answers" (the value comes from answers.yaml) or "code" (from `<exercise>.py`)."""
     calls_reference: bool

@@ -20,11 +20,11 @@ from grader.authoring import solutions
 from grader.kinds.code import models as code_models
 from grader.kinds.code import values as cv
 from grader.kinds.code.options import DRIVER, MAX_STDOUT_SHOWN, Case, Check, CodeOptions, Property, cache_key
-from grader.core.model import CodeAnswer, Question, Reference, Verdict
+from grader.core.model import CodeAnswer, Question, Reference, Status, Verdict
 
 _CACHE_SIZE = 128
 _outcomes: OrderedDict[str, sandbox.Outcome] = OrderedDict()
-_STATUS_FOR_ERROR = {"refused": "invalid", "missing": "missing"}
+_STATUS_FOR_ERROR: dict[str, Status] = {"refused": "invalid", "missing": "missing"}
 
 
 def build_inputs(options: CodeOptions, params: Mapping[str, Any]) -> list[list[Any]]:
@@ -106,8 +106,7 @@ def _sandbox_failure(outcome: sandbox.Outcome, details: dict[str, Any]) -> Verdi
         return Verdict("error", 0.0, f"Grader fault while running your code: {outcome.error}", {"sandbox": details})
     if kind == "missing":
         return Verdict("missing", 0.0, f"Your {outcome.error}.", {"sandbox": details, "error_kind": kind})
-    status = _STATUS_FOR_ERROR.get(kind, "error")
-    return Verdict(status, 0.0, f"Your code {_phrase(kind)}: {outcome.error}",
+    return Verdict(_STATUS_FOR_ERROR.get(kind, "error"), 0.0, f"Your code {_phrase(kind)}: {outcome.error}",
                    {"sandbox": details, "error_kind": kind})
 
 
@@ -129,30 +128,30 @@ def _inputs_text(case: Case, args: Sequence[Any]) -> str:
 
 
 def _call_failure(result: Mapping[str, Any]) -> str:
-    kind = result.get("kind")
+    kind = str(result.get("kind"))
     prefix = {"memory": "ran out of memory", "exit": "ended the process"}.get(kind, "raised")
     return f"{prefix}: {str(result.get('error', ''))[:3000]}"
 
 
 def _check_case(question: Question, case: Case, args: list[Any], result: Mapping[str, Any], expected: Any) -> Check:
     options: CodeOptions = question.options
-    shown = dict(name=case.name, hidden=case.hidden, weight=case.weight,
-                 inputs="" if case.hidden else _inputs_text(case, args),
-                 expected="" if case.hidden or not question.reveal else cv.summarize(expected))
+    shown = Check(name=case.name, passed=False, hidden=case.hidden, weight=case.weight,
+                  inputs="" if case.hidden else _inputs_text(case, args),
+                  expected="" if case.hidden or not question.reveal else cv.summarize(expected))
     if not result.get("ok"):
-        return Check(passed=False, message=_call_failure(result), **shown)
+        return dataclasses.replace(shown, message=_call_failure(result))
     got = result.get("value")
-    shown["got"] = "" if case.hidden else cv.summarize(got)
+    shown = dataclasses.replace(shown, got="" if case.hidden else cv.summarize(got))
     note = _mutation_note(case, args, result.get("inputs"), options.mutation)
     if note and options.mutation == "forbid":
-        return Check(passed=False, message=note, **shown)
+        return dataclasses.replace(shown, message=note)
     if not case.compare:
-        return Check(passed=True, note=note, **shown)
+        return dataclasses.replace(shown, passed=True, note=note)
     diff = cv.compare(got, expected, _policy(options))
     if diff is None:
-        return Check(passed=True, note=note, **shown)
+        return dataclasses.replace(shown, passed=True, note=note)
     message = diff.message if not case.hidden else _hidden_message(diff.message)
-    return Check(passed=False, message=message, largest=diff.largest, note=note, **shown)
+    return dataclasses.replace(shown, message=message, largest=diff.largest, note=note)
 
 
 def _hidden_message(message: str) -> str:
@@ -258,6 +257,7 @@ def _verdict(question: Question, checks: list[Check], sandbox_details: dict[str,
     failed = next((c for c in checks if not c.passed), None)
     notes = sorted({c.note for c in checks if c.note})
     count = f"{passed}/{len(checks)} visible checks pass" if visible else f"{passed} of {len(checks)} checks pass"
+    status: Status
     if failed is None:
         feedback = f"{count}." if visible else f"All {len(checks)} checks pass."
         status = "correct"

@@ -280,7 +280,7 @@ def read_report(value: Any, rows_train: int, rows_test: int) -> dict[str, Any]:
     """The driver's report, checked field by field: the child is untrusted."""
     if type(value) is not dict:
         raise _Malformed("the report is not a mapping")
-    report = {"parameters": _int(value, "parameters"), "trainable": _int(value, "trainable"),
+    report: dict[str, Any] = {"parameters": _int(value, "parameters"), "trainable": _int(value, "trainable"),
               "trained": value.get("trained") is True}
     device, layers, shape = value.get("device"), value.get("layers"), value.get("output_shape")
     if type(device) is not str or type(layers) is not list or not all(type(x) is str for x in layers):

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from grader.core import registry
-from grader.core.model import Invalid, Question, Verdict
+from grader.core.model import Invalid, Question, Status, Verdict
 from grader.parsing import words
 from grader.core.suggest import did_you_mean, one_of
 
@@ -265,7 +265,7 @@ class TextKind:
             suggestion = f"{details['suggested_score']:g} of {question.points:g}"
             return Verdict("review", 0.0, f"Awaiting review by an instructor (rubric suggests {suggestion}). "
                            + feedback, details)
-        status = "correct" if fraction >= 1 else "partial" if fraction > 0 else "incorrect"
+        status: Status = "correct" if fraction >= 1 else "partial" if fraction > 0 else "incorrect"
         return Verdict(status, fraction, feedback, details)
 
     def answer_format(self, question: Question) -> str:
