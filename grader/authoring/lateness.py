@@ -27,7 +27,7 @@ from grader.core.times import TIME_EXAMPLE, TimeError, parse_stamp, parse_time, 
 
 __all__ = [
     "POLICY_KEYS", "TIME_EXAMPLE", "LatePolicy", "TimeError", "apply", "assess", "describe", "load_policy",
-    "parse_stamp", "parse_time", "policy_from_mapping", "policy_problems", "utc_stamp",
+    "parse_stamp", "parse_time", "policy_from_mapping", "policy_from_text", "policy_problems", "utc_stamp",
 ]
 
 POLICY_KEYS = ("per_day", "flat", "max", "grace_minutes", "cutoff")
@@ -132,6 +132,17 @@ def describe(record: Lateness) -> str:
     hours = late.total_seconds() / 3600
     span = f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.1f} days"
     return f"{record.exercise}: {span} late, penalty {record.penalty:.0%}"
+
+
+def policy_from_text(text: str) -> dict[str, Any]:
+    """A late_penalty mapping written as YAML text (as `--late-penalty` takes it), read with
+    the safe loader; ValueError when it is not a mapping. `load_policy` checks the keys."""
+    from grader.core import yamlsafe
+
+    data = yamlsafe.loads(text).data  # YamlError is a ValueError
+    if not isinstance(data, dict):
+        raise ValueError("expected a mapping such as '{per_day: 0.1, max: 0.5}'")
+    return data
 
 
 def policy_from_mapping(raw: Mapping[str, Any] | None) -> LatePolicy | None:
