@@ -1,31 +1,56 @@
-"""The `grader` command: parse arguments, call grader.api, print. No grading logic here.
+"""The `grader` command: declare the options, call grader.api, print. No logic here.
 
-Exit codes: 0 success; 1 problems found (a spec that does not prove, or with --strict a
-submission that could not be graded); 2 bad usage or unusable input.
+Errors are caught in one place, `GraderGroup.main` (as click's own `main` does): a
+GraderError shows itself and exits with its code, click's usage errors exit 2, anything
+else is a bug, reported as `internal error: …` with exit code 3 (no traceback unless
+GRADER_DEBUG=1).
+
+Exit codes: 0 success; 1 problems found (a spec that does not prove, with --strict a
+submission that could not be graded, a malformed answer in `check`); 2 bad usage or
+unusable input; 3 internal error (a bug in grader).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
 from grader import __version__
-from grader.core.errors import EXIT_PROBLEMS, GraderError
+from grader.core.errors import EXIT_INTERNAL, EXIT_PROBLEMS, GraderError, internal_error_report
 
 #: Kept here (not imported) so that `grader --help` does not load the renderers.
 EXPORT_FORMATS = ("csv", "gradescope", "canvas", "moodle")
 SPECS = click.argument("specs", nargs=1, type=click.Path(exists=True, path_type=Path))
 
 
-def _fail(error: GraderError) -> None:
-    click.echo(error.show(), err=True)
-    sys.exit(error.exit_code)
+class GraderGroup(click.Group):
+    """The one error boundary of the command line. click's own `main` already turns its
+    usage errors into exit 2; this adds grader's: a GraderError shows itself with its exit
+    code, anything else is a bug (exit 3). Outside standalone mode callers get the exception."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        except GraderError as error:
+            if not standalone_mode:
+                raise
+            click.echo(error.show(), err=True)
+            sys.exit(error.exit_code)
+        except Exception as error:  # a bug: say so, and what to report, instead of a traceback
+            if not standalone_mode:
+                raise
+            click.echo(internal_error_report(error, debug=os.environ.get("GRADER_DEBUG") == "1"), err=True)
+            sys.exit(EXIT_INTERNAL)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=GraderGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="grader")
 def main() -> None:
     """Auto-grade math-and-code exercises against reference solutions.
@@ -53,10 +78,7 @@ def validate(specs: tuple[Path, ...]) -> None:
     """
     from grader import api
 
-    try:
-        course = api.validate(list(specs))
-    except GraderError as error:
-        _fail(error)
+    course = api.validate(list(specs))
     questions = sum(len(e.questions) for e in course.exercises)
     click.echo(f"ok: {len(course.exercises)} exercises, {questions} questions, "
                f"{course.max_score:g} points (specs {course.digest})")
@@ -94,32 +116,23 @@ def grade(specs: Path, submissions: tuple[Path, ...], out: Path, jobs: int, no_r
       grader grade exercises/inf5860 examples/class --out out --jobs 2
     """
     from grader import api
+    from grader.render import summary
 
+    policy = api.late_policy(late_penalty)
     total = len(api.pick_submissions(submissions)[0])
-    try:
-        with click.progressbar(length=total, label="grading", file=sys.stderr,
-                               show_pos=True) as bar:
-            run = api.grade_paths([specs], list(submissions), out, jobs=jobs,
-                                  on_result=lambda _result: bar.update(1), reports=not no_reports,
-                                  overrides=overrides, deadline=deadline,
-                                  late_penalty=_late_policy(late_penalty), formats=formats)
-    except GraderError as error:
-        _fail(error)
+    with click.progressbar(length=total, label="grading", file=sys.stderr, show_pos=True) as bar:
+        run = api.grade_paths([specs], list(submissions), out, jobs=jobs,
+                              on_result=lambda _result: bar.update(1), reports=not no_reports,
+                              overrides=overrides, deadline=deadline, late_penalty=policy, formats=formats)
     for warning in run.all_warnings(limit=20):
         click.echo(f"warning: {warning}", err=True)
     if not quiet:
-        click.echo(_summary(run.results))
-        _echo_lateness(run.results)
-    click.echo(f"wrote {out / 'results'}/ ({len(run.results)} results), {out / 'grades.csv'}"
-               + (f", {out / 'reports' / 'index.html'}" if not no_reports and (out / "reports").exists() else ""))
-    if strict and any(r.error for r in run.results):
-        sys.exit(EXIT_PROBLEMS)
-
-
-def _summary(results: list) -> str:
-    from grader.render.summary import table
-
-    return table(results)
+        click.echo(summary.table(run.results))
+        for line in summary.lateness_lines(run.results):
+            click.echo(line)
+    click.echo(summary.written_line(out, len(run.results), run.written))
+    if strict and run.exit_code:
+        sys.exit(run.exit_code)
 
 
 def _ask(text: str) -> str:
@@ -151,13 +164,9 @@ def review(specs: Path, out_dir: Path, overrides: Path | None, by: str, again: b
     Example:
       grader review exercises/inf5860 out --by alice
     """
-    from grader.grading import review as reviewing
+    from grader import api
 
-    try:
-        summary = reviewing.review([specs], out_dir, ask=_ask, say=click.echo, by=by,
-                                   overrides_path=overrides, again=again)
-    except GraderError as error:
-        _fail(error)
+    summary = api.review([specs], out_dir, ask=_ask, say=click.echo, by=by, overrides=overrides, again=again)
     click.echo(summary.text())
 
 
@@ -176,39 +185,10 @@ def export(out_dir: Path, fmt: str, to: Path | None, title: str) -> None:
     Example:
       grader export out --format canvas --title "Exercise set 1"
     """
-    from grader.render.exports import export_results
+    from grader import api
 
-    try:
-        paths = export_results(out_dir, fmt, to, title)
-    except GraderError as error:
-        _fail(error)
-    except ValueError as error:
-        raise click.UsageError(str(error)) from error
+    paths = api.export(out_dir, fmt, to, title)
     click.echo(f"wrote {paths[0]}" + (f" and {len(paths) - 1} more" if len(paths) > 1 else ""))
-
-
-def _late_policy(text: str | None) -> dict | None:
-    """--late-penalty as a YAML mapping (safe loader; checked by grader.authoring.lateness)."""
-    if text is None:
-        return None
-    from grader.core import yamlsafe
-
-    try:
-        data = yamlsafe.loads(text).data
-    except yamlsafe.YamlError as error:
-        raise click.BadParameter(error.message, param_hint="--late-penalty") from None
-    if not isinstance(data, dict):
-        raise click.BadParameter("expected a mapping such as '{per_day: 0.1, max: 0.5}'",
-                                 param_hint="--late-penalty")
-    return data
-
-
-def _echo_lateness(results: list) -> None:
-    from grader.authoring.lateness import describe
-
-    for result in results:
-        for record in result.lateness:
-            click.echo(f"late: {result.student} {describe(record)}")
 
 
 @main.command()
@@ -233,15 +213,10 @@ def release(specs: Path, to: Path, students: tuple[str, ...], roster: Path | Non
       grader release exercises/inf5860 --to bundles --roster roster.csv --notebook
     """
     from grader import api
-    from grader.student import release as releasing
 
-    ids = list(students) + (releasing.read_roster(roster) if roster else [])
-    try:
-        written = releasing.release(api.load([specs]), to, ids or None, with_notebook=notebook)
-    except GraderError as error:
-        _fail(error)
-    bundles = len(ids) if ids else 1
-    click.echo(f"wrote {bundles} bundle{'s' if bundles > 1 else ''} ({len(written)} files) under {to}")
+    released = api.release([specs], to, students, roster, with_notebook=notebook)
+    plural = "s" if released.bundles > 1 else ""
+    click.echo(f"wrote {released.bundles} bundle{plural} ({len(released.files)} files) under {to}")
 
 
 _CHECK_COLOURS = {"ok": "green", "passed": "green", "missing": "yellow", "unchecked": "cyan",
@@ -262,12 +237,9 @@ def check(specs: Path, submission: Path) -> None:
     Example:
       grader check . .
     """
-    from grader.student import check as checking
+    from grader import api
 
-    try:
-        report = checking.run_check(specs, submission)
-    except GraderError as error:
-        _fail(error)
+    report = api.check(specs, submission)
     width = max([len(row.id) for row in report.rows] + [8])
     for row in report.rows:
         lines = row.message.splitlines() or [""]
@@ -301,12 +273,9 @@ def submit(submission: Path, to: Path, specs: Path | None, student: str | None, 
     Example:
       grader submit . --to ~/handin
     """
-    from grader.student import submit as packaging
+    from grader import api
 
-    try:
-        packaged = packaging.submit(submission, to, specs, student, force)
-    except GraderError as error:
-        _fail(error)
+    packaged = api.submit(submission, to, specs, student, force)
     for warning in packaged.warnings:
         click.echo(f"warning: {warning}", err=True)
     for problem in packaged.problems:

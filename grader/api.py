@@ -1,6 +1,8 @@
 """The Python API: what the CLI calls, and what scripts and notebooks may call directly.
 
 Functions here return values or raise grader.core.errors exceptions; they never print.
+Every `grader` command is one function here (validate, grade_paths, review, export,
+release, check, submit), so the command line only declares options and forwards.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from grader.grading import engine, executor as executors
 from grader.core import output, registry
@@ -17,6 +19,11 @@ from grader.intake import submission
 from grader.core.errors import EXIT_PROBLEMS, GraderError, Problem, SpecError
 from grader.core.model import Course, Exercise, Invalid, Question
 from grader.core.results import StudentResult
+
+if TYPE_CHECKING:  # the commands' modules load only when their command runs
+    from grader.grading.review import Summary
+    from grader.student.check import CheckReport
+    from grader.student.submit import Packaged
 
 VALIDATION_STUDENTS = ("validate-0", "validate-1", "validate-2", "validate-3", "validate-4")
 
@@ -274,3 +281,65 @@ def write_export(out: Path, results: Sequence[StudentResult], course: Course, fm
     from grader.render import exports
 
     return exports.export(results, fmt, exports.default_target(out, fmt), course_title(course))
+
+
+def late_policy(text: str | None) -> dict[str, Any] | None:
+    """`--late-penalty` text as a late_penalty mapping; GraderError (exit 2) when it is not one."""
+    if text is None:
+        return None
+    from grader.authoring import lateness
+
+    try:
+        return lateness.policy_from_text(text)
+    except ValueError as exc:
+        raise GraderError(f"--late-penalty: {exc}") from None
+
+
+# --- the other commands -----------------------------------------------------------------
+
+
+def review(spec_paths: Sequence[Path], out_dir: Path, ask: Callable[[str], str], say: Callable[[str], None],
+           by: str, overrides: Path | None = None, again: bool = False) -> Summary:
+    """`grader review`: walk the answers marked review in out_dir/results (see grader.grading.review)."""
+    from grader.grading import review as reviewing
+
+    return reviewing.review(spec_paths, out_dir, ask=ask, say=say, by=by, overrides_path=overrides, again=again)
+
+
+def export(out_dir: Path, fmt: str, to: Path | None = None, title: str = "") -> list[Path]:
+    """`grader export`: the results that `grade` wrote under out_dir, for an LMS."""
+    from grader.render import exports
+
+    return exports.export_results(out_dir, fmt, to, title)
+
+
+@dataclass(frozen=True)
+class Released:
+    files: list[Path]
+    bundles: int
+    """How many bundles: one per student named, else one for everyone."""
+
+
+def release(spec_paths: Sequence[Path], to: Path, students: Sequence[str] = (), roster: Path | None = None,
+            with_notebook: bool = False) -> Released:
+    """`grader release`: the student bundle, one per student named (directly or in a roster)."""
+    from grader.student import release as releasing
+
+    ids = list(students) + (releasing.read_roster(roster) if roster else [])
+    files = releasing.release(load(spec_paths), to, ids or None, with_notebook=with_notebook)
+    return Released(files, len(ids) or 1)
+
+
+def check(specs: Path, submission_path: Path) -> CheckReport:
+    """`grader check`: the student's self-check against a released bundle (grader.student.check)."""
+    from grader.student import check as checking
+
+    return checking.run_check(specs, submission_path)
+
+
+def submit(folder: Path, to: Path, specs: Path | None = None, student: str | None = None,
+           force: bool = False) -> Packaged:
+    """`grader submit`: check and package a submission (grader.student.submit)."""
+    from grader.student import submit as packaging
+
+    return packaging.submit(folder, to, specs, student, force)

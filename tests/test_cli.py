@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cli import main
+from grader import __version__
+from grader.core.errors import SpecError
 from tests.conftest import EXAMPLES, EXERCISES, ROOT, run_grader
 
 
@@ -122,3 +127,76 @@ def test_grade_prints_each_students_warnings(tmp_path: Path) -> None:
                                        "--no-reports", "-q"])
     assert result.exit_code == 0
     assert "warning: s1: answers.yaml: unknown question ex01.zz was ignored" in result.output
+
+
+# --- the one error boundary -------------------------------------------------------------
+
+
+def test_a_grader_error_shows_itself_with_its_exit_code(tmp_path: Path) -> None:
+    (tmp_path / "results").mkdir()
+    done = run_grader("export", str(tmp_path))  # GraderError: nothing to export (exit 2)
+    assert done.returncode == 2 and "no result files" in done.stderr
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("id: bad\ntitle: Bad\nquestions:\n  - id: q\n    kind: numerc\n    answer: 1\n")
+    done = run_grader("validate", str(spec))  # SpecError: problems found (exit 1)
+    assert done.returncode == 1 and f"{spec}:5:" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_usage_errors_exit_2() -> None:
+    done = run_grader("grade", str(EXERCISES))  # SUBMISSIONS missing
+    assert done.returncode == 2 and "Usage:" in done.stderr
+    assert invoke("no-such-command").exit_code == 2
+    assert invoke("grade", "--jobs", "0", str(EXERCISES), str(EXAMPLES)).exit_code == 2
+
+
+def test_a_late_penalty_that_is_not_a_mapping_is_bad_usage(tmp_path: Path) -> None:
+    result = invoke("grade", str(EXERCISES), str(EXAMPLES / "s100003"), "--out", str(tmp_path),
+                    "--late-penalty", "0.1")
+    assert result.exit_code == 2 and "--late-penalty: expected a mapping" in result.output
+
+
+def _boom(*_args: object, **_kwargs: object) -> None:
+    raise RuntimeError("boom")
+
+
+def test_an_unexpected_exception_is_an_internal_error_not_a_traceback(monkeypatch) -> None:
+    from grader.authoring import spec
+
+    monkeypatch.setattr(spec, "load_course", _boom)  # raised below grader.api.load
+    monkeypatch.delenv("GRADER_DEBUG", raising=False)
+    result = CliRunner().invoke(main, ["validate", str(EXERCISES)])
+    assert result.exit_code == 3
+    assert result.output.startswith("internal error: RuntimeError: boom\n")
+    assert f"grader {__version__}, Python {platform.python_version()}" in result.output
+    assert "at grader/api.py:" in result.output  # the innermost frame inside grader
+    assert "please report this with the command you ran" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_grader_debug_shows_the_traceback(monkeypatch) -> None:
+    from grader import api
+
+    monkeypatch.setattr(api, "validate", _boom)
+    result = CliRunner().invoke(main, ["validate", str(EXERCISES)], env={"GRADER_DEBUG": "1"})
+    assert result.exit_code == 3
+    assert "internal error: RuntimeError: boom" in result.output and "Traceback" in result.output
+
+
+def test_a_real_process_reports_an_internal_error_with_exit_3() -> None:
+    code = ("import sys\nimport cli\nfrom grader import api\n"
+            "def boom(*args, **kwargs):\n    raise KeyError('no such thing')\n"
+            "api.validate = boom\nsys.argv = ['grader', 'validate', sys.argv[1]]\ncli.main()\n")
+    env = {k: v for k, v in os.environ.items() if k != "GRADER_DEBUG"}
+    done = subprocess.run([sys.executable, "-c", code, str(EXERCISES)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.startswith("internal error: KeyError: 'no such thing'")
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_callers_outside_standalone_mode_get_the_exception(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("id: bad\ntitle: Bad\nquestions: []\n")
+    with pytest.raises(SpecError):
+        main.main(["validate", str(spec)], standalone_mode=False)

@@ -380,6 +380,7 @@ def test_compare_nested_and_scalars() -> None:
     assert "expected a tuple of 2 values" in cv.compare([np.ones(2)], (np.ones(2), 0.5), policy).message
     assert "expected 0.5" in cv.compare((np.ones(2), 0.7), (np.ones(2), 0.5), policy).message
     assert "NaN" in cv.compare(float("nan"), 0.5, policy).message
+    assert "NaN" in cv.compare(float("nan"), 1 + 2j, policy).message  # was a TypeError (math.isnan)
     assert cv.compare(np.float32(0.5), 0.5, policy) is None
     assert "wrong sign" in cv.compare(-np.arange(1.0, 4), np.arange(1.0, 4), policy).message
 

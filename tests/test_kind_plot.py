@@ -171,6 +171,15 @@ def grade(folder: Path, solutions: Path, body: str, reference: str = "plot_data"
      def plot_data(x, y):
          return [x, y]
      """, "incorrect", 0.0, "plot_data() returned list"),
+    # the Axes of a sub-figure: the whole figure is graded (a SubFigure cannot be saved)
+    ("""
+     def plot_data(x, y):
+         fig = plt.figure()
+         ax = fig.subfigures(1, 1).subplots()
+         ax.scatter(x, y)
+         ax.set_xlabel("x"); ax.set_ylabel("y")
+         return ax
+     """, "correct", 1.0, "right points"),
     # a huge figure is rendered small: the PNG stays bounded and the points are still judged
     ("""
      def plot_data(x, y):

@@ -18,14 +18,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from grader.core.model import Course
 from grader.core.results import Lateness, QuestionResult, StudentResult
+# The time helpers live in core (submissions read times too); kept importable from here.
+from grader.core.times import TIME_EXAMPLE, TimeError, parse_stamp, parse_time, utc_stamp
+
+__all__ = [
+    "POLICY_KEYS", "TIME_EXAMPLE", "LatePolicy", "TimeError", "apply", "assess", "describe", "load_policy",
+    "parse_stamp", "parse_time", "policy_from_mapping", "policy_from_text", "policy_problems", "utc_stamp",
+]
 
 POLICY_KEYS = ("per_day", "flat", "max", "grace_minutes", "cutoff")
-TIME_EXAMPLE = "2026-12-01T23:59:00+01:00"
 
 
 @dataclass(frozen=True)
@@ -44,32 +50,6 @@ class LatePolicy:
             return 1.0
         days = math.ceil(late_by / timedelta(days=1))
         return min(self.max, self.flat + self.per_day * days)
-
-
-class TimeError(ValueError):
-    """A time that is not ISO 8601 with a time zone."""
-
-
-def parse_time(text: Any) -> datetime:
-    """An aware datetime from ISO 8601 text; naive times are refused (which zone?)."""
-    if not isinstance(text, str):
-        raise TimeError(f"expected a date and time such as {TIME_EXAMPLE}, got {text!r}")
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise TimeError(f"{text!r} is not a date and time such as {TIME_EXAMPLE}") from None
-    if value.tzinfo is None:
-        raise TimeError(f"{text!r} has no time zone: add one, such as +01:00 or Z")
-    return value
-
-
-def utc_stamp(moment: datetime) -> str:
-    """Compact UTC time for file names: 20261127T101500Z."""
-    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-
-
-def parse_stamp(text: str) -> datetime:
-    return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
 
 
 def policy_problems(raw: Any) -> list[tuple[str, str]]:
@@ -99,7 +79,8 @@ def load_policy(raw: Any) -> LatePolicy:
     problems = policy_problems(raw)
     if problems:
         raise ValueError("; ".join(message for _, message in problems))
-    return LatePolicy(**{k: (v if k == "cutoff" else float(v)) for k, v in raw.items()})
+    shares = {key: float(value) for key, value in raw.items() if key != "cutoff"}
+    return LatePolicy(cutoff=raw.get("cutoff"), **shares)
 
 
 def assess(course: Course, submitted_at: str | None, deadline: str | None = None,
@@ -152,6 +133,17 @@ def describe(record: Lateness) -> str:
     hours = late.total_seconds() / 3600
     span = f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.1f} days"
     return f"{record.exercise}: {span} late, penalty {record.penalty:.0%}"
+
+
+def policy_from_text(text: str) -> dict[str, Any]:
+    """A late_penalty mapping written as YAML text (as `--late-penalty` takes it), read with
+    the safe loader; ValueError when it is not a mapping. `load_policy` checks the keys."""
+    from grader.core import yamlsafe
+
+    data = yamlsafe.loads(text).data  # YamlError is a ValueError
+    if not isinstance(data, dict):
+        raise ValueError("expected a mapping such as '{per_day: 0.1, max: 0.5}'")
+    return data
 
 
 def policy_from_mapping(raw: Mapping[str, Any] | None) -> LatePolicy | None:

@@ -49,8 +49,11 @@ class QuestionKind(Protocol):
     """The required members. Optional ones are listed in `OPTIONAL` and reached with `hook`."""
 
     name: str
-    option_keys: Mapping[str, Any]
-    """Extra keys a question of this kind may have, each with its JSON Schema fragment."""
+
+    @property
+    def option_keys(self) -> Mapping[str, Any]:
+        """Extra keys a question of this kind may have, each with its JSON Schema fragment.
+        (Read-only here, so that a kind's plain dict class attribute satisfies it.)"""
     answer_source: str
     """"answers" (the value comes from answers.yaml) or "code" (from `<exercise>.py`)."""
     calls_reference: bool

@@ -7,6 +7,7 @@ the other questions, and the rest of the class, are graded as usual.
 
 from __future__ import annotations
 
+import functools
 import json
 import traceback
 from dataclasses import dataclass, replace
@@ -127,30 +128,31 @@ def grade_question(course: Course, exercise: Exercise, question: Question, submi
     kind = registry.get(question.kind)
     qid = f"{exercise.id}.{question.id}"
     variant = variant if variant is not None else _params_key(params)
-    base = dict(id=qid, kind=question.kind, max_score=question.points,
-                prompt=prompt_for(course, exercise, question, params, variant))
+    # every result of this question shares these fields (functools.partial keeps them typed)
+    result = functools.partial(QuestionResult, id=qid, kind=question.kind, max_score=question.points,
+                               prompt=prompt_for(course, exercise, question, params, variant))
     try:
         expected = expected_for(course, exercise, question, params, variant)
     except Exception as exc:  # an instructor's bug must not sink the student's other answers
-        return QuestionResult(**base, score=0.0, status="error",
+        return result(score=0.0, status="error",
                               feedback=f"The reference answer could not be computed (grader fault): {exc}")
     shown_expected = expected.shown
     raw = raw_answer(submission, exercise, question, params)
     if _is_missing(raw):
-        return QuestionResult(**base, score=0.0, status="missing", feedback="No answer was given.",
+        return result(score=0.0, status="missing", feedback="No answer was given.",
                               expected=shown_expected)
     try:
         value = kind.parse(raw, question)
         if isinstance(value, Invalid):
-            return QuestionResult(**base, score=0.0, status="invalid", feedback=value.pointed(),
+            return result(score=0.0, status="invalid", feedback=value.pointed(),
                                   expected=shown_expected, answer=_shown(raw))
         verdict = judge(question, value, expected)
         shown_answer = kind.show(value, question) if kind.answer_source == "answers" else None
     except Exception as exc:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return QuestionResult(**base, score=0.0, status="error", feedback=f"Grader fault on this question: {detail}",
+        return result(score=0.0, status="error", feedback=f"Grader fault on this question: {detail}",
                               expected=shown_expected, answer=_shown(raw))
-    return QuestionResult(**base, score=round(verdict.fraction * question.points, 6), status=verdict.status,
+    return result(score=round(verdict.fraction * question.points, 6), status=verdict.status,
                           feedback=verdict.feedback, expected=shown_expected, answer=shown_answer,
                           mistake=verdict.mistake, details=dict(verdict.details), cases=verdict.cases,
                           run=verdict.run)

@@ -31,7 +31,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from grader.core import output, yamlsafe
 from grader.core.errors import Problem, SpecError
 from grader.core.model import Course, Location, Question
-from grader.core.results import QuestionResult, Review, StudentResult
+from grader.core.results import QuestionResult, Review, Status, StudentResult
 
 FILE_NAME = "overrides.yaml"
 ENTRY_KEYS = ("score", "comment", "by", "at", "spec")
@@ -262,7 +262,7 @@ def record(path: Path, student: str, question_id: str, decision: Override) -> No
 # --- applying -----------------------------------------------------------------------------
 
 
-def status_for(score: float, max_score: float) -> str:
+def status_for(score: float, max_score: float) -> Status:
     if score >= max_score:
         return "correct"
     return "partial" if score > 0 else "incorrect"

@@ -14,11 +14,13 @@ import shutil
 import stat
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timezone
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
 from grader.core import yamlsafe
+from grader.core.times import parse_stamp, parse_time
 
 ANSWERS_FILE = "answers.yaml"
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
@@ -94,9 +96,7 @@ def opened(path: Path) -> Iterator[Submission]:
             except UnsafeSubmission as exc:
                 yield Submission(student, workdir, error=f"unsafe zip: {exc}", origin=path)
                 return
-            from grader.student import submit as packaging  # checks a `grader submit` manifest, adds notebook code
-
-            yield packaging.read_unpacked(folder, student, origin=path)
+            yield read_unpacked(folder, student, origin=path)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     else:
@@ -104,6 +104,39 @@ def opened(path: Path) -> Iterator[Submission]:
 
         with notebook.with_modules(path) as folder:
             yield read_folder(folder, student, origin=path)
+
+
+def read_unpacked(folder: Path, student: str, origin: Path | None = None) -> Submission:
+    """Read an unpacked zip: verify its `grader submit` manifest (if any), add notebook
+    code, read answers, and take the submission time from the manifest or the zip name."""
+    from grader.intake import manifest as manifests, notebook
+
+    try:
+        manifest = manifests.read_manifest(folder)
+        problems = manifests.verify(folder, student, manifest) if manifest else []
+    except (ValueError, OSError) as exc:
+        manifest, problems = None, [str(exc)]
+    notebook.write_modules(folder)
+    opened = read_folder(folder, student, origin=origin)
+    if problems:
+        return replace(opened, error="the submission does not match its manifest, so it was not graded: "
+                                     + "; ".join(problems[:10]))
+    return _timed(opened, manifest, packaged_time_from(origin) if origin else "")
+
+
+def _timed(opened: Submission, manifest: dict[str, Any] | None, stamp: str) -> Submission:
+    """When it was packaged: the verified manifest's time, else the zip name's (with a warning)."""
+    if manifest is None:
+        if not stamp:
+            return opened
+        # a hand-made zip named like a submit zip: its name is the only time there is
+        return replace(opened, submitted_at=parse_stamp(stamp).isoformat(),
+                       warnings=opened.warnings + ("no manifest: the submission time comes from the zip name",))
+    warnings = list(opened.warnings)
+    created = parse_time(manifest["created_at"])
+    if stamp and parse_stamp(stamp) != created.astimezone(timezone.utc).replace(microsecond=0):
+        warnings.append(f"the zip name says {stamp} but its manifest says {manifest['created_at']}")
+    return replace(opened, submitted_at=manifest["created_at"], warnings=tuple(warnings))
 
 
 def read_folder(folder: Path, student: str, origin: Path | None = None) -> Submission:

@@ -22,7 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, NamedTuple, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 #: Language codes a rubric may use, mapped to the Snowball algorithm that stems them.
 LANGUAGES: dict[str, str] = {
@@ -132,7 +132,7 @@ def americanise(word: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def _stemmer(language: str):  # type: ignore[no-untyped-def]
+def _stemmer(language: str) -> Any:
     import snowballstemmer
 
     return snowballstemmer.stemmer(LANGUAGES[language])
@@ -355,9 +355,9 @@ class PhraseIndex:
             # a few look-ups per distinct word instead of a scan per prefix.
             for word in text.distinct_words():
                 for length in self._prefix_lengths:
-                    numbers = self._by_prefix.get(word[:length])
-                    if numbers is not None:
-                        starting.update(numbers)
+                    found = self._by_prefix.get(word[:length])
+                    if found is not None:
+                        starting.update(found)
         stems = {language: text.stem_index(language).keys() for language in self._languages}
         return {n for n in starting if stems[self._language_of[n]] >= self._required[n]}
 
@@ -402,7 +402,7 @@ def compile_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
-def _risky(items: list, under_repeat: bool) -> str | None:  # type: ignore[type-arg]
+def _risky(items: list[Any], under_repeat: bool) -> str | None:
     from re._constants import (ASSERT, ASSERT_NOT, ATOMIC_GROUP, BRANCH, GROUPREF, GROUPREF_EXISTS,
                                MAX_REPEAT, MAXREPEAT, MIN_REPEAT, POSSESSIVE_REPEAT, SUBPATTERN)
 

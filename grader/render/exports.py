@@ -23,12 +23,19 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from grader.core.errors import GraderError
 from grader.core.results import CaseResult, QuestionResult, RunRecord, StudentResult
 from grader.core.output import gradebook_csv, read_results, spreadsheet_safe, unique_file_names, write_atomic
 
 FORMATS = ("csv", "gradescope", "canvas", "moodle")
 #: Longest printed output or trace carried per question into a Gradescope test's output.
 MAX_OUTPUT = 4_000
+
+
+class ExportError(GraderError, ValueError):
+    """An export that cannot be written as asked (an unknown format, one .json for many
+    students). A GraderError, so the command line shows it with exit code 2; a ValueError,
+    as it always was for library callers."""
 
 _STATUS_WORDS = {
     "correct": "Correct", "partial": "Partly correct", "incorrect": "Incorrect",
@@ -152,7 +159,7 @@ def _write_gradescope(results: Sequence[StudentResult], out_path: Path) -> list[
     # (e.g. /autograder/results/results.json); a folder gets <student>/results.json each.
     if out_path.suffix == ".json":
         if len(results) != 1:
-            raise ValueError(f"{out_path}: a .json path holds one student, got {len(results)}")
+            raise ExportError(f"{out_path}: a .json path holds one student, got {len(results)}")
         text = json.dumps(gradescope_results(results[0]), indent=2, ensure_ascii=False)
         return [write_atomic(out_path, text + "\n")]
     paths = []
@@ -176,7 +183,7 @@ def export(results: Sequence[StudentResult], fmt: str, out_path: Path,
     elif fmt == "gradescope":
         return _write_gradescope(results, out_path)
     else:
-        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     return [write_atomic(out_path, _csv_text(rows))]
 
 

@@ -24,7 +24,7 @@ from typing import Any, Mapping, Sequence
 import jinja2
 from markupsafe import Markup
 
-from grader.core.results import STATUSES, CaseResult, QuestionResult, RunRecord, StudentResult
+from grader.core.results import STATUSES, CaseResult, QuestionResult, RunRecord, Status, StudentResult
 from grader.render import math as mathml
 from grader.core.output import unique_file_names, write_atomic
 from grader.render.svg import histogram
@@ -47,7 +47,7 @@ CASE_PASSED = {"key": "correct", "icon": "✓", "label": "Passed"}
 CASE_FAILED = {"key": "incorrect", "icon": "✗", "label": "Failed"}
 
 #: Statuses that put a student at the top of the overview.
-ATTENTION = ("review", "error")
+ATTENTION: tuple[Status, ...] = ("review", "error")
 
 #: Longest text shown from one field (answers, stdout, traces); the rest is cut with a note.
 MAX_TEXT = 4_000
@@ -156,7 +156,9 @@ def _rendered_value(text: str | None, latex: Any, wrong: frozenset[int] = frozen
 def _wrong_entries(details: Mapping[str, Any], answer: str | None) -> frozenset[int]:
     """Flat indices of the answer's vector entries a checker flagged (details["wrong_entries"])."""
     raw = details.get("wrong_entries")
-    vector = mathml.parse_vector(answer) if isinstance(raw, list) else None
+    if not isinstance(raw, list):
+        return frozenset()
+    vector = mathml.parse_vector(answer)
     if vector is None:
         return frozenset()
     size = len(vector) * (len(vector[0]) if isinstance(vector[0], list) else 1)

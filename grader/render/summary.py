@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Sequence
 
 from grader.core.results import STATUSES, StudentResult
@@ -29,3 +30,17 @@ def table(results: Sequence[StudentResult]) -> str:
     lines.append(f"{len(results)} students, mean {sum(scores) / len(scores):.2f}, "
                  f"max {results[0].max_score:g} points")
     return "\n".join(lines)
+
+
+def lateness_lines(results: Sequence[StudentResult]) -> list[str]:
+    """One `late: <student> <exercise>: … late, penalty …` line per late exercise."""
+    from grader.authoring.lateness import describe
+
+    return [f"late: {result.student} {describe(record)}" for result in results for record in result.lateness]
+
+
+def written_line(out: Path, results: int, written: Sequence[Path]) -> str:
+    """What a grading run wrote: the results folder, the gradebook, the reports' index."""
+    index = out / "reports" / "index.html"
+    return (f"wrote {out / 'results'}/ ({results} results), {out / 'grades.csv'}"
+            + (f", {index}" if index in written else ""))

@@ -22,7 +22,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
-from grader.sandbox import DRIVER_NAME, isolation, protocol
+from grader.sandbox import isolation, protocol
+from grader.sandbox.jobs import DRIVER_NAME
 
 RESULT_FD = 3
 #: Environment variable of the grader (trusted) that switches layers off, e.g. "landlock,seccomp":
@@ -136,7 +137,9 @@ def _wire_fds(out_fd: int, result_fd: int) -> None:
                                   encoding="utf-8", errors="backslashreplace", line_buffering=True)
         setattr(sys, name, stream)
         setattr(sys, f"__{name}__", stream)
-    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
+    stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
+    sys.stdin = stdin
+    setattr(sys, "__stdin__", stdin)  # typeshed calls it Final; the child replaces it all the same
 
 
 def _scrub_environment(workdir: str, threads: int) -> None:
@@ -249,6 +252,8 @@ def _import_student(filename: str | None, workdir: str) -> ModuleType | None:
     name = STUDENT_MODULE_PREFIX + Path(filename).stem
     try:
         spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"{filename} is not a Python module")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)

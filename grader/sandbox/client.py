@@ -23,12 +23,13 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from grader.core import registry
-from grader.sandbox import DRIVER_NAME, Job, Limits, Outcome, protocol
+from grader.sandbox import protocol
+from grader.sandbox.jobs import DRIVER_NAME, Job, Limits, Outcome
 from grader.sandbox.zygote import _LEN
 
 DISABLE_VARIABLE = "GRADER_SANDBOX_DISABLE"
@@ -73,6 +74,7 @@ class _Zygote:
         return self._read_exactly(size, deadline)
 
     def _read_exactly(self, size: int, deadline: float) -> bytes:
+        assert self.process.stdout is not None, "the zygote is started with stdout=PIPE"
         fd, chunks, left = self.process.stdout.fileno(), [], size
         while left:
             timeout = deadline - time.monotonic()
@@ -95,6 +97,7 @@ class _Zygote:
 
     def request(self, message: dict, timeout: float) -> tuple[dict, bytes, bytes]:
         data = json.dumps(message).encode()
+        assert self.process.stdin is not None, "the zygote is started with stdin=PIPE"
         try:
             self.process.stdin.write(_LEN.pack(len(data)) + data)
             self.process.stdin.flush()
@@ -316,18 +319,17 @@ def _interpret(header: dict, output: bytes, result: bytes, limits: Limits, start
     stdout = output[:limits.output_bytes].decode("utf-8", errors="replace")
     frames, broken = protocol.split_frames(result)
     setup = _setup(frames)
-    common = dict(stdout=stdout, layers=setup[0], warnings=setup[1])
     kind, message = _failure_of(header, frames, broken, limits, setup is _NO_SETUP)
-    measured = dict(wall_s=time.monotonic() - started, cpu_s=float(header.get("cpu_s", 0.0)),
-                    max_rss_mb=float(header.get("max_rss_kb", 0)) / 1024)
+    failed = Outcome(ok=False, value=None, error=message, error_kind=kind, stdout=stdout, layers=setup[0],
+                     warnings=setup[1], wall_s=time.monotonic() - started, cpu_s=float(header.get("cpu_s", 0.0)),
+                     max_rss_mb=float(header.get("max_rss_kb", 0)) / 1024)
     if kind is not None:
-        return Outcome(ok=False, value=None, error=message, error_kind=kind, **common, **measured)
+        return failed
     try:
         value, files = _result(frames[1][1])
     except protocol.ProtocolError as error:
-        return Outcome(ok=False, value=None, error=f"the result could not be read: {error}",
-                       error_kind="protocol", **common, **measured)
-    return Outcome(ok=True, value=value, error=None, error_kind=None, files=files, **common, **measured)
+        return replace(failed, error=f"the result could not be read: {error}", error_kind="protocol")
+    return replace(failed, ok=True, value=value, error=None, error_kind=None, files=files)
 
 
 def _result(blob: bytes) -> tuple[Any, dict[str, bytes]]:

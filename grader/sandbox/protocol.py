@@ -172,7 +172,7 @@ class _Decoder:
         if tag == "tensor":
             return self.tensor(tagged)
         if tag == "object":
-            from grader.sandbox import ObjectInfo
+            from grader.sandbox.jobs import ObjectInfo
 
             return ObjectInfo(type=str(tagged.get("type", "?"))[:300],
                               reason=str(tagged.get("reason", ""))[:300])
@@ -191,7 +191,7 @@ class _Decoder:
 
 
 def _tensor_info(array: Any, meta: dict) -> Any:
-    from grader.sandbox import TensorInfo
+    from grader.sandbox.jobs import TensorInfo
 
     return TensorInfo(array=array, **meta)
 
@@ -248,7 +248,8 @@ def frame(kind: bytes, data: bytes) -> bytes:
 
 def split_frames(data: bytes) -> tuple[list[tuple[bytes, bytes]], str | None]:
     """The well-formed frames at the start of `data`, and what was wrong after them (or None)."""
-    frames, offset = [], 0
+    frames: list[tuple[bytes, bytes]] = []
+    offset = 0
     while offset < len(data):
         kind = data[offset:offset + 1]
         if kind not in (b"S", b"R", b"E") or offset + 1 + _LEN.size > len(data):

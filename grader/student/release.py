@@ -435,9 +435,10 @@ def release(course: Course, to: Path, students: Sequence[str] | None = None,
         if not STUDENT_ID.fullmatch(student):
             raise GraderError(f"{student!r} is not a valid student id (letters, digits, . _ @ -)")
     written: list[Path] = []
-    for student in (students or [None]):
-        folder = to / output.safe_file_name(student) if student else to
-        for name, content in bundle_for(course, student, with_notebook).files.items():
+    targets: list[str | None] = list(students) if students else [None]
+    for target in targets:
+        folder = to / output.safe_file_name(target) if target else to
+        for name, content in bundle_for(course, target, with_notebook).files.items():
             path = folder / name
             output.write_atomic(path, content)
             written.append(path)

@@ -1,11 +1,6 @@
 """`grader submit`: validate a submission and package it as `<student>-<UTC time>.zip`
-with a manifest; and, when grading, verify that manifest and record lateness.
-
-manifest.json (at the top of the zip):
-
-    {"format": "grader-submission/1", "student": "s123", "created_at": "2026-11-27T10:15:00+00:00",
-     "grader_version": "0.1.0", "spec_digest": "…",
-     "files": {"answers.yaml": {"sha256": "…", "bytes": 312}, …}}
+with a manifest (its format: `grader.intake.manifest`, which also verifies it when the
+zip is opened for grading); and, after grading, record lateness.
 
 A zip whose files do not match its manifest (changed, added or removed after packaging,
 or renamed to another student) is not graded: its result carries the error. The times in
@@ -15,7 +10,6 @@ as the channel that collected the zips (an LMS upload time is the stronger evide
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -30,10 +24,8 @@ from grader import __version__
 from grader.authoring import lateness
 from grader.core.model import Course
 from grader.core.results import StudentResult
+from grader.intake.manifest import FORMAT, MANIFEST, read_manifest, sha256
 
-MANIFEST = "manifest.json"
-FORMAT = "grader-submission/1"
-MAX_MANIFEST_BYTES = 200_000
 MAX_MODULE_BYTES = 1_000_000
 #: Files a released bundle holds that are not part of the student's answer: left out quietly.
 BUNDLE_FILES = ("sheet.html", "specs", "checks", "README.txt", MANIFEST)
@@ -50,10 +42,6 @@ class Packaged:
     files: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 # --- submit ----------------------------------------------------------------------------------
@@ -207,69 +195,6 @@ def write_zip(path: Path, contents: Mapping[str, bytes], student: str, moment: d
 
 
 # --- grading side ----------------------------------------------------------------------------
-
-
-def read_manifest(folder: Path) -> dict[str, Any] | None:
-    path = folder / MANIFEST
-    if not path.is_file() or path.is_symlink():
-        return None
-    if path.stat().st_size > MAX_MANIFEST_BYTES:
-        raise ValueError("manifest.json is too large")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("files"), dict):
-        raise ValueError(f"manifest.json is not a {FORMAT} manifest")
-    return data
-
-
-def verify(folder: Path, student: str, manifest: Mapping[str, Any]) -> list[str]:
-    """Every way the folder differs from its manifest; empty when it matches."""
-    problems = []
-    if manifest.get("student") != student:
-        problems.append(f"it was packaged for student {manifest.get('student')!r}, not {student!r}")
-    try:
-        lateness.parse_time(manifest.get("created_at"))
-    except lateness.TimeError as exc:
-        problems.append(f"created_at: {exc}")
-    listed: Mapping[str, Any] = manifest["files"]
-    present = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*")
-               if p.is_file() and p.name != MANIFEST}
-    for name in sorted(set(listed) - set(present)):
-        problems.append(f"{name} is listed but missing")
-    for name in sorted(set(present) - set(listed)):
-        problems.append(f"{name} was added after packaging")
-    for name in sorted(set(listed) & set(present)):
-        entry = listed[name]
-        if not isinstance(entry, dict) or entry.get("sha256") != sha256(present[name].read_bytes()):
-            problems.append(f"{name} was changed after packaging (sha256 differs)")
-    return problems
-
-
-def read_unpacked(folder: Path, student: str, origin: Path | None = None) -> Any:
-    """Read an unpacked zip: verify its manifest (if any), add notebook code, read answers."""
-    from grader.intake import notebook, submission
-
-    try:
-        manifest = read_manifest(folder)
-        problems = verify(folder, student, manifest) if manifest else []
-    except (ValueError, OSError) as exc:
-        manifest, problems = None, [str(exc)]
-    notebook.write_modules(folder)
-    opened = submission.read_folder(folder, student, origin=origin)
-    if problems:
-        return replace(opened, error="the submission does not match its manifest, so it was not graded: "
-                                     + "; ".join(problems[:10]))
-    stamp = submission.packaged_time_from(origin) if origin else ""
-    if manifest is None:
-        if not stamp:
-            return opened
-        # a hand-made zip named like a submit zip: its name is the only time there is
-        return replace(opened, submitted_at=lateness.parse_stamp(stamp).isoformat(),
-                       warnings=opened.warnings + ("no manifest: the submission time comes from the zip name",))
-    warnings = list(opened.warnings)
-    created = lateness.parse_time(manifest["created_at"])
-    if stamp and lateness.parse_stamp(stamp) != created.astimezone(timezone.utc).replace(microsecond=0):
-        warnings.append(f"the zip name says {stamp} but its manifest says {manifest['created_at']}")
-    return replace(opened, submitted_at=manifest["created_at"], warnings=tuple(warnings))
 
 
 def finish(result: StudentResult, opened: Any, course: Course, deadline: str | None = None,

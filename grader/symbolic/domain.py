@@ -9,6 +9,7 @@ matter: `(-1)**n` is real only at integer n, and `(a**2)**(1/2) = |a|` differs f
 
 from __future__ import annotations
 
+import builtins
 import random
 from dataclasses import dataclass, field
 from typing import Mapping
@@ -34,14 +35,14 @@ class Domain:
     integer: bool = False
     complex: bool = False
 
-    def sample_wide(self, rng: random.Random) -> complex | float:
+    def sample_wide(self, rng: random.Random) -> builtins.complex | float:
         """A value further out (|v| up to 50), for answers with kinks (max, abs, sign)."""
         if self.complex:
             return complex(rng.uniform(-50, 50), rng.uniform(-50, 50))
         value = rng.uniform(4.5, 50.0) * (self.sign or rng.choice((-1, 1)))
         return float(round(value)) if self.integer else value
 
-    def sample(self, rng: random.Random, flavour: int, count: int) -> complex | float:
+    def sample(self, rng: random.Random, flavour: int, count: int) -> builtins.complex | float:
         """The `count`-th value of a flavour: plain values are random, the others cycle."""
         if self.complex:
             return complex(rng.uniform(-2.0, 2.0), rng.uniform(0.2, 2.0) * rng.choice((-1, 1)))

@@ -72,7 +72,8 @@ Compiled = Callable[[dict, Context], Any]
 @dataclass(frozen=True)
 class Backend:
     name: str
-    real: type | tuple[type, ...]
+    real: Callable[[Any], Any]
+    """Makes this backend's real number of a table entry (float, mpmath.mpf)."""
     complex_type: type
     pi: Any
     e: Any

@@ -466,7 +466,7 @@ class _Parser:
         if isinstance(value, _Tuple):
             raise ParseError("a list (a, b, ...) is only allowed inside sum(...), diff(...) or Integral(...)",
                              value.pos)
-        return value  # type: ignore[return-value]
+        return value
 
     def primary(self) -> sympy.Expr | _Tuple:
         token = self.tok
@@ -759,7 +759,8 @@ class _Parser:
 
 # ----------------------------------------------------------------------------- entry points
 
-def _run(text: object, config: ParseConfig, allow_equation: bool) -> object:
+def _run(text: object, config: ParseConfig,
+         allow_equation: bool) -> sympy.Expr | tuple[sympy.Expr, sympy.Expr] | Invalid:
     if not isinstance(text, str):
         if isinstance(text, bool) or not isinstance(text, (int, float)):
             return Invalid(f"expected a formula as text, got {type(text).__name__}")
@@ -781,9 +782,11 @@ def _run(text: object, config: ParseConfig, allow_equation: bool) -> object:
 
 def parse_expression(text: object, config: ParseConfig) -> sympy.Expr | Invalid:
     """One expression; `=` is refused."""
-    return _run(text, config, allow_equation=False)  # type: ignore[return-value]
+    parsed = _run(text, config, allow_equation=False)
+    assert not isinstance(parsed, tuple), "an equation parses only with allow_equation"
+    return parsed
 
 
 def parse_relation(text: object, config: ParseConfig) -> sympy.Expr | tuple[sympy.Expr, sympy.Expr] | Invalid:
     """An equation `lhs = rhs` as a pair, or a bare expression."""
-    return _run(text, config, allow_equation=True)  # type: ignore[return-value]
+    return _run(text, config, allow_equation=True)

@@ -42,60 +42,14 @@ A sandbox failure (timeout, memory, crash, exit, too much output, tampering) is 
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from grader.core import registry
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
+from grader.kinds.code.options import DEFAULT_TOLERANCE, DRIVER, Case, CodeOptions, Property
 from grader.kinds.common import CodeAnswered, function_stub, load_limits
 from grader.sandbox import LIMITS_SCHEMA, Limits
-from grader.kinds.tolerance import Tolerance, tolerance_from_spec
-
-DRIVER = "grader.kinds.code.driver:call_function"
-DEFAULT_TOLERANCE = Tolerance(rel=1e-6, abs=1e-9)
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    args: tuple[Any, ...]
-    """Recipes, one per positional argument."""
-    arg_names: tuple[str, ...]
-    hidden: bool = False
-    weight: float = 1.0
-    compare: bool = True
-    """False: the case only feeds properties (the answer is not unique)."""
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class Property:
-    name: str
-    case: int
-    description: str = ""
-    transform: Mapping[str, Any] | None = None
-    expect: Any = "same"
-    output: Mapping[str, Any] | None = None
-    check: str | None = None
-    """Name of a trusted predicate in the solutions module: fn(output, *args) -> bool | str."""
-    hidden: bool = False
-    weight: float = 1.0
-
-
-@dataclass(frozen=True)
-class CodeOptions:
-    function: str
-    cases: tuple[Case, ...]
-    properties: tuple[Property, ...] = ()
-    tolerance: Tolerance = DEFAULT_TOLERANCE
-    returns: str = "same"
-    dtype: str = "kind"
-    mutation: str = "forbid"
-    inputs: str = "numpy"
-    limits: Limits = field(default_factory=Limits)
-
+from grader.kinds.tolerance import tolerance_from_spec
 
 # ----------------------------------------------------------------------------- options
 
@@ -266,16 +220,6 @@ class CodeKind(CodeAnswered):
         from grader.kinds.code import run as code_run
 
         return code_run.visible_cases(question, reference)
-
-
-def cache_key(question: Question, answer: CodeAnswer, params: Mapping[str, Any]) -> str:
-    """Same module text, question and inputs: the student's outputs are the same."""
-    if not isinstance(answer, CodeAnswer):
-        raise TypeError(f"a code question checks a CodeAnswer, not a {type(answer).__name__}")
-    digest = hashlib.sha256()
-    digest.update(answer.module.read_bytes() if answer.module else b"")
-    digest.update(repr((question.id, question.options, json.dumps(params, sort_keys=True, default=repr))).encode())
-    return digest.hexdigest()
 
 
 KIND = registry.register(CodeKind())

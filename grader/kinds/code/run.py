@@ -21,13 +21,13 @@ from grader.kinds.code import models as code_models
 from grader.kinds.code import values as cv
 from grader.core.memo import Memo
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
-from grader.core.results import CaseResult, RunRecord
-from grader.kinds.code.kind import DRIVER, Case, CodeOptions, Property, cache_key
+from grader.core.results import CaseResult, RunRecord, Status
+from grader.kinds.code.options import DRIVER, Case, CodeOptions, Property, cache_key
 from grader.kinds.common import error_text, run_record
 
 #: Student outcomes are only reused for the same student's known mistakes: keep few, they hold arrays.
 OUTCOMES_KEPT = 128
-_STATUS_FOR_ERROR = {"refused": "invalid", "missing": "missing"}
+_STATUS_FOR_ERROR: dict[str, Status] = {"refused": "invalid", "missing": "missing"}
 
 
 def build_inputs(options: CodeOptions, params: Mapping[str, Any]) -> list[list[Any]]:
@@ -139,7 +139,7 @@ def _inputs_text(case: Case, args: Sequence[Any]) -> str:
 
 
 def _call_failure(result: Mapping[str, Any]) -> str:
-    kind = result.get("kind")
+    kind = str(result.get("kind"))
     prefix = {"memory": "ran out of memory", "exit": "ended the process"}.get(kind, "raised")
     return f"{prefix}: {str(result.get('error', ''))[:3000]}"
 
@@ -270,6 +270,7 @@ def _verdict(question: Question, checks: list[CaseResult], run: RunRecord, visib
     failed = next((c for c in checks if not c.passed), None)
     notes = sorted({c.note for c in checks if c.note})
     count = f"{passed}/{len(checks)} visible checks pass" if visible else f"{passed} of {len(checks)} checks pass"
+    status: Status
     if failed is None:
         feedback = f"{count}." if visible else f"All {len(checks)} checks pass."
         status = "correct"

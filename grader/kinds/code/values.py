@@ -7,6 +7,7 @@ made and on values decoded from the sandbox (plain numpy arrays, `TensorInfo`,
 
 from __future__ import annotations
 
+import cmath
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -396,7 +397,7 @@ def _compare_scalar(got: Any, expected: Any, policy: Policy, path: str) -> Diffe
         return Difference(f"expected one number{where}, got {describe_type(got)}")
     value, want = array.item(), float(expected) if not isinstance(expected, complex) else expected
     if isinstance(value, complex) or not math.isfinite(float(value)):
-        if isinstance(value, float) and math.isnan(value) and not math.isnan(want):
+        if isinstance(value, float) and math.isnan(value) and not cmath.isnan(want):
             return Difference(f"the result is NaN{where}")
         return None if value == want else Difference(f"expected {want}{where}, got {value}")
     rel, absolute = policy.tolerance.rel or 0.0, policy.tolerance.abs or 0.0

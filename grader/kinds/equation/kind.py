@@ -102,7 +102,7 @@ def _proportional(student: sympy.Expr, expected: sympy.Expr, options: SymbolicOp
     if len(ratios) < 3 or any(isinstance(r, complex) for r in ratios):
         return None
     first = ratios[0]
-    if first == 0 or any(abs(r - first) > _CLOSE * abs(first) for r in ratios):
+    if isinstance(first, complex) or first == 0 or any(abs(r - first) > _CLOSE * abs(first) for r in ratios):
         return None
     fraction = Fraction(first).limit_denominator(10**6)
     factor: sympy.Expr = sympy.Rational(fraction.numerator, fraction.denominator)

@@ -192,7 +192,7 @@ class SGD:
 
 
 def _optimizer(model: torch.nn.Module, payload: Mapping[str, Any]) -> Adam | SGD | None:
-    parameters = [p for p in model.parameters() if p.requires_grad]
+    parameters: list[torch.Tensor] = [p for p in model.parameters() if p.requires_grad]
     if not parameters:
         return None  # nothing to train: the model is evaluated as it is
     lr, decay = float(payload["lr"]), float(payload["weight_decay"])

@@ -270,7 +270,7 @@ def read_report(value: Any, rows_train: int, rows_test: int) -> dict[str, Any]:
     """The driver's report, checked field by field: the child is untrusted."""
     if type(value) is not dict:
         raise _Malformed("the report is not a mapping")
-    report = {"parameters": _int(value, "parameters"), "trainable": _int(value, "trainable"),
+    report: dict[str, Any] = {"parameters": _int(value, "parameters"), "trainable": _int(value, "trainable"),
               "trained": value.get("trained") is True}
     device, layers, shape = value.get("device"), value.get("layers"), value.get("output_shape")
     if type(device) is not str or type(layers) is not list or not all(type(x) is str for x in layers):
@@ -517,7 +517,9 @@ class ModelKind(CodeAnswered):
         if verdict.status != "correct":
             return [f"the reference model does not pass its own thresholds: {verdict.feedback}"]
         train_s = float(outcome.value.get("train_s", 0.0))  # read_report checked it is a float
-        return _margins(options, verdict.details["metrics"], outcome, train_s)
+        metrics = verdict.details["metrics"]
+        assert isinstance(metrics, dict)  # verdict_for always reports them
+        return _margins(options, metrics, outcome, train_s)
 
     def show(self, value: Any, question: Question) -> str:
         module = value.module.name if isinstance(value, CodeAnswer) and value.module else "the submission"

@@ -80,21 +80,29 @@ def _figure_of(result: Any) -> tuple[Figure | None, str]:
     if isinstance(result, Figure):
         return result, ""
     if isinstance(result, Axes):
-        return result.figure, ""
+        return _root_figure(result), ""
     if isinstance(result, (tuple, list)) and len(result) <= 8:
         for item in result:
             if isinstance(item, (Figure, Axes)):
-                figure = item if isinstance(item, Figure) else item.figure
+                figure = item if isinstance(item, Figure) else _root_figure(item)
                 return figure, "the function returned a tuple; the figure in it was graded"
     if result is None and plt.get_fignums():
         return plt.gcf(), "the function returned None; the current figure was graded (return the Figure)"
     return None, ""
 
 
+def _root_figure(axes: Axes) -> Figure | None:
+    """The Figure an Axes is drawn on, through any SubFigure (which cannot be saved as a PNG)."""
+    figure = axes.get_figure()
+    while figure is not None and not isinstance(figure, Figure):
+        figure = figure.get_figure()
+    return figure
+
+
 def describe(figure: Figure) -> dict[str, Any]:
     budget = [MAX_POINTS]
     axes = [_axes(ax, budget) for ax in figure.axes[:MAX_AXES]]
-    suptitle = figure._suptitle.get_text() if getattr(figure, "_suptitle", None) is not None else ""
+    suptitle = figure.get_suptitle()
     return {"axes": axes, "axes_count": len(figure.axes), "suptitle": str(suptitle)[:500], "png": _png(figure)}
 
 

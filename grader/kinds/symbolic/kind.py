@@ -26,6 +26,7 @@ import sympy
 
 from grader.core import registry
 from grader.core.model import Invalid, Question, Verdict
+from grader.core.results import Status
 from grader.symbolic import display, feedback
 from grader.symbolic.domain import REAL, Domain, parse_domain
 from grader.symbolic.equivalence import Outcome, Tolerance, equivalent
@@ -209,7 +210,7 @@ def form_verdict(value: sympy.Expr, options: SymbolicOptions, details: dict[str,
     if failed:
         wanted = "; ".join(DESCRIPTIONS[f] for f in failed)
         fraction = options.form_credit
-        status = "partial" if fraction > 0 else "incorrect"
+        status: Status = "partial" if fraction > 0 else "incorrect"
         return Verdict(status, fraction, f"The value is right, but the answer should be {wanted}.", details)
     if unchecked:
         return Verdict("review", 0.0, "The value is right; whether it is written in the asked form could "

@@ -37,6 +37,7 @@ from typing import Any, Mapping
 
 from grader.core import registry
 from grader.core.model import Invalid, Question, Verdict
+from grader.core.results import JSON, Status
 from grader.parsing import words
 from grader.core.suggest import did_you_mean, one_of
 
@@ -252,7 +253,7 @@ class TextKind:
         hits = analyse(value, options.rubric)
         earned = sum(h.concept.points for h in hits if h.found)
         fraction = min(1.0, earned / options.full_marks_at)
-        details = {
+        details: dict[str, JSON] = {
             "rubric": [{"concept": h.concept.concept, "points": h.concept.points, "found": h.found is not None,
                         "matched": h.found, "negated": list(h.negated)} for h in hits],
             "rubric_score": earned,
@@ -266,7 +267,7 @@ class TextKind:
             suggestion = f"{details['suggested_score']:g} of {question.points:g}"
             return Verdict("review", 0.0, f"Awaiting review by an instructor (rubric suggests {suggestion}). "
                            + feedback, details)
-        status = "correct" if fraction >= 1 else "partial" if fraction > 0 else "incorrect"
+        status: Status = "correct" if fraction >= 1 else "partial" if fraction > 0 else "incorrect"
         return Verdict(status, fraction, feedback, details)
 
     def answer_format(self, question: Question) -> str:

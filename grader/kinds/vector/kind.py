@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from grader.core import registry
 from grader.kinds.numeric.kind import TOLERANCE_SCHEMA, load_tolerance, show_number
 from grader.core.model import Invalid, Question, Verdict
+from grader.core.results import JSON
 from grader.parsing.numbers import parse_number
 from grader.kinds.tolerance import Tolerance, within
 
@@ -264,7 +265,8 @@ class VectorKind:
         share = 1 - len(wrong) / len(expected.values)
         if options.partial and share > 0:
             return Verdict("partial", share, feedback)
-        return Verdict("incorrect", 0.0, feedback, details={"wrong_entries": wrong[:20]})
+        flagged: list[JSON] = list(wrong[:20])
+        return Verdict("incorrect", 0.0, feedback, details={"wrong_entries": flagged})
 
     def public_facts(self, question: Question, expected: Vector) -> dict[str, Any]:
         """The shape is part of the question, not the answer: students may see it."""

@@ -1,0 +1,69 @@
+"""The `code` kind's data: its options, cases, properties and checks, and the run cache key.
+
+Apart from kind.py (which loads them from a spec) so that run.py, which kind.py calls
+lazily, imports them without importing kind.py back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from grader.core.model import CodeAnswer, Question
+from grader.kinds.tolerance import Tolerance
+from grader.sandbox import Limits
+
+DRIVER = "grader.kinds.code.driver:call_function"
+DEFAULT_TOLERANCE = Tolerance(rel=1e-6, abs=1e-9)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    args: tuple[Any, ...]
+    """Recipes, one per positional argument."""
+    arg_names: tuple[str, ...]
+    hidden: bool = False
+    weight: float = 1.0
+    compare: bool = True
+    """False: the case only feeds properties (the answer is not unique)."""
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    case: int
+    description: str = ""
+    transform: Mapping[str, Any] | None = None
+    expect: Any = "same"
+    output: Mapping[str, Any] | None = None
+    check: str | None = None
+    """Name of a trusted predicate in the solutions module: fn(output, *args) -> bool | str."""
+    hidden: bool = False
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class CodeOptions:
+    function: str
+    cases: tuple[Case, ...]
+    properties: tuple[Property, ...] = ()
+    tolerance: Tolerance = DEFAULT_TOLERANCE
+    returns: str = "same"
+    dtype: str = "kind"
+    mutation: str = "forbid"
+    inputs: str = "numpy"
+    limits: Limits = field(default_factory=Limits)
+
+
+def cache_key(question: Question, answer: CodeAnswer, params: Mapping[str, Any]) -> str:
+    """Same module text, question and inputs: the student's outputs are the same."""
+    if not isinstance(answer, CodeAnswer):
+        raise TypeError(f"a code question checks a CodeAnswer, not a {type(answer).__name__}")
+    digest = hashlib.sha256()
+    digest.update(answer.module.read_bytes() if answer.module else b"")
+    digest.update(repr((question.id, question.options, json.dumps(params, sort_keys=True, default=repr))).encode())
+    return digest.hexdigest()
