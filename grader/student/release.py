@@ -380,8 +380,7 @@ def notebook_template(exercises: Sequence[Mapping[str, Any]], stubs: Mapping[str
         file = f"{exercise['id']}.py"
         if file in stubs:
             cell = v4.new_code_cell(f"{notebook.FILE_MARKER} {file}\n{stubs[file]}")
-            cell.metadata["tags"] = [file]
-            cell.metadata["grader"] = {"stub_sha256": notebook.code_digest(stubs[file])}  # untouched = no answer
+            cell.metadata["tags"] = [file]  # while it holds only the stub, it is no answer (notebook.is_stub)
             cells.append(cell)
     book = v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                                  "language": "python"}})
@@ -399,10 +398,7 @@ def bundle_for(course: Course, student: str | None, with_notebook: bool = False)
         code = [q for q in exercise.questions if registry.get(q.kind).answer_source == "code"]
         if code:
             params = variants.resolve(exercise.params, student or "", exercise.id)
-            stub = stub_module(exercise, code, course, params)
-            files[f"{exercise.id}.py"] = stub
-            # lets check and submit tell an untouched stub from the student's code (notebook users)
-            public["stub_sha256"] = notebook.code_digest(stub)
+            files[f"{exercise.id}.py"] = stub_module(exercise, code, course, params)
         files[f"specs/{exercise.id}.yaml"] = dump_yaml(public)
     title = ", ".join(e.title for e in course.exercises)
     files["answers.yaml"] = answers_template(exercises, student)
