@@ -47,14 +47,16 @@ class PublicQuestion:
     read: Callable[[str], bytes] | None = None
 
     def cases(self) -> list[Mapping[str, Any]]:
-        """Visible checks: {"name"?, "args", "kwargs", "expected"}, arrays decoded (torch
-        tensors only for checks that need them: importing torch costs seconds)."""
+        """Visible checks: {"name"?, "args", "kwargs", "expected"}. Arguments are decoded as
+        the student's function takes them (torch tensors only where a check has them:
+        importing torch costs seconds); the expected value as grading compares it, in the
+        sandbox's wire format (tensors as TensorInfo, tuples, numpy scalars kept)."""
         if not self.checks or self.read is None:
             return []
         read = self.read
         return [{**case, "args": decode_value(case.get("args", []), read, tensors=True),
                  "kwargs": decode_value(case.get("kwargs", {}), read, tensors=True),
-                 "expected": decode_value(case.get("expected"), read, tensors=False)}
+                 "expected": decode_expected(case.get("expected"), read)}
                 for case in json.loads(read(self.checks)) if isinstance(case, dict)]
 
     @property
@@ -165,9 +167,28 @@ def _public_question(exercise: str, raw: Mapping[str, Any], read: Callable[[str]
                           dict(raw), read)
 
 
+def decode_expected(value: Any, read: Callable[[str], bytes]) -> Any:
+    """A visible check's expected value as grading compares it, from the sandbox's tagged
+    wire format (strict; .npy parts load with allow_pickle=False). Bundles released before
+    held plain JSON and .npy: their tensors become TensorInfo, so `returns: same` still
+    tells numpy from torch."""
+    if not (isinstance(value, dict) and "$received" in value):
+        return decode_value(value, read, tensors=False)
+    from grader.sandbox import protocol
+
+    names = value.get("parts")
+    if not isinstance(names, list) or not all(isinstance(n, str) and NPY_NAME.fullmatch(n) for n in names):
+        raise GraderError("a visible check names bad data files; release the bundle again")
+    try:
+        return protocol.decode_tagged(value["$received"], [read(f"checks/{name}") for name in names])
+    except protocol.ProtocolError as exc:
+        raise GraderError(f"a visible check's expected value is malformed ({exc}); release the bundle again") from None
+
+
 def decode_value(value: Any, read: Callable[[str], bytes], tensors: bool = True) -> Any:
     """Inverse of grader.student.release.encode_value; .npy files load with allow_pickle=False.
-    With `tensors` False, torch tensors stay numpy arrays (enough to compare with)."""
+    With `tensors` False, torch tensors become TensorInfo, as the sandbox hands them back
+    (enough to compare with, and no torch import)."""
     if isinstance(value, list):
         return [decode_value(v, read, tensors) for v in value]
     if isinstance(value, dict) and "$npy" in value:
@@ -181,6 +202,10 @@ def decode_value(value: Any, read: Callable[[str], bytes], tensors: bool = True)
             import torch
 
             return torch.from_numpy(array)
+        if value.get("torch"):
+            from grader.sandbox import TensorInfo
+
+            return TensorInfo(array, f"torch.{array.dtype}", "cpu", tuple(array.shape))
         return array
     if isinstance(value, dict):
         return {k: decode_value(v, read, tensors) for k, v in value.items()}

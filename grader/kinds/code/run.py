@@ -9,7 +9,6 @@ known mistakes (other references against the same outputs) costs no second run.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections import OrderedDict
 from typing import Any, Mapping, Sequence
 
@@ -58,13 +57,20 @@ def run_student(question: Question, answer: CodeAnswer, params: Mapping[str, Any
     if key in _outcomes:
         _outcomes.move_to_end(key)
         return _outcomes[key]
-    payload = {"function": options.function, "calls": [code_models.wire_call(args) for args in calls],
-               "return_inputs": options.mutation != "allow"}
-    outcome = sandbox.run(sandbox.Job(DRIVER, answer.module, payload, options.limits))
+    outcome = sandbox.run(sandbox.Job(DRIVER, answer.module, _payload(options, calls), options.limits))
     _outcomes[key] = outcome
     while len(_outcomes) > _CACHE_SIZE:
         _outcomes.popitem(last=False)
     return outcome
+
+
+def _payload(options: CodeOptions, calls: Sequence[Sequence[Any]],
+             kwargs: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """The driver's job: every call at once (grade and check send the same shape)."""
+    kwargs = kwargs or [{} for _ in calls]
+    return {"function": options.function,
+            "calls": [code_models.wire_call(args, kw) for args, kw in zip(calls, kwargs)],
+            "return_inputs": options.mutation != "allow"}
 
 
 def reference_outputs(reference: Reference, calls: list[list[Any]]) -> list[Any]:
@@ -83,21 +89,34 @@ def check(question: Question, answer: CodeAnswer, reference: Reference) -> Verdi
     inputs = build_inputs(options, reference.params)
     calls = _calls(options, inputs)
     outcome = run_student(question, answer, reference.params, calls)
-    # no timings here: a result must be a pure function of the specs and the submission
-    sandbox_details = {"layers": list(outcome.layers), "warnings": list(outcome.warnings),
-                       "stdout": outcome.stdout[:MAX_STDOUT_SHOWN]}
-    if not outcome.ok:
-        return _sandbox_failure(outcome, sandbox_details)
+    sandbox_details = _sandbox_details(outcome)
+    failure = _run_failure(outcome, len(calls), sandbox_details)
+    if failure is not None:
+        return failure
     results = outcome.value
-    if not isinstance(results, list) or len(results) != len(calls) or not all(isinstance(r, dict) for r in results):
-        return Verdict("error", 0.0, "The sandbox returned a malformed result (tampering?).",
-                       {"sandbox": sandbox_details})
     expected = reference_outputs(reference, calls)
     is_answer = question.answer is not None and question.answer.solution == reference.function
-    checks = [_check_case(question, case, inputs[i], results[i], expected[i]) for i, case in enumerate(options.cases)]
+    checks = compare_cases(question, options.cases, inputs, results, received(expected[:len(options.cases)]))
     if is_answer:  # a known mistake is recognised by its outputs alone
         checks += _check_properties(question, reference, inputs, results, expected)
     return _verdict(question, checks, sandbox_details)
+
+
+def _sandbox_details(outcome: sandbox.Outcome) -> dict[str, Any]:
+    # no timings here: a result must be a pure function of the specs and the submission
+    return {"layers": list(outcome.layers), "warnings": list(outcome.warnings),
+            "stdout": outcome.stdout[:MAX_STDOUT_SHOWN]}
+
+
+def _run_failure(outcome: sandbox.Outcome, calls: int, details: dict[str, Any]) -> Verdict | None:
+    """The verdict when the run gave no usable result per call (a crash, or a result list of
+    the wrong shape: tampering); None when every call has its result."""
+    if not outcome.ok:
+        return _sandbox_failure(outcome, details)
+    results = outcome.value
+    if not isinstance(results, list) or len(results) != calls or not all(isinstance(r, dict) for r in results):
+        return Verdict("error", 0.0, "The sandbox returned a malformed result (tampering?).", {"sandbox": details})
+    return None
 
 
 def _sandbox_failure(outcome: sandbox.Outcome, details: dict[str, Any]) -> Verdict:
@@ -132,6 +151,22 @@ def _call_failure(result: Mapping[str, Any]) -> str:
     kind = result.get("kind")
     prefix = {"memory": "ran out of memory", "exit": "ended the process"}.get(kind, "raised")
     return f"{prefix}: {str(result.get('error', ''))[:3000]}"
+
+
+def received(outputs: Sequence[Any]) -> list[Any]:
+    """Reference outputs as the grader receives the student's: through the sandbox's wire
+    format (tensors become TensorInfo, numpy scalars and tuples stay). Both sides of every
+    comparison take this form, and the bundle ships it (so `grader check` compares the same)."""
+    return [_as_received(output) for output in outputs]
+
+
+def compare_cases(question: Question, cases: Sequence[Case], inputs: Sequence[list[Any]],
+                  results: Sequence[Mapping[str, Any]], expected: Sequence[Any]) -> list[Check]:
+    """The one comparison of the student's outputs with the reference's, case by case, for
+    `grader grade` (expected computed here) and `grader check` (expected read from the
+    bundle) alike; `expected` is in the received form (see `received`)."""
+    return [_check_case(question, case, args, result, want)
+            for case, args, result, want in zip(cases, inputs, results, expected)]
 
 
 def _check_case(question: Question, case: Case, args: list[Any], result: Mapping[str, Any], expected: Any) -> Check:
@@ -329,8 +364,8 @@ def prove(question: Question, reference: Reference) -> list[str]:
         calls = _calls(options, inputs)
         expected = reference_outputs(reference, calls)
         results = [{"ok": True, "value": _as_received(out)} for out in expected]
-        checks = [_check_case(question, case, inputs[i], results[i], expected[i])
-                  for i, case in enumerate(options.cases)]
+        want = received(expected[:len(options.cases)])
+        checks = compare_cases(question, options.cases, inputs, results, want)
         checks += _check_properties(question, reference, inputs, results, expected)
     except Exception as exc:
         return [f"reference does not run on the cases: {type(exc).__name__}: {exc}"]
@@ -345,8 +380,8 @@ def prove(question: Question, reference: Reference) -> list[str]:
         except Exception as exc:
             problems.append(f"mistakes[{index}] does not run: {exc}")
             continue
-        fails = [not _check_case(question, case, inputs[i], {"ok": True, "value": _as_received(outputs[i])},
-                                 expected[i]).passed for i, case in enumerate(options.cases)]
+        got = [{"ok": True, "value": value} for value in received(outputs)]
+        fails = [not c.passed for c in compare_cases(question, options.cases, inputs, got, want)]
         if not any(fails):
             problems.append(f"mistakes[{index}] passes every case, so it can never be reached")
     return problems
@@ -356,26 +391,40 @@ def prove(question: Question, reference: Reference) -> list[str]:
 
 
 def check_visible(question: Question, answer: CodeAnswer, cases: list[Mapping[str, Any]]) -> Verdict:
-    """Run the released visible checks; the expected values came with the bundle. Tensors in
-    them arrive as numpy arrays, so `returns: same` cannot tell numpy from torch here."""
+    """Run the released visible checks through the comparison grading uses (compare_cases):
+    the bundle ships each expected value in the received form, so `returns: same` tells a
+    torch tensor from a numpy array here exactly as it does when graded."""
     options: CodeOptions = question.options
-    calls = [list(case.get("args", [])) for case in cases]
-    payload = {"function": options.function, "calls": [code_models.wire_call(args, case.get("kwargs", {}))
-                                                       for args, case in zip(calls, cases)],
-               "return_inputs": options.mutation != "allow"}
-    outcome = sandbox.run(sandbox.Job(DRIVER, answer.module, payload, options.limits))
-    details = {"layers": list(outcome.layers), "warnings": list(outcome.warnings),
-               "stdout": outcome.stdout[:MAX_STDOUT_SHOWN]}
-    if not outcome.ok:
-        return _sandbox_failure(outcome, details)
-    if options.returns == "same":
-        options = dataclasses.replace(options, returns="any")
-    visible = dataclasses.replace(question, options=options)
-    checks = []
-    for index, (case, args, result) in enumerate(zip(cases, calls, outcome.value)):
-        names = case.get("arg_names")
-        if not (isinstance(names, list) and len(names) == len(args) and all(isinstance(n, str) for n in names)):
-            names = [f"arg{i + 1}" for i in range(len(args))]
-        shown = Case(name=str(case.get("name", f"check {index + 1}")), args=tuple(args), arg_names=tuple(names))
-        checks.append(_check_case(visible, shown, args, result, case.get("expected")))
-    return _verdict(visible, checks, details, visible=True)
+    inputs = [_visible_args(case.get("args", [])) for case in cases]
+    kwargs = [dict(case.get("kwargs") or {}) for case in cases]
+    outcome = sandbox.run(sandbox.Job(DRIVER, answer.module, _payload(options, inputs, kwargs), options.limits))
+    details = _sandbox_details(outcome)
+    failure = _run_failure(outcome, len(inputs), details)
+    if failure is not None:
+        return failure
+    shown = [_visible_case(case, index, args) for index, (case, args) in enumerate(zip(cases, inputs))]
+    checks = compare_cases(question, shown, inputs, outcome.value, [case.get("expected") for case in cases])
+    return _verdict(question, checks, details, visible=True)
+
+
+def _visible_args(args: Sequence[Any]) -> list[Any]:
+    """A visible check's arguments as grading builds them: model stand-ins become recipes
+    (a malformed one stays as it is, for the child to refuse as that check's failure)."""
+    return [_recipe_or_stand_in(arg) for arg in args]
+
+
+def _recipe_or_stand_in(arg: Any) -> Any:
+    spec = code_models.marker_spec(arg)
+    if spec is None:
+        return arg
+    try:
+        return code_models.recipe(spec)
+    except ValueError:
+        return arg
+
+
+def _visible_case(case: Mapping[str, Any], index: int, args: Sequence[Any]) -> Case:
+    names = case.get("arg_names")
+    if not (isinstance(names, list) and len(names) == len(args) and all(isinstance(n, str) for n in names)):
+        names = [f"arg{i + 1}" for i in range(len(args))]
+    return Case(name=str(case.get("name", f"check {index + 1}")), args=tuple(args), arg_names=tuple(names))
