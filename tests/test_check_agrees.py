@@ -17,7 +17,7 @@ Agreement, row by row of `grader check` against the same question in `grader gra
 "Visible cases" are the cases the released bundle ships (checks/*.json), matched by name
 with the case checks in grade's result details.
 
-Every test here runs the installed `grader` command, as students and instructors do.
+Where it matters the tests run the installed `grader` command, as students and instructors do.
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ from typing import Any, Iterator
 import nbformat
 import pytest
 
+from grader.authoring import spec
+from grader.core import registry
+from grader.core.model import Invalid
+from grader.intake import open_submission
 from grader.student import check
 from tests.conftest import EXAMPLES, EXERCISES
 from tests.student_side import RIGHT, STUDENT_CODE, fill, grader, has_code_kind, write_course
@@ -166,6 +170,38 @@ def test_agreement_rules_catch_a_drift() -> None:
     assert list(disagreements(rows, result, {"ex01.f": ["a"]})) != []
     rows = {"ex01.f": {"status": "failed", "message": "0/1 visible checks pass. First failing check, a: …"}}
     assert list(disagreements(rows, result, {"ex01.f": ["a"]})) == []
+
+
+def _parsed(kind: Any, raw: Any, question: Any) -> tuple[str, str]:
+    try:
+        value = kind.parse(raw, question)
+    except Exception as exc:  # a parser fault: both sides must meet it
+        return "fault", type(exc).__name__
+    return ("invalid", value.message) if isinstance(value, Invalid) else ("ok", kind.show(value, question))
+
+
+def test_check_parses_every_demo_answer_as_grade_does() -> None:
+    """Answers in answers.yaml: check's question (options from the public keys only) parses
+    and shows every demo answer exactly as grade's (all options) does. Only free text,
+    whose rubric never ships, is left to grading."""
+    course = spec.load_course([EXERCISES])
+    compared, left = 0, set()
+    for folder in sorted(p for p in EXAMPLES.iterdir() if p.is_dir()):
+        public = {q.id: q.question for q in check.load_public(EXERCISES, folder.name).questions}
+        with open_submission(folder) as opened:
+            for exercise in course.exercises:
+                for question in exercise.questions:
+                    kind = registry.get(question.kind)
+                    raw = opened.answers.get(exercise.id, {}).get(question.id)
+                    if kind.answer_source != "answers" or raw is None:
+                        continue
+                    seen = public[f"{exercise.id}.{question.id}"]
+                    if seen.options is None and kind.option_keys:
+                        left.add(kind.name)
+                        continue
+                    compared += 1
+                    assert _parsed(kind, raw, seen) == _parsed(kind, raw, question), (folder.name, question.id)
+    assert compared > 40 and left <= {"text"}
 
 
 # --- notebook bundles --------------------------------------------------------------------------
