@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 from grader.grading import engine, executor as executors
 from grader.core import output, registry
 from grader.authoring import spec, variants
-from grader.intake import submission
+from grader.intake import open_submission, submission
 from grader.core.errors import EXIT_PROBLEMS, GraderError, Problem, SpecError
 from grader.core.model import Course, Exercise, Invalid, Question
 from grader.core.results import StudentResult
@@ -112,14 +112,12 @@ def grade_path(path: Path, course: Course | None = None, now: datetime | None = 
     """Grade one submission folder or zip. Never raises for a bad submission.
 
     `deadline` and `late_penalty` override the specs' (see grader.authoring.lateness)."""
-    from grader.student import submit as packaging
-
     course = course or _worker_course
     assert course is not None, "call _init_worker or pass a course"
     try:
-        with submission.opened(path) as opened:
+        with open_submission(path) as opened:
             result = engine.grade_submission(course, opened, now)
-            return packaging.finish(result, opened, course, deadline, late_penalty)
+            return engine.finish(result, opened, course, deadline, late_penalty)
     except Exception as exc:  # a grader fault on one student must not stop the class
         return StudentResult(student=submission.student_id_from(path), score=0.0, max_score=course.max_score,
                              questions=(), error=f"grader fault: {type(exc).__name__}: {exc}",

@@ -11,7 +11,8 @@ import pytest
 from nbformat import v4
 
 from grader.intake import notebook
-from grader.intake.submission import opened, read_folder
+from grader.intake import open_submission
+from grader.intake.submission import read_folder
 from tests.student_side import RIGHT, STUDENT_CODE, fill, grader, has_code_kind, write_course
 
 PWNED = Path("/tmp/grader-notebook-pwned")
@@ -132,7 +133,7 @@ def test_hostile_notebooks_become_a_clear_submission_error(tmp_path: Path, label
     folder = tmp_path / "s123"
     folder.mkdir()
     (folder / "work.ipynb").write_bytes(data)
-    with opened(folder) as submission:
+    with open_submission(folder) as submission:
         assert submission.error is not None and message in submission.error
 
 

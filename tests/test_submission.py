@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.intake import submission
+from grader.intake import open_submission, submission
 from grader.intake.submission import Submission
 
 
@@ -25,7 +25,7 @@ def make_zip(path: Path, entries: dict[str, bytes], links: dict[str, str] | None
 
 
 def open_one(path: Path) -> Submission:
-    with submission.opened(path) as opened:
+    with open_submission(path) as opened:
         return opened
 
 
@@ -40,7 +40,7 @@ def test_folder_submission(tmp_path: Path) -> None:
 
 def test_zip_with_a_top_folder(tmp_path: Path) -> None:
     path = make_zip(tmp_path / "s2.zip", {"s2/answers.yaml": b"ex01:\n  e: 1\n", "s2/ex03.py": b"x = 1\n"})
-    with submission.opened(path) as opened:
+    with open_submission(path) as opened:
         assert opened.student == "s2" and opened.answers == {"ex01": {"e": "1"}}
         assert (opened.folder / "ex03.py").read_text() == "x = 1\n"
         private = opened.folder

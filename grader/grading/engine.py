@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 from grader import __version__
 from grader.core import registry
-from grader.authoring import solutions, variants
+from grader.authoring import lateness, solutions, variants
 from grader.core.model import CodeAnswer, Course, Exercise, Invalid, Question, Reference, ValueSource, Verdict
 from grader.core.results import QuestionResult, StudentResult
 from grader.intake.submission import Submission
@@ -197,3 +197,16 @@ def grade_submission(course: Course, submission: Submission, now: datetime | Non
         warnings=tuple(unknown_answers(course, submission)),
         error=submission.error,
     )
+
+
+def finish(result: StudentResult, opened: Submission, course: Course, deadline: str | None = None,
+           policy: Mapping[str, Any] | None = None) -> StudentResult:
+    """After grading: the submission's warnings and conflicts, a spec-version check, and lateness
+    (the late policy is the spec's, or `deadline`/`policy` given for the whole run)."""
+    warnings = list(result.warnings) + list(opened.warnings) + [c.message for c in opened.conflicts]
+    if opened.submitted_at and not result.error and opened.packaged_specs:
+        if course.digest not in opened.packaged_specs.split(","):
+            warnings.append(f"packaged against specs {opened.packaged_specs}, graded with {course.digest}")
+    records, notes = lateness.assess(course, opened.submitted_at, deadline, lateness.policy_from_mapping(policy))
+    result = replace(result, warnings=tuple(warnings + notes))
+    return lateness.apply(result, records) if not result.error else result

@@ -1,4 +1,5 @@
-"""The manifest a `grader submit` zip carries, as the grading side reads and verifies it.
+"""The manifest of a `grader submit` zip: its format, and, when grading, its verification
+and the time it says the zip was packaged. `grader submit` (grader.student.submit) writes it.
 
 manifest.json (at the top of the zip):
 
@@ -6,19 +7,24 @@ manifest.json (at the top of the zip):
      "grader_version": "0.1.0", "spec_digest": "…",
      "files": {"answers.yaml": {"sha256": "…", "bytes": 312}, …}}
 
-`grader.student.submit` writes it; opening a submission (`grader.intake.submission`)
-checks it. Both sides share this module, so a submission is read without importing the
-student tools (which import the grading engine, which reads submissions).
+A zip whose files do not match its manifest (changed, added or removed after packaging,
+or renamed to another student) is not graded: its result carries the error. The times in
+the manifest and the zip name come from the student's machine; they are as trustworthy
+as the channel that collected the zips (an LMS upload time is the stronger evidence).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from grader.core.times import TimeError, parse_time
+from grader import __version__
+from grader.core.times import TimeError, parse_stamp, parse_time
+from grader.intake.submission import Submission, packaged_time_from
 
 MANIFEST = "manifest.json"
 FORMAT = "grader-submission/1"
@@ -29,8 +35,15 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def manifest_for(contents: Mapping[str, bytes], student: str, moment: datetime, digest: str) -> dict[str, Any]:
+    """The manifest `grader submit` writes for `contents` (file name -> bytes)."""
+    return {"format": FORMAT, "student": student, "created_at": moment.isoformat(timespec="seconds"),
+            "grader_version": __version__, "spec_digest": digest,
+            "files": {name: {"sha256": sha256(data), "bytes": len(data)} for name, data in sorted(contents.items())}}
+
+
 def read_manifest(folder: Path) -> dict[str, Any] | None:
-    """The folder's manifest, None when it has none; ValueError when it is not one of ours."""
+    """The manifest in `folder`, None when there is none; ValueError when it is malformed."""
     path = folder / MANIFEST
     if not path.is_file() or path.is_symlink():
         return None
@@ -63,3 +76,47 @@ def verify(folder: Path, student: str, manifest: Mapping[str, Any]) -> list[str]
         if not isinstance(entry, dict) or entry.get("sha256") != sha256(present[name].read_bytes()):
             problems.append(f"{name} was changed after packaging (sha256 differs)")
     return problems
+
+
+@dataclass(frozen=True)
+class Seal:
+    """What an unpacked zip's manifest (or, lacking one, its name) says, once checked."""
+
+    problems: tuple[str, ...] = ()
+    """Ways the files differ from the manifest: the submission is then not graded."""
+    submitted_at: str | None = None
+    packaged_specs: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    def applied(self, opened: Submission) -> Submission:
+        """`opened` with the seal's verdict: an error when the files were tampered with."""
+        if self.problems:
+            return replace(opened, error="the submission does not match its manifest, so it was not graded: "
+                                         + "; ".join(self.problems[:10]))
+        return replace(opened, submitted_at=self.submitted_at, packaged_specs=self.packaged_specs,
+                       warnings=opened.warnings + self.warnings)
+
+
+def seal(folder: Path, student: str, origin: Path) -> Seal:
+    """Check an unpacked zip (before anything is written into it) against its manifest."""
+    try:
+        manifest = read_manifest(folder)
+        problems = verify(folder, student, manifest) if manifest else []
+    except (ValueError, OSError) as exc:
+        return Seal(problems=(str(exc),))
+    if problems:
+        return Seal(problems=tuple(problems))
+    stamp = packaged_time_from(origin)
+    if manifest is None:
+        if not stamp:
+            return Seal()
+        # a hand-made zip named like a submit zip: its name is the only time there is
+        return Seal(submitted_at=parse_stamp(stamp).isoformat(),
+                    warnings=("no manifest: the submission time comes from the zip name",))
+    warnings = []
+    created = parse_time(manifest["created_at"])
+    if stamp and parse_stamp(stamp) != created.astimezone(timezone.utc).replace(microsecond=0):
+        warnings.append(f"the zip name says {stamp} but its manifest says {manifest['created_at']}")
+    specs = manifest.get("spec_digest")
+    return Seal(submitted_at=manifest["created_at"], packaged_specs=str(specs) if specs else None,
+                warnings=tuple(warnings))

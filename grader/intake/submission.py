@@ -1,5 +1,6 @@
-"""Submissions: a folder (or a .zip of one) named after the student, holding answers.yaml
-and code modules. Everything here is untrusted input.
+"""Submissions: a folder (or a .zip of one) named after the student, holding answers.yaml,
+code modules and notebooks. Everything here is untrusted input. The one way to open one
+is grader.intake.open.open_submission; this module holds its parts.
 
 A zip is unpacked into a private temporary folder only after every entry has been
 checked: no absolute paths, no `..`, no links, bounded count and size (the sizes are
@@ -8,19 +9,15 @@ enforced while reading, since the sizes a zip declares can lie).
 
 from __future__ import annotations
 
-import contextlib
 import re
-import shutil
 import stat
-import tempfile
 import zipfile
-from dataclasses import dataclass, field, replace
-from datetime import timezone
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator
+from typing import Any
 
 from grader.core import yamlsafe
-from grader.core.times import parse_stamp, parse_time
+from grader.intake import notebook
 
 ANSWERS_FILE = "answers.yaml"
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
@@ -48,6 +45,10 @@ class Submission:
     """Problems that do not stop grading (an answer given twice, a manifest note)."""
     submitted_at: str | None = None
     """When it was packaged (ISO time, from a verified `grader submit` manifest), if known."""
+    packaged_specs: str | None = None
+    """The spec digest(s) a verified manifest says it was packaged against, if any."""
+    conflicts: tuple[notebook.Conflict, ...] = ()
+    """Code given both as a file and as different notebook cells (the file is what is read)."""
 
 
 #: `grader submit` names its zips `<student>-<UTC time>.zip`; the time is not part of the id.
@@ -84,62 +85,9 @@ def _looks_like_submission(folder: Path) -> bool:
     return (folder / ANSWERS_FILE).exists() or any(folder.glob("*.py")) or any(folder.glob("*.ipynb"))
 
 
-@contextlib.contextmanager
-def opened(path: Path) -> Iterator[Submission]:
-    """Open a submission folder or zip; a zip's private copy is removed afterwards."""
-    student = student_id_from(path)
-    if path.suffix.lower() == ".zip" and path.is_file():
-        workdir = Path(tempfile.mkdtemp(prefix="grader-sub-"))
-        try:
-            try:
-                folder = unpack_zip(path, workdir)
-            except UnsafeSubmission as exc:
-                yield Submission(student, workdir, error=f"unsafe zip: {exc}", origin=path)
-                return
-            yield read_unpacked(folder, student, origin=path)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-    else:
-        from grader.intake import notebook
-
-        with notebook.with_modules(path) as folder:
-            yield read_folder(folder, student, origin=path)
-
-
-def read_unpacked(folder: Path, student: str, origin: Path | None = None) -> Submission:
-    """Read an unpacked zip: verify its `grader submit` manifest (if any), add notebook
-    code, read answers, and take the submission time from the manifest or the zip name."""
-    from grader.intake import manifest as manifests, notebook
-
-    try:
-        manifest = manifests.read_manifest(folder)
-        problems = manifests.verify(folder, student, manifest) if manifest else []
-    except (ValueError, OSError) as exc:
-        manifest, problems = None, [str(exc)]
-    notebook.write_modules(folder)
-    opened = read_folder(folder, student, origin=origin)
-    if problems:
-        return replace(opened, error="the submission does not match its manifest, so it was not graded: "
-                                     + "; ".join(problems[:10]))
-    return _timed(opened, manifest, packaged_time_from(origin) if origin else "")
-
-
-def _timed(opened: Submission, manifest: dict[str, Any] | None, stamp: str) -> Submission:
-    """When it was packaged: the verified manifest's time, else the zip name's (with a warning)."""
-    if manifest is None:
-        if not stamp:
-            return opened
-        # a hand-made zip named like a submit zip: its name is the only time there is
-        return replace(opened, submitted_at=parse_stamp(stamp).isoformat(),
-                       warnings=opened.warnings + ("no manifest: the submission time comes from the zip name",))
-    warnings = list(opened.warnings)
-    created = parse_time(manifest["created_at"])
-    if stamp and parse_stamp(stamp) != created.astimezone(timezone.utc).replace(microsecond=0):
-        warnings.append(f"the zip name says {stamp} but its manifest says {manifest['created_at']}")
-    return replace(opened, submitted_at=manifest["created_at"], warnings=tuple(warnings))
-
-
 def read_folder(folder: Path, student: str, origin: Path | None = None) -> Submission:
+    """The answers in a folder as it is (answers.yaml, then notebook answers); its code is
+    read later, from `folder`. Code in notebooks is placed by open_submission."""
     if not STUDENT_ID.fullmatch(student):
         return Submission(student, folder, error="the folder name is not a valid student id "
                                                  "(letters, digits, . _ @ -)", origin=origin)
@@ -148,18 +96,18 @@ def read_folder(folder: Path, student: str, origin: Path | None = None) -> Submi
     answers_path = folder / ANSWERS_FILE
     if answers_path.is_symlink():
         return Submission(student, folder, error=f"{ANSWERS_FILE} is a link; hand in the file itself", origin=origin)
-    from grader.intake.notebook import with_answers  # answers from tagged notebook cells, if any
-
-    if not answers_path.exists():
-        return with_answers(Submission(student, folder, {}, origin=origin))
     try:
-        answers = load_answers(answers_path.read_bytes())
+        answers = load_answers(answers_path.read_bytes()) if answers_path.exists() else {}
     except (yamlsafe.YamlError, UnsafeSubmission) as exc:
         line = f" (line {exc.line})" if isinstance(exc, yamlsafe.YamlError) and exc.line else ""
         return Submission(student, folder, error=f"{ANSWERS_FILE}{line}: {exc}", origin=origin)
     except OSError as exc:
         return Submission(student, folder, error=f"cannot read {ANSWERS_FILE}: {exc.strerror}", origin=origin)
-    return with_answers(Submission(student, folder, answers, origin=origin))
+    try:
+        answers, warnings = notebook.merge_answers(folder, answers)  # answers from tagged notebook cells
+    except notebook.NotebookError as exc:
+        return Submission(student, folder, error=str(exc), origin=origin)
+    return Submission(student, folder, answers, origin=origin, warnings=warnings)
 
 
 def load_answers(data: bytes) -> dict[str, dict[str, Any]]:

@@ -125,6 +125,14 @@ def encode(value: Any, torch_module: Any = None, strict: bool = False) -> bytes:
     return b"".join([_LEN.pack(len(header)), header, *encoder.parts])
 
 
+def encode_tagged(value: Any, torch_module: Any = None) -> tuple[Any, list[bytes]]:
+    """A blob's two halves kept apart: the tagged JSON and its binary parts (`.npy` bytes for
+    arrays and tensors), for a caller that stores them as files (`grader release` ships
+    visible checks' expected values so). Strict: a value that cannot cross raises."""
+    encoder = _Encoder(torch_module, strict=True)
+    return encoder.encode(value), encoder.parts
+
+
 # ----------------------------------------------------------------------------- decoding
 
 
@@ -220,6 +228,14 @@ def decode(blob: bytes, make_tensor: Callable[[Any, dict], Any] = _tensor_info) 
         offset += length
     try:
         return _Decoder(parts, make_tensor).decode(header.get("value"))
+    except RecursionError:
+        raise ProtocolError("value nested too deeply") from None
+
+
+def decode_tagged(tagged: Any, parts: list[bytes], make_tensor: Callable[[Any, dict], Any] = _tensor_info) -> Any:
+    """Inverse of encode_tagged, as strict as `decode`."""
+    try:
+        return _Decoder(list(parts), make_tensor).decode(tagged)
     except RecursionError:
         raise ProtocolError("value nested too deeply") from None
 

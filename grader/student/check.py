@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from grader.core import registry, yamlsafe
 from grader.authoring import spec
+from grader.core import registry, yamlsafe
 from grader.core.errors import GraderError
 from grader.core.model import CodeAnswer, Invalid, Question
+from grader.intake import open_submission
+from grader.intake.submission import Submission, student_id_from
+from grader.student import release
 
 CheckStatus = str
 """ok | missing | invalid | passed | failed | error | unchecked"""
@@ -44,14 +47,16 @@ class PublicQuestion:
     read: Callable[[str], bytes] | None = None
 
     def cases(self) -> list[Mapping[str, Any]]:
-        """Visible checks: {"name"?, "args", "kwargs", "expected"}, arrays decoded (torch
-        tensors only for checks that need them: importing torch costs seconds)."""
+        """Visible checks: {"name"?, "args", "kwargs", "expected"}. Arguments are decoded as
+        the student's function takes them (torch tensors only where a check has them:
+        importing torch costs seconds); the expected value as grading compares it, in the
+        sandbox's wire format (tensors as TensorInfo, tuples, numpy scalars kept)."""
         if not self.checks or self.read is None:
             return []
         read = self.read
         return [{**case, "args": decode_value(case.get("args", []), read, tensors=True),
                  "kwargs": decode_value(case.get("kwargs", {}), read, tensors=True),
-                 "expected": decode_value(case.get("expected"), read, tensors=False)}
+                 "expected": decode_expected(case.get("expected"), read)}
                 for case in json.loads(read(self.checks)) if isinstance(case, dict)]
 
     @property
@@ -66,8 +71,6 @@ class PublicCourse:
     digest: str = ""
     student: str | None = None
     """The student a bundle was released for (variants), if any."""
-    stubs: Mapping[str, str] = field(default_factory=dict)
-    """`ex03.py` -> digest of the released stub (see grader.intake.notebook.untouched_stubs)."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +119,6 @@ def load_public(path: Path, student: str | None = None) -> PublicCourse:
         except (yamlsafe.YamlError, KeyError, TypeError, ValueError) as exc:
             raise GraderError(f"{folder}: not a usable bundle spec ({type(exc).__name__}: {exc}); "
                               "release the bundle again") from None
-    from grader.student import release
-
     course = spec.load_course([path])
     produced: dict[str, str | bytes] = {}
     datas = [release.public_exercise(course, e, student, produced) for e in course.exercises]
@@ -138,7 +139,7 @@ def _read_check_file(root: Path, name: str) -> bytes:
 
 def _from_public(datas: Sequence[Any], read: Callable[[str], bytes]) -> PublicCourse:
     questions: list[PublicQuestion] = []
-    digests, students, ids, stubs = set(), set(), [], {}
+    digests, students, ids = set(), set(), []
     for data in datas:
         if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
             raise GraderError("a bundle spec must be a mapping with a list of questions")
@@ -147,11 +148,9 @@ def _from_public(datas: Sequence[Any], read: Callable[[str], bytes]) -> PublicCo
         digests.add(str(data.get("spec_digest", "")))
         if data.get("student"):
             students.add(str(data["student"]))
-        if isinstance(data.get("stub_sha256"), str):
-            stubs[f"{exercise}.py"] = data["stub_sha256"]
         questions.extend(_public_question(exercise, raw, read) for raw in data["questions"])
     return PublicCourse(tuple(questions), tuple(ids), digest=",".join(sorted(digests)),
-                        student=students.pop() if len(students) == 1 else None, stubs=stubs)
+                        student=students.pop() if len(students) == 1 else None)
 
 
 def _public_question(exercise: str, raw: Mapping[str, Any], read: Callable[[str], bytes]) -> PublicQuestion:
@@ -168,9 +167,28 @@ def _public_question(exercise: str, raw: Mapping[str, Any], read: Callable[[str]
                           dict(raw), read)
 
 
+def decode_expected(value: Any, read: Callable[[str], bytes]) -> Any:
+    """A visible check's expected value as grading compares it, from the sandbox's tagged
+    wire format (strict; .npy parts load with allow_pickle=False). Bundles released before
+    held plain JSON and .npy: their tensors become TensorInfo, so `returns: same` still
+    tells numpy from torch."""
+    if not (isinstance(value, dict) and "$received" in value):
+        return decode_value(value, read, tensors=False)
+    from grader.sandbox import protocol
+
+    names = value.get("parts")
+    if not isinstance(names, list) or not all(isinstance(n, str) and NPY_NAME.fullmatch(n) for n in names):
+        raise GraderError("a visible check names bad data files; release the bundle again")
+    try:
+        return protocol.decode_tagged(value["$received"], [read(f"checks/{name}") for name in names])
+    except protocol.ProtocolError as exc:
+        raise GraderError(f"a visible check's expected value is malformed ({exc}); release the bundle again") from None
+
+
 def decode_value(value: Any, read: Callable[[str], bytes], tensors: bool = True) -> Any:
     """Inverse of grader.student.release.encode_value; .npy files load with allow_pickle=False.
-    With `tensors` False, torch tensors stay numpy arrays (enough to compare with)."""
+    With `tensors` False, torch tensors become TensorInfo, as the sandbox hands them back
+    (enough to compare with, and no torch import)."""
     if isinstance(value, list):
         return [decode_value(v, read, tensors) for v in value]
     if isinstance(value, dict) and "$npy" in value:
@@ -184,6 +202,10 @@ def decode_value(value: Any, read: Callable[[str], bytes], tensors: bool = True)
             import torch
 
             return torch.from_numpy(array)
+        if value.get("torch"):
+            from grader.sandbox import TensorInfo
+
+            return TensorInfo(array, f"torch.{array.dtype}", "cpu", tuple(array.shape))
         return array
     if isinstance(value, dict):
         return {k: decode_value(v, read, tensors) for k, v in value.items()}
@@ -193,19 +215,21 @@ def decode_value(value: Any, read: Callable[[str], bytes], tensors: bool = True)
 # --- checking -------------------------------------------------------------------------------
 
 
-def check_submission(public: PublicCourse, submission: Any) -> CheckReport:
-    """One row per question. `submission` is a grader.intake.submission.Submission."""
+def check_submission(public: PublicCourse, submission: Submission) -> CheckReport:
+    """One row per question (and one per module handed in twice, differently), from the
+    Submission that open_submission gave, the very one `grader grade` reads."""
     if submission.error:
         return CheckReport([CheckRow("submission", "error", submission.error)])
-    report = CheckReport([], list(submission.warnings))
+    report = CheckReport([CheckRow(c.module, "invalid", c.message) for c in submission.conflicts],
+                         list(submission.warnings))
     if public.student and public.student != submission.student:
         report.warnings.append(f"these specs are {public.student}'s variant, but the folder is named "
                                f"{submission.student}: the values in the prompts may differ")
     known = {q.id for q in public.questions}
     for exercise, answers in submission.answers.items():
-        for question in answers:
-            if f"{exercise}.{question}" not in known:
-                report.warnings.append(f"answers.yaml: {exercise}.{question} is not a question in these specs")
+        for question_id in answers:
+            if f"{exercise}.{question_id}" not in known:
+                report.warnings.append(f"answers.yaml: {exercise}.{question_id} is not a question in these specs")
     imports: dict[str, CheckRow] = {}
     for question in public.questions:
         if question.file:
@@ -240,7 +264,7 @@ def _check_answer(public: PublicQuestion, raw: Any) -> CheckRow:
     return CheckRow(public.id, "ok", f"reads as {_short(shown)}")
 
 
-def _check_code(public: PublicQuestion, submission: Any, imports: dict[str, CheckRow]) -> CheckRow:
+def _check_code(public: PublicQuestion, submission: Submission, imports: dict[str, CheckRow]) -> CheckRow:
     module = submission.folder / str(public.file)
     if not module.is_file() or module.is_symlink():
         return CheckRow(public.id, "missing", f"{public.file} is not there yet")
@@ -264,8 +288,6 @@ def _check_code(public: PublicQuestion, submission: Any, imports: dict[str, Chec
 def _import_row(public: PublicQuestion, module: Path, imports: dict[str, CheckRow]) -> CheckRow:
     """Does the module import (once per module) and define the question's function?
     A function not written yet is `missing`, not a problem: partial work may be handed in."""
-    from grader.student import release
-
     if str(module) not in imports:
         imports[str(module)] = import_check(module)
     row = imports[str(module)]
@@ -306,14 +328,7 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 def run_check(specs: Path, submission_path: Path) -> CheckReport:
-    """`grader check`: open the submission (folder or zip) and check it against `specs`."""
-    from grader.intake import notebook, submission
-
-    path = submission_path.resolve()
-    student = submission.student_id_from(path)
-    public = load_public(specs, student)
-    if not path.is_dir():
-        with submission.opened(path) as opened:
-            return check_submission(public, opened)
-    with notebook.with_modules(path, public.stubs) as folder:  # notebook code over untouched stubs
-        return check_submission(public, submission.read_folder(folder, student))
+    """`grader check`: open the submission (folder or zip) as grading does, and check it."""
+    public = load_public(specs, student_id_from(submission_path.resolve()))
+    with open_submission(submission_path) as opened:
+        return check_submission(public, opened)

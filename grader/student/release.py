@@ -7,7 +7,8 @@ A bundle (one per student when params are drawn per student) holds:
     <exercise>.py     stubs for the code questions (signatures and docstrings)
     specs/*.yaml      public specs: what `grader check` and `grader submit` need to parse
                       answers, plus the visible code checks
-    checks/*          the visible checks' inputs and expected outputs (JSON and .npy)
+    checks/*          the visible checks: inputs as JSON and .npy; expected outputs as grading
+                      compares them (the sandbox's tagged wire format, arrays as .npy)
     answers.ipynb     with --notebook: the same template as a Jupyter notebook
 
 What never ships: reference answers or code, known mistakes (they give the answer away by
@@ -116,9 +117,39 @@ def _visible_checks(course: Course, exercise: Exercise, question: Question, kind
     if not cases:
         return None
     stem = f"checks/{exercise.id}.{question.id}"
-    encoded = [encode_value(case, f"{stem}.{index}", files) for index, case in enumerate(cases)]
+    encoded = [encode_case(case, f"{stem}.{index}", files) for index, case in enumerate(cases)]
     files[f"{stem}.json"] = json.dumps(encoded, indent=1, allow_nan=True) + "\n"
     return f"{stem}.json"
+
+
+def encode_case(case: Mapping[str, Any], stem: str, files: dict[str, str | bytes]) -> dict[str, Any]:
+    """One visible check: its arguments as JSON and .npy (what the student's function is
+    called with), its expected value as grading compares it: in the sandbox's tagged wire
+    format (a tensor stays a tensor of its dtype, a tuple a tuple), arrays beside it as .npy."""
+    encoded = {str(k): encode_value(v, f"{stem}.{k}", files) for k, v in case.items() if k != "expected"}
+    if "expected" in case:
+        encoded["expected"] = encode_received(case["expected"], f"{stem}.expected", files)
+    return encoded
+
+
+def encode_received(value: Any, stem: str, files: dict[str, str | bytes]) -> dict[str, Any]:
+    """`{"$received": tagged JSON, "parts": [.npy names]}` (see grader.sandbox.protocol)."""
+    import sys
+
+    from grader.sandbox import protocol
+
+    try:
+        tagged, parts = protocol.encode_tagged(value, sys.modules.get("torch"))
+    except protocol.ProtocolError as exc:
+        raise ValueError(f"a visible check's expected value cannot be shipped: {exc}") from None
+    names = []
+    for index, part in enumerate(parts):
+        if not part.startswith(b"\x93NUMPY"):
+            raise ValueError("a visible check's expected value holds bytes, which cannot be shipped")
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{stem}.{index}".removeprefix("checks/")) + ".npy"
+        files[f"checks/{name}"] = part
+        names.append(name)
+    return {"$received": tagged, "parts": names}
 
 
 def encode_value(value: Any, stem: str, files: dict[str, str | bytes]) -> Any:
@@ -381,8 +412,7 @@ def notebook_template(exercises: Sequence[Mapping[str, Any]], stubs: Mapping[str
         file = f"{exercise['id']}.py"
         if file in stubs:
             cell = v4.new_code_cell(f"{notebook.FILE_MARKER} {file}\n{stubs[file]}")
-            cell.metadata["tags"] = [file]
-            cell.metadata["grader"] = {"stub_sha256": notebook.code_digest(stubs[file])}  # untouched = no answer
+            cell.metadata["tags"] = [file]  # while it holds only the stub, it is no answer (notebook.is_stub)
             cells.append(cell)
     book = v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                                  "language": "python"}})
@@ -400,10 +430,7 @@ def bundle_for(course: Course, student: str | None, with_notebook: bool = False)
         code = [q for q in exercise.questions if registry.get(q.kind).answer_source == "code"]
         if code:
             params = variants.resolve(exercise.params, student or "", exercise.id)
-            stub = stub_module(exercise, code, course, params)
-            files[f"{exercise.id}.py"] = stub
-            # lets check and submit tell an untouched stub from the student's code (notebook users)
-            public["stub_sha256"] = notebook.code_digest(stub)
+            files[f"{exercise.id}.py"] = stub_module(exercise, code, course, params)
         files[f"specs/{exercise.id}.yaml"] = dump_yaml(public)
     title = ", ".join(e.title for e in course.exercises)
     files["answers.yaml"] = answers_template(exercises, student)

@@ -1,11 +1,8 @@
 """`grader submit`: validate a submission and package it as `<student>-<UTC time>.zip`
-with a manifest (its format: `grader.intake.manifest`, which also verifies it when the
-zip is opened for grading); and, after grading, record lateness.
+with a manifest (its format, and its verification when grading: grader.intake.manifest).
 
-A zip whose files do not match its manifest (changed, added or removed after packaging,
-or renamed to another student) is not graded: its result carries the error. The times in
-the manifest and the zip name come from the student's machine; they are as trustworthy
-as the channel that collected the zips (an LMS upload time is the stronger evidence).
+The submission is read, and self-checked, through grader.intake.open_submission, as
+`grader grade` will read it.
 """
 
 from __future__ import annotations
@@ -15,16 +12,19 @@ import json
 import os
 import tempfile
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
-from grader import __version__
 from grader.authoring import lateness
-from grader.core.model import Course
-from grader.core.results import StudentResult
-from grader.intake.manifest import FORMAT, MANIFEST, read_manifest, sha256
+from grader.core.errors import GraderError
+from grader.intake import notebook, open_submission, submission
+from grader.intake.manifest import MANIFEST, manifest_for
+from grader.intake.notebook import MAX_NOTEBOOK_BYTES
+from grader.intake.submission import ANSWERS_FILE, MAX_ANSWERS_BYTES, MAX_ZIP_BYTES
+from grader.student import check
+from grader.student.check import CheckReport, CheckRow, PublicCourse
 
 MAX_MODULE_BYTES = 1_000_000
 #: Files a released bundle holds that are not part of the student's answer: left out quietly.
@@ -33,7 +33,7 @@ BUNDLE_FILES = ("sheet.html", "specs", "checks", "README.txt", MANIFEST)
 IGNORED = ("__pycache__", ".ipynb_checkpoints")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Packaged:
     """What `submit` did: the zip (None when refused) and every problem found."""
 
@@ -55,42 +55,24 @@ def find_specs(folder: Path) -> Path | None:
     return None
 
 
-def select_files(folder: Path, exercise_ids: tuple[str, ...], skip: Path | None = None,
-                 stubs: Mapping[str, str] | None = None) -> tuple[list[Path], list[str]]:
+def select_files(folder: Path, exercise_ids: tuple[str, ...], skip: Path | None = None
+                 ) -> tuple[list[Path], list[str]]:
     """The files to package, and a problem for every file outside the allowed set
     (`skip`: the folder the zips go to, when it lies inside the submission). Released
     stubs that a notebook's code replaces are left out, so the zip is unambiguous."""
-    from grader.intake import notebook
-    from grader.intake.notebook import MAX_NOTEBOOK_BYTES
-    from grader.intake.submission import ANSWERS_FILE, MAX_ANSWERS_BYTES, MAX_ZIP_BYTES
-
     allowed_py = {f"{e}.py" for e in exercise_ids}
-    chosen, problems, total = [], _code_clashes(folder, stubs or {}), 0
-    replaced = set(notebook.untouched_stubs(folder, stubs or {}))
+    replaced = set(notebook.place(folder).replaced)
+    chosen, problems, total = [], [], 0
     for item in sorted(folder.iterdir()):
         name = item.name
         if (name.startswith(".") or name in IGNORED or name in BUNDLE_FILES or name in replaced
                 or (skip and item.resolve() == skip)):
             continue
-        if item.is_symlink():
-            problems.append(f"{name} is a link: hand in the file itself")
+        problem = _file_problem(item, allowed_py)
+        if problem:
+            problems.append(problem)
             continue
-        if name == ANSWERS_FILE or name in allowed_py:
-            limit = MAX_ANSWERS_BYTES if name == ANSWERS_FILE else MAX_MODULE_BYTES
-        elif name.endswith(".ipynb"):
-            limit = MAX_NOTEBOOK_BYTES
-        else:
-            allowed = ", ".join([ANSWERS_FILE, *sorted(allowed_py), "*.ipynb"])
-            problems.append(f"{name} is not part of a submission (allowed: {allowed})")
-            continue
-        if not item.is_file():
-            problems.append(f"{name} is not a file")
-            continue
-        size = item.stat().st_size
-        if size > limit:
-            problems.append(f"{name} is too large ({size:,} bytes; the limit is {limit:,})")
-            continue
-        total += size
+        total += item.stat().st_size
         chosen.append(item)
     if total > MAX_ZIP_BYTES:
         problems.append(f"the files add up to {total:,} bytes; the limit is {MAX_ZIP_BYTES:,}")
@@ -99,76 +81,69 @@ def select_files(folder: Path, exercise_ids: tuple[str, ...], skip: Path | None 
     return chosen, problems
 
 
-def _code_clashes(folder: Path, stubs: Mapping[str, str]) -> list[str]:
-    """A module written both as a file and in a notebook, differently: which one counts?"""
-    from grader.intake import notebook
-
-    if not notebook.notebooks(folder):
-        return []
-    try:
-        modules = notebook.extract(folder).modules
-    except notebook.NotebookError as exc:
-        return [str(exc)]
-    clashes = []
-    for name, source in modules.items():
-        path = folder / name
-        digest = notebook.code_digest(source)
-        if path.is_file() and digest != stubs.get(name) and name not in notebook.untouched_stubs(folder, stubs):
-            if notebook.code_digest(path.read_text(encoding="utf-8", errors="replace")) != digest:
-                clashes.append(f"{name} is both a file and cells of a notebook, and they differ: keep one "
-                               f"(delete the file, or the notebook cells tagged {name})")
-    return clashes
+def _file_problem(item: Path, allowed_py: set[str]) -> str | None:
+    """Why `item` cannot be handed in (a link, not part of a submission, too large), if it cannot."""
+    name = item.name
+    if item.is_symlink():
+        return f"{name} is a link: hand in the file itself"
+    if name == ANSWERS_FILE or name in allowed_py:
+        limit = MAX_ANSWERS_BYTES if name == ANSWERS_FILE else MAX_MODULE_BYTES
+    elif name.endswith(".ipynb"):
+        limit = MAX_NOTEBOOK_BYTES
+    else:
+        allowed = ", ".join([ANSWERS_FILE, *sorted(allowed_py), "*.ipynb"])
+        return f"{name} is not part of a submission (allowed: {allowed})"
+    if not item.is_file():
+        return f"{name} is not a file"
+    size = item.stat().st_size
+    return f"{name} is too large ({size:,} bytes; the limit is {limit:,})" if size > limit else None
 
 
 def submit(folder: Path, to: Path, specs: Path | None = None, student: str | None = None,
            force: bool = False, now: datetime | None = None) -> Packaged:
     """Check and package `folder`; refuses (path None) on any problem unless `force`."""
-    from grader.student import check
-    from grader.intake import submission
-    from grader.core.errors import GraderError
-
     folder = folder.resolve()
     specs = specs or find_specs(folder)
     if specs is None:
         raise GraderError(f"no specs found beside {folder}: give them with --specs")
     public = check.load_public(specs, student or submission.student_id_from(folder))
-    if student is None and public.student is None and (folder / "specs").is_dir():
-        raise GraderError(f"{folder.name} is the released bundle, not a folder named after you: "
-                          "give your student id with --student ID")
-    student = student or public.student or submission.student_id_from(folder)
-    if not submission.STUDENT_ID.fullmatch(student):
-        raise GraderError(f"{student!r} is not a valid student id: give yours with --student")
-    files, problems = select_files(folder, public.exercise_ids, skip=to.resolve(), stubs=public.stubs)
+    student = _student(folder, student, public)
+    files, problems = select_files(folder, public.exercise_ids, skip=to.resolve())
     report = _check_as(folder, student, public)
-    problems += [f"{row.id}: {row.message}" for row in report.problems]
-    result = Packaged(None, student, [f.name for f in files], problems, report.warnings)
+    problems += [_problem_text(row) for row in report.problems]
+    warnings = list(report.warnings)
     missing = [row.id for row in report.rows if row.status == "missing"]
     if missing:
-        result.warnings.append(f"no answer yet for {len(missing)} question{'s' if len(missing) > 1 else ''}: "
-                               + ", ".join(missing))
-    if problems and not force:
-        return result
-    if not files:
-        return result
+        warnings.append(f"no answer yet for {len(missing)} question{'s' if len(missing) > 1 else ''}: "
+                        + ", ".join(missing))
+    if (problems and not force) or not files:
+        return Packaged(None, student, [f.name for f in files], problems, warnings)
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
-    result.path = write_zip(to / f"{student}-{lateness.utc_stamp(moment)}.zip",
-                            {f.name: f.read_bytes() for f in files}, student, moment, public.digest)
-    return result
+    path = write_zip(to / f"{student}-{lateness.utc_stamp(moment)}.zip",
+                     {f.name: f.read_bytes() for f in files}, student, moment, public.digest)
+    return Packaged(path, student, [f.name for f in files], problems, warnings)
 
 
-def _check_as(folder: Path, student: str, public: Any) -> Any:
-    """The self-check, reading the folder as the grader will (notebooks included)."""
-    from grader.student import check
-    from grader.intake import notebook, submission
+def _student(folder: Path, given: str | None, public: PublicCourse) -> str:
+    """The id to package for: given, the bundle's, or the folder's name; GraderError if none fits."""
+    if given is None and public.student is None and (folder / "specs").is_dir():
+        raise GraderError(f"{folder.name} is the released bundle, not a folder named after you: "
+                          "give your student id with --student ID")
+    student = given or public.student or submission.student_id_from(folder)
+    if not submission.STUDENT_ID.fullmatch(student):
+        raise GraderError(f"{student!r} is not a valid student id: give yours with --student")
+    return student
 
-    with notebook.with_modules(folder, public.stubs) as readable:
-        return check.check_submission(public, submission.read_folder(readable, student))
+
+def _problem_text(row: CheckRow) -> str:
+    """A check row as a submit problem (a row whose message names its file already stands alone)."""
+    return row.message if row.message.startswith(f"{row.id} ") else f"{row.id}: {row.message}"
 
 
-def manifest_for(contents: Mapping[str, bytes], student: str, moment: datetime, digest: str) -> dict[str, Any]:
-    return {"format": FORMAT, "student": student, "created_at": moment.isoformat(timespec="seconds"),
-            "grader_version": __version__, "spec_digest": digest,
-            "files": {name: {"sha256": sha256(data), "bytes": len(data)} for name, data in sorted(contents.items())}}
+def _check_as(folder: Path, student: str, public: PublicCourse) -> CheckReport:
+    """The self-check, reading the folder exactly as `grader grade` will (open_submission)."""
+    with open_submission(folder, student) as opened:
+        return check.check_submission(public, opened)
 
 
 def write_zip(path: Path, contents: Mapping[str, bytes], student: str, moment: datetime, digest: str) -> Path:
@@ -192,19 +167,3 @@ def write_zip(path: Path, contents: Mapping[str, bytes], student: str, moment: d
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
-
-
-# --- grading side ----------------------------------------------------------------------------
-
-
-def finish(result: StudentResult, opened: Any, course: Course, deadline: str | None = None,
-           policy: Mapping[str, Any] | None = None) -> StudentResult:
-    """After grading: the submission's warnings, a spec-version check, and lateness."""
-    warnings = list(result.warnings) + list(opened.warnings)
-    if opened.submitted_at and not result.error:
-        manifest = read_manifest(opened.folder) or {}
-        if manifest.get("spec_digest") and course.digest not in str(manifest["spec_digest"]).split(","):
-            warnings.append(f"packaged against specs {manifest['spec_digest']}, graded with {course.digest}")
-    records, notes = lateness.assess(course, opened.submitted_at, deadline, lateness.policy_from_mapping(policy))
-    result = replace(result, warnings=tuple(warnings + notes))
-    return lateness.apply(result, records) if not result.error else result

@@ -86,7 +86,7 @@ def wire_call(args: Sequence[Any], kwargs: Mapping[str, Any] | None = None) -> d
     keyed by argument position, for the driver to build inside the child."""
     plain, models = [], {}
     for index, arg in enumerate(args):
-        spec = arg.spec() if isinstance(arg, ModelRecipe) else _marker_spec(arg)
+        spec = arg.spec() if isinstance(arg, ModelRecipe) else marker_spec(arg)
         models.update({str(index): spec} if spec is not None else {})
         plain.append(None if spec is not None else arg)
     call: dict[str, Any] = {"args": plain, "kwargs": dict(kwargs or {})}
@@ -95,7 +95,8 @@ def wire_call(args: Sequence[Any], kwargs: Mapping[str, Any] | None = None) -> d
     return call
 
 
-def _marker_spec(value: Any) -> dict[str, Any] | None:
+def marker_spec(value: Any) -> dict[str, Any] | None:
+    """The model spec of a `{"$model": spec}` stand-in (a released visible check), else None."""
     if isinstance(value, dict) and set(value) == {MARKER} and isinstance(value[MARKER], dict):
         return dict(value[MARKER])
     return None

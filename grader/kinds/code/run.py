@@ -59,11 +59,18 @@ def run_student(question: Question, answer: CodeAnswer, params: Mapping[str, Any
     """The student's outputs on every call; kept in the course's memo, so checking the known
     mistakes (other references against the same outputs) costs no second run."""
     options: CodeOptions = question.options
-    payload = {"function": options.function, "calls": [code_models.wire_call(args) for args in calls],
-               "return_inputs": options.mutation != "allow"}
     return memo.get("code outcome", cache_key(question, answer, params),
-                    lambda: sandbox.run(sandbox.Job(DRIVER, answer.module, payload, options.limits)),
+                    lambda: sandbox.run(sandbox.Job(DRIVER, answer.module, _payload(options, calls), options.limits)),
                     limit=OUTCOMES_KEPT)
+
+
+def _payload(options: CodeOptions, calls: Sequence[Sequence[Any]],
+             kwargs: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """The driver's job: every call at once (grade and check send the same shape)."""
+    kwargs = kwargs or [{} for _ in calls]
+    return {"function": options.function,
+            "calls": [code_models.wire_call(list(args), kw) for args, kw in zip(calls, kwargs)],
+            "return_inputs": options.mutation != "allow"}
 
 
 def reference_outputs(reference: Reference, calls: list[list[Any]]) -> list[Any]:
@@ -84,14 +91,13 @@ def check(question: Question, answer: CodeAnswer, reference: Reference) -> Verdi
     outcome = run_student(question, answer, reference.params, calls, reference.memo)
     # no timings here: a result must be a pure function of the specs and the submission
     run = _record(outcome, answer)
-    if not outcome.ok:
-        return _sandbox_failure(outcome, run)
+    failure = _run_failure(outcome, len(calls), run)
+    if failure is not None:
+        return failure
     results = outcome.value
-    if not isinstance(results, list) or len(results) != len(calls) or not all(isinstance(r, dict) for r in results):
-        return Verdict("error", 0.0, "The sandbox returned a malformed result (tampering?).", run=run)
     expected = reference_outputs(reference, calls)
     is_answer = question.answer is not None and question.answer.solution == reference.function
-    checks = [_check_case(question, case, inputs[i], results[i], expected[i]) for i, case in enumerate(options.cases)]
+    checks = compare_cases(question, options.cases, inputs, results, received(expected[:len(options.cases)]))
     if is_answer:  # a known mistake is recognised by its outputs alone
         checks += _check_properties(question, reference, inputs, results, expected)
     return _verdict(question, checks, _with_call_limits(run, results))
@@ -108,6 +114,17 @@ def _with_call_limits(run: RunRecord, results: Any) -> RunRecord:
     if not run.limits_hit and any(isinstance(r, dict) and r.get("kind") == "memory" for r in calls):
         return dataclasses.replace(run, limits_hit="memory")
     return run
+
+
+def _run_failure(outcome: sandbox.Outcome, calls: int, run: RunRecord) -> Verdict | None:
+    """The verdict when the run gave no usable result per call (a crash, or a result list of
+    the wrong shape: tampering); None when every call has its result."""
+    if not outcome.ok:
+        return _sandbox_failure(outcome, run)
+    results = outcome.value
+    if not isinstance(results, list) or len(results) != calls or not all(isinstance(r, dict) for r in results):
+        return Verdict("error", 0.0, "The sandbox returned a malformed result (tampering?).", run=run)
+    return None
 
 
 def _sandbox_failure(outcome: sandbox.Outcome, run: RunRecord) -> Verdict:
@@ -142,6 +159,22 @@ def _call_failure(result: Mapping[str, Any]) -> str:
     kind = str(result.get("kind"))
     prefix = {"memory": "ran out of memory", "exit": "ended the process"}.get(kind, "raised")
     return f"{prefix}: {str(result.get('error', ''))[:3000]}"
+
+
+def received(outputs: Sequence[Any]) -> list[Any]:
+    """Reference outputs as the grader receives the student's: through the sandbox's wire
+    format (tensors become TensorInfo, numpy scalars and tuples stay). Both sides of every
+    comparison take this form, and the bundle ships it (so `grader check` compares the same)."""
+    return [_as_received(output) for output in outputs]
+
+
+def compare_cases(question: Question, cases: Sequence[Case], inputs: Sequence[list[Any]],
+                  results: Sequence[Mapping[str, Any]], expected: Sequence[Any]) -> list[CaseResult]:
+    """The one comparison of the student's outputs with the reference's, case by case, for
+    `grader grade` (expected computed here) and `grader check` (expected read from the
+    bundle) alike; `expected` is in the received form (see `received`)."""
+    return [_check_case(question, case, args, result, want)
+            for case, args, result, want in zip(cases, inputs, results, expected)]
 
 
 def _check_case(question: Question, case: Case, args: list[Any], result: Mapping[str, Any],
@@ -329,8 +362,8 @@ def prove(question: Question, reference: Reference) -> list[str]:
         calls = _calls(options, inputs)
         expected = reference_outputs(reference, calls)
         results = [{"ok": True, "value": _as_received(out)} for out in expected]
-        checks = [_check_case(question, case, inputs[i], results[i], expected[i])
-                  for i, case in enumerate(options.cases)]
+        want = received(expected[:len(options.cases)])
+        checks = compare_cases(question, options.cases, inputs, results, want)
         checks += _check_properties(question, reference, inputs, results, expected)
     except Exception as exc:
         return [f"reference does not run on the cases: {type(exc).__name__}: {exc}"]
@@ -345,8 +378,8 @@ def prove(question: Question, reference: Reference) -> list[str]:
         except Exception as exc:
             problems.append(f"mistakes[{index}] does not run: {exc}")
             continue
-        fails = [not _check_case(question, case, inputs[i], {"ok": True, "value": _as_received(outputs[i])},
-                                 expected[i]).passed for i, case in enumerate(options.cases)]
+        got = [{"ok": True, "value": value} for value in received(outputs)]
+        fails = [not c.passed for c in compare_cases(question, options.cases, inputs, got, want)]
         if not any(fails):
             problems.append(f"mistakes[{index}] passes every case, so it can never be reached")
     return problems
@@ -356,25 +389,40 @@ def prove(question: Question, reference: Reference) -> list[str]:
 
 
 def check_visible(question: Question, answer: CodeAnswer, cases: list[Mapping[str, Any]]) -> Verdict:
-    """Run the released visible checks; the expected values came with the bundle. Tensors in
-    them arrive as numpy arrays, so `returns: same` cannot tell numpy from torch here."""
+    """Run the released visible checks through the comparison grading uses (compare_cases):
+    the bundle ships each expected value in the received form, so `returns: same` tells a
+    torch tensor from a numpy array here exactly as it does when graded."""
     options: CodeOptions = question.options
-    calls = [list(case.get("args", [])) for case in cases]
-    payload = {"function": options.function, "calls": [code_models.wire_call(args, case.get("kwargs", {}))
-                                                       for args, case in zip(calls, cases)],
-               "return_inputs": options.mutation != "allow"}
-    outcome = sandbox.run(sandbox.Job(DRIVER, answer.module, payload, options.limits))
+    inputs = [_visible_args(case.get("args", [])) for case in cases]
+    kwargs = [dict(case.get("kwargs") or {}) for case in cases]
+    outcome = sandbox.run(sandbox.Job(DRIVER, answer.module, _payload(options, inputs, kwargs), options.limits))
     run = _record(outcome, answer)
-    if not outcome.ok:
-        return _sandbox_failure(outcome, run)
-    if options.returns == "same":
-        options = dataclasses.replace(options, returns="any")
-    visible = dataclasses.replace(question, options=options)
-    checks = []
-    for index, (case, args, result) in enumerate(zip(cases, calls, outcome.value)):
-        names = case.get("arg_names")
-        if not (isinstance(names, list) and len(names) == len(args) and all(isinstance(n, str) for n in names)):
-            names = [f"arg{i + 1}" for i in range(len(args))]
-        shown = Case(name=str(case.get("name", f"check {index + 1}")), args=tuple(args), arg_names=tuple(names))
-        checks.append(_check_case(visible, shown, args, result, case.get("expected")))
-    return _verdict(visible, checks, _with_call_limits(run, outcome.value), visible=True)
+    failure = _run_failure(outcome, len(inputs), run)
+    if failure is not None:
+        return failure
+    shown = [_visible_case(case, index, args) for index, (case, args) in enumerate(zip(cases, inputs))]
+    checks = compare_cases(question, shown, inputs, outcome.value, [case.get("expected") for case in cases])
+    return _verdict(question, checks, _with_call_limits(run, outcome.value), visible=True)
+
+
+def _visible_args(args: Sequence[Any]) -> list[Any]:
+    """A visible check's arguments as grading builds them: model stand-ins become recipes
+    (a malformed one stays as it is, for the child to refuse as that check's failure)."""
+    return [_recipe_or_stand_in(arg) for arg in args]
+
+
+def _recipe_or_stand_in(arg: Any) -> Any:
+    spec = code_models.marker_spec(arg)
+    if spec is None:
+        return arg
+    try:
+        return code_models.recipe(spec)
+    except ValueError:
+        return arg
+
+
+def _visible_case(case: Mapping[str, Any], index: int, args: Sequence[Any]) -> Case:
+    names = case.get("arg_names")
+    if not (isinstance(names, list) and len(names) == len(args) and all(isinstance(n, str) for n in names)):
+        names = [f"arg{i + 1}" for i in range(len(args))]
+    return Case(name=str(case.get("name", f"check {index + 1}")), args=tuple(args), arg_names=tuple(names))

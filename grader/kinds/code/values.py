@@ -335,6 +335,10 @@ def _compare_array(got: Any, expected: Any, policy: Policy, path: str) -> Differ
 
 
 def _reference_array(expected: Any) -> np.ndarray:
+    if isinstance(expected, TensorInfo):  # the reference as received (see run.received)
+        if expected.array is None:
+            raise ValueError(f"the reference returned a tensor on {expected.device} without values")
+        return expected.array
     if _is_tensor(expected):
         tensor = expected.detach().cpu()
         return (tensor.float() if str(tensor.dtype) == "torch.bfloat16" else tensor).numpy()
