@@ -15,7 +15,7 @@ Agreement, row by row of `grader check` against the same question in `grader gra
     submission error   the result has an error
 
 "Visible cases" are the cases the released bundle ships (checks/*.json), matched by name
-with the case checks in grade's result details.
+with the cases in grade's result (its typed `cases` records).
 
 Where it matters the tests run the installed `grader` command, as students and instructors do.
 """
@@ -78,8 +78,8 @@ def visible_names(specs: Path, student: str) -> dict[str, list[str]]:
 
 
 def case_verdicts(question: dict[str, Any]) -> dict[str, bool]:
-    """Grade's verdict on each shown case of a code question (the result's details)."""
-    return {c["name"]: bool(c["passed"]) for c in question.get("details", {}).get("checks", []) if not c["hidden"]}
+    """Grade's verdict on each shown case of a code question (the result's cases)."""
+    return {c["name"]: bool(c["passed"]) for c in question.get("cases", []) if not c["hidden"]}
 
 
 # --- the agreement ---------------------------------------------------------------------------
@@ -164,7 +164,7 @@ def test_the_demo_class_exercises_every_row_of_the_agreement(demo_results: dict)
 def test_agreement_rules_catch_a_drift() -> None:
     """The rules are not vacuous: the drift seen before (check passed, grade failed) is caught."""
     question = {"id": "ex01.f", "status": "incorrect",
-                "details": {"checks": [{"name": "a", "passed": False, "hidden": False}]}}
+                "cases": [{"name": "a", "passed": False, "hidden": False}]}
     result = {"error": None, "questions": [question]}
     rows = {"ex01.f": {"status": "passed", "message": "1/1 visible checks pass."}}
     assert list(disagreements(rows, result, {"ex01.f": ["a"]})) != []
