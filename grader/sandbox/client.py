@@ -178,18 +178,35 @@ def run(job: Job) -> Outcome:
         request = {"dir": str(workdir), "driver": job.driver, "module": module_name, "files": sorted(job.files),
                    "limits": asdict(job.limits), "read_paths": read_paths(), "disable": disable}
         with _lock:
-            try:
-                zygote = _get_zygote()
-                header, output, result = zygote.request(request, job.limits.wall_s + GRACE_S)
-            except (SandboxFault, OSError, ValueError) as fault:
-                global _zygote
-                if _zygote is not None:
-                    _zygote.kill()
-                _zygote = None
-                return _failure("sandbox", f"the sandbox failed: {fault}", started)
+            for attempt in (1, 2):
+                try:
+                    zygote = _get_zygote()
+                    header, output, result = zygote.request(request, job.limits.wall_s + GRACE_S)
+                    break
+                except (SandboxFault, OSError, ValueError) as fault:
+                    exited = _discard_zygote()
+                    # a zygote that ended before answering (it could not restore its limits)
+                    # ran nothing: the job goes to a fresh one, once
+                    if attempt == 2 or not exited or time.monotonic() - started > GRACE_S:
+                        return _failure("sandbox", f"the sandbox failed: {fault}", started)
     finally:
         _remove(workdir)
     return _interpret(header, output, result, job.limits, started)
+
+
+def _discard_zygote() -> bool:
+    """Kill and forget this process's zygote; True when it had already exited by itself."""
+    global _zygote
+    exited = False
+    if _zygote is not None:
+        try:
+            _zygote.process.wait(timeout=0.5)  # its pipes close as it exits: give it a moment
+            exited = True
+        except subprocess.TimeoutExpired:
+            pass
+        _zygote.kill()
+    _zygote = None
+    return exited
 
 
 class _Refused(ValueError):

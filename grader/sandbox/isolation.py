@@ -102,13 +102,17 @@ def snapshot() -> Pristine:
                     signal_mask=frozenset(signal.pthread_sigmask(signal.SIG_BLOCK, [])), umask=umask)
 
 
-def restore(state: object) -> None:
-    """Set this process back to `state` (a Pristine); needs the privileges the zygote had."""
+def restore(state: object) -> list[str]:
+    """Set this process back to `state` (a Pristine). Returns what could not be restored:
+    raising a lowered hard limit needs CAP_SYS_RESOURCE, which a container may withhold."""
     if not isinstance(state, Pristine):
-        return
+        return ["not a pristine state"]
+    problems = []
     for which, limits in state.rlimits:
-        with contextlib.suppress(ValueError, OSError):
+        try:
             resource.setrlimit(which, limits)
+        except (ValueError, OSError) as error:
+            problems.append(f"rlimit {which}: {error}")
     with contextlib.suppress(OSError):
         os.setpriority(os.PRIO_PROCESS, 0, state.niceness)
     if state.affinity and hasattr(os, "sched_setaffinity"):
@@ -116,6 +120,7 @@ def restore(state: object) -> None:
             os.sched_setaffinity(0, state.affinity)
     signal.pthread_sigmask(signal.SIG_SETMASK, state.signal_mask)
     os.umask(state.umask)
+    return problems
 
 
 # ----------------------------------------------------------------------------- rlimits

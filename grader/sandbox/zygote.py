@@ -99,11 +99,18 @@ def main(preload_names: list[str], driver_modules: list[str]) -> None:
     pristine = isolation.snapshot()  # before any job: what every job starts from
     write_message(response_fd, json.dumps({"pid": os.getpid(), "warnings": warnings}).encode())
     while True:
+        if isolation.restore(pristine):  # someone lowered our limits for good: let a fresh zygote serve
+            print("zygote: cannot restore its first limits; exiting for a fresh one", file=sys.stderr)
+            return
         monitor = os.fork()
         if monitor == 0:
             code = 70
             try:
                 code = serve_one(request_fd, response_fd, pristine)
+            except BaseException:  # a monitor fault: leave a trace in the zygote's log
+                import traceback
+
+                traceback.print_exc()
             finally:
                 os._exit(code)
         if _wait_for(monitor) == NO_MORE_REQUESTS:
