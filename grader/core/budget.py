@@ -30,7 +30,7 @@ import threading
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, TypeVar
+from typing import Any, Callable, Hashable, Iterator, TypeVar
 
 try:
     import _signal  # CPython's C module under `signal`
@@ -76,6 +76,10 @@ class Budget:
     or three, most budgets end before the watchdog's first look, and what is allocated before
     that look (TICK seconds of work) is small."""
     last_raised: float = field(init=False, default=0.0)
+    known: dict[Hashable, Any] = field(init=False, default_factory=dict)
+    """What the steps for this answer found out and should not pay for twice: the answer is
+    compared with the reference and with each known mistake, and the same costly step
+    (carrying out a derivative) would be tried every time."""
 
     def __post_init__(self) -> None:
         self.deadline = time.monotonic() + self.seconds
@@ -275,6 +279,16 @@ def attempt(seconds: float, work: Callable[[], T]) -> T | None:
         if exc.budget is not inner:
             raise
         return None
+
+
+def remembered(key: Hashable, compute: Callable[[], T]) -> T:
+    """compute(), once per open budget for each key (every time where none is open)."""
+    budget = current()
+    if budget is None:
+        return compute()
+    if key not in budget.known:
+        budget.known[key] = compute()
+    return budget.known[key]
 
 
 def remaining(seconds: float) -> float:

@@ -164,8 +164,10 @@ def prepare(expr: sympy.Expr, stand_ins: dict) -> sympy.Expr:
 
 
 def _carry_out(derivative: sympy.Derivative) -> sympy.Expr:
-    """The derivative carried out, or left as it is when that takes too long."""
-    done = budget.attempt(DOIT_SECONDS, derivative.doit)
+    """The derivative carried out, or left as it is when that takes too long; tried once per
+    answer (the answer's budget remembers), not again for every known mistake."""
+    done = budget.remembered(("carried out", derivative),
+                             lambda: budget.attempt(DOIT_SECONDS, derivative.doit))
     return derivative if done is None else done
 
 
