@@ -81,6 +81,20 @@ def test_children_get_what_is_left() -> None:
         assert budget.child_memory(0) > budget.virtual_memory()
 
 
+def test_what_an_answer_found_out_is_remembered_while_its_budget_is_open() -> None:
+    calls = []
+
+    def costly() -> int:
+        calls.append(1)
+        return 7
+    with budget.enforced(Budget(5)):
+        assert budget.remembered("key", costly) == budget.remembered("key", costly) == 7
+    assert len(calls) == 1
+    with budget.enforced(Budget(5)):
+        budget.remembered("key", costly)
+    assert len(calls) == 2
+
+
 def test_the_previous_alarm_handler_is_put_back() -> None:
     def handler(signum: int, frame: object) -> None:
         return None
@@ -92,3 +106,5 @@ def test_the_previous_alarm_handler_is_put_back() -> None:
         assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     finally:
         signal.signal(signal.SIGALRM, previous)
+    budget.bounded(1, lambda: None, lambda exc: None)
+    assert signal.getsignal(signal.SIGALRM) == previous
