@@ -192,45 +192,58 @@ def _can_watch() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
-@contextlib.contextmanager
-def _watchdog() -> Iterator[None]:
-    """The interval timer, started once however deeply budgets nest; the previous handler
-    and timer (a test runner's, say) are put back afterwards."""
+_Watch = tuple[float, object, tuple[float, float]]
+
+
+def _start_watchdog() -> _Watch | None:
+    """Start the interval timer, once however deeply budgets nest: (when, the previous
+    handler, the previous timer) to put back, or None when it runs already or cannot run."""
     global _watching
     if _watching or not _can_watch():
-        yield
-        return
-    started = time.monotonic()
+        return None
     previous_handler = _signals.signal(signal.SIGALRM, _tick)
     previous_timer = signal.setitimer(signal.ITIMER_REAL, TICK, TICK)
     _watching = True
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        _watching = False
-        # None: a handler set from C, which Python cannot put back; the default is the nearest
-        _signals.signal(signal.SIGALRM, signal.SIG_DFL if previous_handler is None else previous_handler)
-        _restore_timer(previous_timer, time.monotonic() - started)
+    return time.monotonic(), previous_handler, previous_timer
 
 
-def _restore_timer(previous: tuple[float, float], elapsed: float) -> None:
-    value, interval = previous
+def _stop_watchdog(watch: _Watch | None) -> None:
+    """Stop the timer and put back the handler and timer found (a test runner's, say)."""
+    global _watching
+    if watch is None:
+        return
+    started, previous_handler, previous_timer = watch
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    _watching = False
+    # None: a handler set from C, which Python cannot put back; the default is the nearest
+    _signals.signal(signal.SIGALRM, signal.SIG_DFL if previous_handler is None else previous_handler)
+    value, interval = previous_timer
     if value > 0:
-        signal.setitimer(signal.ITIMER_REAL, max(value - elapsed, 1e-3), interval)
+        signal.setitimer(signal.ITIMER_REAL, max(value - (time.monotonic() - started), 1e-3), interval)
 
 
-@contextlib.contextmanager
-def enforced(budget: Budget) -> Iterator[Budget]:
-    """Run the body under `budget` (and under every budget already open around it)."""
-    with _watchdog():
-        token = _open.set((*_open.get(), budget))
-        try:
-            if budget.left() <= 0:
-                budget.check()
-            yield budget
-        finally:
-            _open.reset(token)
+class enforced:  # noqa: N801 - a context manager used as a function: `with enforced(budget):`
+    """Run the body under `budget` (and under every budget already open around it).
+
+    A class rather than a generator: it is entered for every comparison made on its own,
+    and this way costs a few µs less each time."""
+
+    __slots__ = ("budget", "_token", "_watch")
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
+
+    def __enter__(self) -> Budget:
+        self._watch = _start_watchdog()
+        self._token = _open.set((*_open.get(), self.budget))
+        if self.budget.left() <= 0:
+            self.__exit__()
+            self.budget.check()
+        return self.budget
+
+    def __exit__(self, *exc_info: object) -> None:
+        _open.reset(self._token)
+        _stop_watchdog(self._watch)
 
 
 @contextlib.contextmanager
