@@ -203,9 +203,9 @@ def _arrays(a: sympy.Expr, b: sympy.Expr) -> list[sympy.IndexedBase]:
     return sorted(a.atoms(sympy.IndexedBase) | b.atoms(sympy.IndexedBase), key=str)
 
 
-def _symbols(a: sympy.Expr, b: sympy.Expr) -> list[sympy.Symbol]:
+def _symbols(a: sympy.Expr, b: sympy.Expr, arrays: list[sympy.IndexedBase]) -> list[sympy.Symbol]:
     """The plain symbols to sample (not the labels of data arrays, which get tables)."""
-    labels = {base.label for base in _arrays(a, b)}
+    labels = {base.label for base in arrays}
     found = {s for s in a.free_symbols | b.free_symbols if isinstance(s, sympy.Symbol)}
     return sorted(found - labels, key=lambda s: s.name)
 
@@ -252,15 +252,17 @@ def _equivalent(a: sympy.Expr, b: sympy.Expr, tolerance: Tolerance | None, time_
         return _cas(a, b, deadline, "these expressions cannot be differentiated here")
     if pa == pb:
         return Outcome(True, "identical")
-    symbols = _symbols(pa, pb)
-    if not symbols and not _arrays(pa, pb):
+    # each traversal of both trees is a noticeable part of a millisecond check: once only
+    arrays = _arrays(pa, pb)
+    symbols = _symbols(pa, pb, arrays)
+    if not symbols and not arrays:
         return _numbers(pa, pb, tolerance, deadline)
     if tolerance is None:
         pa, pb = rationalize(pa), rationalize(pb)
         if pa == pb:
             return Outcome(True, "identical")
     try:
-        return _sampled(pa, pb, symbols, tolerance, deadline, count)
+        return _sampled(pa, pb, symbols, arrays, tolerance, deadline, count)
     except ev.Unsupported as exc:
         return _cas(pa, pb, deadline, str(exc))
 
@@ -341,13 +343,13 @@ class _Tally:
     differ: int = 0
 
 
-def _sampled(a_expr: sympy.Expr, b_expr: sympy.Expr, symbols: list, tolerance: Tolerance | None,
-             deadline: float, count: int) -> Outcome:
+def _sampled(a_expr: sympy.Expr, b_expr: sympy.Expr, symbols: list, arrays: list[sympy.IndexedBase],
+             tolerance: Tolerance | None, deadline: float, count: int) -> Outcome:
     a, b = _Side(a_expr), _Side(b_expr)
     real, loose = _Tally([]), _Tally([])
     wide = a_expr.has(*PIECEWISE) or b_expr.has(*PIECEWISE)
     with mpmath.workdps(MP_DPS):
-        for env in _with_data(points(symbols, count, wide=wide), _arrays(a_expr, b_expr)):
+        for env in _with_data(points(symbols, count, wide=wide), arrays):
             if time.monotonic() > deadline:
                 # A verdict from the few points seen so far could be a coincidence.
                 return Outcome(None, "undecided", "ran out of time while comparing values")
@@ -441,7 +443,8 @@ def sample_values(a: sympy.Expr, b: sympy.Expr, count: int = 12) -> list[tuple[c
     except (ev.Unsupported, ValueError, TypeError, ArithmeticError):
         return []
     pairs = []
-    for env in _with_data(points(_symbols(pa, pb), count), _arrays(pa, pb)):
+    arrays = _arrays(pa, pb)
+    for env in _with_data(points(_symbols(pa, pb, arrays), count), arrays):
         try:
             va, ca = ev.evaluate(sa, env, ev.FLOAT)
             vb, cb = ev.evaluate(sb, env, ev.FLOAT)
