@@ -173,6 +173,19 @@ def test_unknown_name_lists_the_allowed_ones() -> None:
     ("sum(x, i, 1, 10^9)", "at most 10000"),
     ("diff(x, x, 100)", "order of a derivative"),
     ("x +\nimport os", "one line"),
+    # what parses cheaply but would make later steps explode
+    ("w^w^w^w^w^w^w^w", "tower of powers"),
+    ("diff(w^w^w^w^w^w^w^w, w, 6)", "tower of powers"),
+    ("exp(exp(exp(exp(x))))", "tower of powers"),
+    ("x^(y^(sin(x^(y^x))))", "tower of powers"),
+    ("diff(diff(x^3, x, 6), x, 6)", "nested in each other may have at most order 6"),
+    ("diff(" * 10 + "w^3" + ", w, 6)" * 10, "nested in each other may have at most order 6"),
+    ("diff(sin(diff(x^3, x, 4)), x, 3)", "nested in each other may have at most order 6"),
+    ("diff(x^2, x, x, y, y) + " * 5 + "x", "at most order 18 added up"),
+    ("sum(sum(i j, j, 1, 1000), i, 1, 1000)", "nested in each other may have at most 10000 terms"),
+    ("1e308*1e308*w", "too large (beyond 1.8e308)"),
+    ("w*1e308*1e308", "too large (beyond 1.8e308)"),
+    ("exp(1000.0) x", "too large (beyond 1.8e308)"),
 ])
 def test_hostile_input_is_refused_fast_and_harmlessly(text: str, message: str, tmp_path: Path) -> None:
     marker = tmp_path / "x"
@@ -184,6 +197,15 @@ def test_hostile_input_is_refused_fast_and_harmlessly(text: str, message: str, t
     assert message in value.message
     assert elapsed < 0.5
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("text", [
+    "w^w^w^w", "exp(-x^2/2)", "exp(exp(exp(x)))", "(x^y)^2 + x^y^2", "diff(diff(f(x), x, 3), x, 3)",
+    "diff(x^2, x) + diff(y^2, y, 6) + diff(x y, x, y)", "sum(sum(i j, j, 1, 100), i, 1, 100)",
+    "sum(sum(i j, j, 1, m), i, 1, m)", "1e300*1e8*w", "1e-308*1e-308*w",
+])
+def test_the_largest_allowed_sizes_parse(text: str) -> None:
+    parse(text)
 
 
 @pytest.mark.parametrize("raw", [None, True, [1, 2], {"x": 1}])

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Callable, Mapping, Protocol, runtime_checkable
 
+from grader.core.budget import Budget
 from grader.core.model import Invalid, Question, Verdict
 from grader.core.suggest import did_you_mean
 
@@ -119,6 +120,9 @@ OPTIONAL: tuple[Member, ...] = (
            "bundle's visible checks"),
     Member("public_keys", False, "`grader release`", "option keys safe to ship to students", (tuple,)),
     Member("sandbox_modules", False, "the sandbox", "driver modules the sandbox preloads for this kind", (tuple,)),
+    Member("budget", True, "engine, `grader check`", "budget(question) -> grader.core.budget.Budget: the time "
+           "and memory that parsing, checking and showing one answer may take in this process, all together; "
+           "past it the answer goes to a human"),
     Member("graded_later", False, "`grader check`", "what happens to an answer the self-check cannot check "
            "(e.g. 'read against a rubric')", (str,)),
 )
@@ -171,6 +175,12 @@ def hook(kind: QuestionKind, name: str) -> Callable[..., Any] | None:
     if member is None or not member.callable:
         raise KeyError(f"{name!r} is not an optional hook of the kind contract")
     return getattr(kind, name, None)
+
+
+def answer_budget(kind: QuestionKind, question: Question) -> Budget | None:
+    """The budget `kind` sets for one answer of `question`, started now; None if it sets none."""
+    make = hook(kind, "budget")
+    return make(question) if make is not None else None
 
 
 def attribute(kind: QuestionKind, name: str, default: Any) -> Any:

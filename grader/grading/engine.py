@@ -7,7 +7,6 @@ the other questions, and the rest of the class, are graded as usual.
 
 from __future__ import annotations
 
-import functools
 import json
 import traceback
 from dataclasses import dataclass, replace
@@ -16,6 +15,7 @@ from typing import Any, Mapping
 
 from grader import __version__
 from grader.core import registry
+from grader.core.budget import OverBudget, enforced_if
 from grader.authoring import lateness, solutions, variants
 from grader.core.model import CodeAnswer, Course, Exercise, Invalid, Question, Reference, ValueSource, Verdict
 from grader.core.results import QuestionResult, StudentResult
@@ -128,34 +128,41 @@ def grade_question(course: Course, exercise: Exercise, question: Question, submi
     kind = registry.get(question.kind)
     qid = f"{exercise.id}.{question.id}"
     variant = variant if variant is not None else _params_key(params)
-    # every result of this question shares these fields (functools.partial keeps them typed)
-    result = functools.partial(QuestionResult, id=qid, kind=question.kind, max_score=question.points,
-                               prompt=prompt_for(course, exercise, question, params, variant))
+    base: dict[str, Any] = dict(id=qid, kind=question.kind, max_score=question.points,
+                                prompt=prompt_for(course, exercise, question, params, variant))
     try:
         expected = expected_for(course, exercise, question, params, variant)
     except Exception as exc:  # an instructor's bug must not sink the student's other answers
-        return result(score=0.0, status="error",
+        return QuestionResult(**base, score=0.0, status="error",
                               feedback=f"The reference answer could not be computed (grader fault): {exc}")
-    shown_expected = expected.shown
     raw = raw_answer(submission, exercise, question, params)
+    base["expected"] = expected.shown
     if _is_missing(raw):
-        return result(score=0.0, status="missing", feedback="No answer was given.",
-                              expected=shown_expected)
+        return QuestionResult(**base, score=0.0, status="missing", feedback="No answer was given.")
     try:
-        value = kind.parse(raw, question)
-        if isinstance(value, Invalid):
-            return result(score=0.0, status="invalid", feedback=value.pointed(),
-                                  expected=shown_expected, answer=_shown(raw))
-        verdict = judge(question, value, expected)
-        shown_answer = kind.show(value, question) if kind.answer_source == "answers" else None
+        return _graded(kind, question, raw, expected, base)
+    except OverBudget as exc:  # a BaseException: `except Exception` in between never swallows it
+        return QuestionResult(**base, score=0.0, status="review", feedback=exc.message, answer=_shown(raw),
+                              details={"over_budget": exc.why})
     except Exception as exc:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return result(score=0.0, status="error", feedback=f"Grader fault on this question: {detail}",
-                              expected=shown_expected, answer=_shown(raw))
-    return result(score=round(verdict.fraction * question.points, 6), status=verdict.status,
-                          feedback=verdict.feedback, expected=shown_expected, answer=shown_answer,
-                          mistake=verdict.mistake, details=dict(verdict.details), cases=verdict.cases,
-                          run=verdict.run)
+        return QuestionResult(**base, score=0.0, status="error", feedback=f"Grader fault on this question: {detail}",
+                              answer=_shown(raw))
+
+
+def _graded(kind: registry.QuestionKind, question: Question, raw: Any, expected: Expected,
+            base: dict[str, Any]) -> QuestionResult:
+    """Parse, check and show one answer, all of it within one budget where the kind sets one
+    (a formula can be costly at any of these steps, and they must not add up)."""
+    with enforced_if(registry.answer_budget(kind, question)):
+        value = kind.parse(raw, question)
+        if isinstance(value, Invalid):
+            return QuestionResult(**base, score=0.0, status="invalid", feedback=value.pointed(), answer=_shown(raw))
+        verdict = judge(question, value, expected)
+        shown_answer = kind.show(value, question) if kind.answer_source == "answers" else None
+    return QuestionResult(**base, score=round(verdict.fraction * question.points, 6), status=verdict.status,
+                          feedback=verdict.feedback, answer=shown_answer, mistake=verdict.mistake,
+                          details=dict(verdict.details), cases=verdict.cases, run=verdict.run)
 
 
 def unknown_answers(course: Course, submission: Submission) -> list[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from grader.core.budget import OverBudget, enforced_if
 from grader.authoring import spec
 from grader.core import registry, yamlsafe
 from grader.core.errors import GraderError
@@ -247,6 +248,15 @@ def _check_answer(public: PublicQuestion, raw: Any) -> CheckRow:
     if public.question.options is None and kind.option_keys:
         later = registry.attribute(kind, "graded_later", "checked")
         return CheckRow(public.id, "unchecked", f"answered; it is {later} when graded")
+    try:
+        with enforced_if(registry.answer_budget(kind, public.question)):
+            return _read_answer(kind, public, raw)
+    except OverBudget as exc:
+        return CheckRow(public.id, "unchecked", exc.message)
+
+
+def _read_answer(kind: registry.QuestionKind, public: PublicQuestion, raw: Any) -> CheckRow:
+    """How the answer reads, as the grader will read it (within the kind's budget)."""
     try:
         value = kind.parse(raw, public.question)
     except Exception as exc:  # a parser fault must not hide the other questions

@@ -18,6 +18,11 @@ Numbers first, the CAS last:
 
 Undefined functions (`f(x)`) are replaced on both sides by the same random smooth
 function, so derivatives of them compare too.
+
+Everything here runs within the answer's budget (grader.core.budget), or, called on its
+own, within a budget of `time_limit` seconds. Carrying out a derivative in-process gets a
+small share of it (`DOIT_SECONDS`); one that takes longer (the derivatives of w^w^w^w grow
+as fast as a tower) is left as it is and differentiated numerically.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import mpmath
 import sympy
 from sympy.core.function import AppliedUndef
 
+from grader.core import budget
 from grader.symbolic import evaluate as ev
 from grader.symbolic.domain import DOMAINS, FLAVOURS, REAL, Domain
 from grader.symbolic.functions import rewrite_special
@@ -43,6 +49,8 @@ POINTS = 36
 LATTICE = (2.0, -2.0, 0.5, -0.5)
 WIDE_POINTS = 16
 DOIT_LIMIT = 120
+DOIT_SECONDS = 0.25
+"""In-process time for carrying out one derivative before it is differentiated numerically."""
 PIECEWISE = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign)
 MIN_POINTS = 3
 """Agreeing points needed before numbers may say "equivalent"."""
@@ -151,8 +159,16 @@ def prepare(expr: sympy.Expr, stand_ins: dict) -> sympy.Expr:
         expr = expr.replace(lambda e: isinstance(e, AppliedUndef),
                             lambda e: stand_ins[(e.func.__name__, len(e.args))](*e.args))
     if expr.has(sympy.Derivative):
-        expr = expr.replace(lambda e: isinstance(e, sympy.Derivative) and _small(e), lambda e: e.doit())
+        expr = expr.replace(lambda e: isinstance(e, sympy.Derivative) and _small(e), _carry_out)
     return expr
+
+
+def _carry_out(derivative: sympy.Derivative) -> sympy.Expr:
+    """The derivative carried out, or left as it is when that takes too long; tried once per
+    answer (the answer's budget remembers), not again for every known mistake."""
+    done = budget.remembered(("carried out", derivative),
+                             lambda: budget.attempt(DOIT_SECONDS, derivative.doit))
+    return derivative if done is None else done
 
 
 def _small(derivative: sympy.Derivative) -> bool:
@@ -187,9 +203,9 @@ def _arrays(a: sympy.Expr, b: sympy.Expr) -> list[sympy.IndexedBase]:
     return sorted(a.atoms(sympy.IndexedBase) | b.atoms(sympy.IndexedBase), key=str)
 
 
-def _symbols(a: sympy.Expr, b: sympy.Expr) -> list[sympy.Symbol]:
+def _symbols(a: sympy.Expr, b: sympy.Expr, arrays: list[sympy.IndexedBase]) -> list[sympy.Symbol]:
     """The plain symbols to sample (not the labels of data arrays, which get tables)."""
-    labels = {base.label for base in _arrays(a, b)}
+    labels = {base.label for base in arrays}
     found = {s for s in a.free_symbols | b.free_symbols if isinstance(s, sympy.Symbol)}
     return sorted(found - labels, key=lambda s: s.name)
 
@@ -204,7 +220,7 @@ def _with_data(envs: Iterator[dict], arrays: list[sympy.IndexedBase]) -> Iterato
 
 def rationalize(expr: sympy.Expr) -> sympy.Expr:
     """Decimals read as the simplest fractions their doubles stand for (see simplest_rational)."""
-    floats = expr.atoms(sympy.Float)
+    floats = [f for f in expr.atoms(sympy.Float) if math.isfinite(float(f))]
     if not floats:
         return expr
     return expr.xreplace({f: simplest_rational(float(f)) for f in floats})
@@ -214,27 +230,39 @@ def rationalize(expr: sympy.Expr) -> sympy.Expr:
 
 def equivalent(a: sympy.Expr, b: sympy.Expr, tolerance: Tolerance | None = None,
                time_limit: float = 2.0, count: int = POINTS) -> Outcome:
-    """Whether `a` and `b` agree over the domains their symbols carry."""
+    """Whether `a` and `b` agree over the domains their symbols carry, in at most
+    `time_limit` seconds (and no more than the open budget has left)."""
     if a == b:
         return Outcome(True, "identical")
-    deadline = time.monotonic() + time_limit
+    return budget.bounded(time_limit, lambda: _equivalent(a, b, tolerance, time_limit, count), _too_costly)
+
+
+def _too_costly(exc: budget.OverBudget) -> Outcome:
+    return Outcome(None, "undecided", f"the comparison took {exc.why}")
+
+
+def _equivalent(a: sympy.Expr, b: sympy.Expr, tolerance: Tolerance | None, time_limit: float,
+                count: int) -> Outcome:
+    deadline = time.monotonic() + budget.remaining(time_limit)
     rng = random.Random(SEED)
     stand_ins = _undefined_functions((a, b), rng)
     try:
         pa, pb = prepare(a, stand_ins), prepare(b, stand_ins)
-    except (ValueError, TypeError, RecursionError):
+    except (ValueError, TypeError, ArithmeticError):
         return _cas(a, b, deadline, "these expressions cannot be differentiated here")
     if pa == pb:
         return Outcome(True, "identical")
-    symbols = _symbols(pa, pb)
-    if not symbols and not _arrays(pa, pb):
+    # each traversal of both trees is a noticeable part of a millisecond check: once only
+    arrays = _arrays(pa, pb)
+    symbols = _symbols(pa, pb, arrays)
+    if not symbols and not arrays:
         return _numbers(pa, pb, tolerance, deadline)
     if tolerance is None:
         pa, pb = rationalize(pa), rationalize(pb)
         if pa == pb:
             return Outcome(True, "identical")
     try:
-        return _sampled(pa, pb, symbols, tolerance, deadline, count)
+        return _sampled(pa, pb, symbols, arrays, tolerance, deadline, count)
     except ev.Unsupported as exc:
         return _cas(pa, pb, deadline, str(exc))
 
@@ -315,13 +343,13 @@ class _Tally:
     differ: int = 0
 
 
-def _sampled(a_expr: sympy.Expr, b_expr: sympy.Expr, symbols: list, tolerance: Tolerance | None,
-             deadline: float, count: int) -> Outcome:
+def _sampled(a_expr: sympy.Expr, b_expr: sympy.Expr, symbols: list, arrays: list[sympy.IndexedBase],
+             tolerance: Tolerance | None, deadline: float, count: int) -> Outcome:
     a, b = _Side(a_expr), _Side(b_expr)
     real, loose = _Tally([]), _Tally([])
     wide = a_expr.has(*PIECEWISE) or b_expr.has(*PIECEWISE)
     with mpmath.workdps(MP_DPS):
-        for env in _with_data(points(symbols, count, wide=wide), _arrays(a_expr, b_expr)):
+        for env in _with_data(points(symbols, count, wide=wide), arrays):
             if time.monotonic() > deadline:
                 # A verdict from the few points seen so far could be a coincidence.
                 return Outcome(None, "undecided", "ran out of time while comparing values")
@@ -412,10 +440,11 @@ def sample_values(a: sympy.Expr, b: sympy.Expr, count: int = 12) -> list[tuple[c
     try:
         pa, pb = rationalize(prepare(a, stand_ins)), rationalize(prepare(b, stand_ins))
         sa, sb = ev.compile_expr(pa, ev.FLOAT), ev.compile_expr(pb, ev.FLOAT)
-    except (ev.Unsupported, ValueError, TypeError):
+    except (ev.Unsupported, ValueError, TypeError, ArithmeticError):
         return []
     pairs = []
-    for env in _with_data(points(_symbols(pa, pb), count), _arrays(pa, pb)):
+    arrays = _arrays(pa, pb)
+    for env in _with_data(points(_symbols(pa, pb, arrays), count), arrays):
         try:
             va, ca = ev.evaluate(sa, env, ev.FLOAT)
             vb, cb = ev.evaluate(sb, env, ev.FLOAT)

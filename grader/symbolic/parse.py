@@ -5,7 +5,10 @@ cut into tokens, every token is checked against what the question allows (declar
 symbols, whitelisted functions, numbers within bounds), and the sympy objects are built
 one validated node at a time. Sizes are bounded before sympy computes anything, so
 `9^9^9^9`, `factorial(10^10)`, 100,000 characters or 10,000 nested parentheses are
-refused in microseconds.
+refused in microseconds. So is what would make later steps explode: towers of powers
+with variables (`w^w^w^w^w`), derivatives nested to a high order in total (ten nested
+`diff(..., w, 6)`), nested sums with too many terms, decimals beyond the largest double.
+What remains costly is bounded by the answer's budget (grader.core.budget).
 
 Accepted notation (what people write):
     `^` or `**`; implicit products `2x`, `2(x+1)`, `x y`, `wx` (when w and x are declared)
@@ -46,7 +49,16 @@ MAX_NUMBER_DIGITS = 2_000
 """Largest exact number any step may produce (175! has 319 digits)."""
 MAX_FACTORIAL = 1_000
 MAX_DIFF_ORDER = 6
+"""Order of a derivative, nested ones together: diff(diff(f, x, 6), x, 6) is of order 12."""
+MAX_TOTAL_DIFF_ORDER = 18
+"""Orders of all the derivatives in one answer, added up."""
 MAX_SUM_TERMS = 10_000
+"""Terms of a sum with numeric bounds, nested sums multiplied."""
+MAX_TOWER = 3
+"""Exponents with variables stacked on each other: w^w^w^w is 3, e^(-x^2) is 1. The
+derivatives of a tower grow as a tower of its height (diff(w^w^w^w^w, w, 6) runs for minutes)."""
+MAX_FLOAT = 1.7976931348623157e308
+"""The largest double: a decimal beyond it has no value in floating point."""
 
 
 class ParseError(Exception):
@@ -227,7 +239,26 @@ def build_pow(base: sympy.Expr, exponent: sympy.Expr, pos: int) -> sympy.Expr:
                 raise ParseError(f"this power would have more than {MAX_NUMBER_DIGITS} digits", pos)
     elif isinstance(exponent, sympy.Float) and base.is_number and abs(exponent) > MAX_POWER:
         raise ParseError(f"the exponent is too large (at most {MAX_POWER})", pos)
-    return _check_size(sympy.Pow(base, exponent), pos)
+    return _check_tower(_check_size(sympy.Pow(base, exponent), pos), pos)
+
+
+def tower_height(expr: sympy.Basic) -> int:
+    """How many exponents with variables stack up in `expr`: x^2 is 0, e^x and w^w are 1,
+    w^w^w is 2. Powers in the base do not stack: (x^y)^2 is 1."""
+    if expr.is_Atom:
+        return 0
+    if isinstance(expr, (sympy.Pow, sympy.exp)):
+        base, exponent = expr.as_base_exp()
+        step = 1 if exponent.free_symbols else 0
+        return max(tower_height(base), step + tower_height(exponent))
+    return max((tower_height(arg) for arg in expr.args), default=0)
+
+
+def _check_tower(value: sympy.Expr, pos: int) -> sympy.Expr:
+    if tower_height(value) > MAX_TOWER:
+        raise ParseError(f"a tower of powers this high is not accepted (at most {MAX_TOWER} exponents with "
+                         "variables stacked, as in w^w^w^w)", pos)
+    return value
 
 
 def _number(token: Token) -> sympy.Expr:
@@ -287,10 +318,14 @@ def _one(function: Callable[[sympy.Expr], sympy.Expr]) -> Callable[[Sequence[sym
     return lambda args, pos: function(args[0])
 
 
+def _exp(args: Sequence[sympy.Expr], pos: int) -> sympy.Expr:
+    return _check_tower(sympy.exp(args[0]), pos)
+
+
 # name -> (builder, smallest and largest number of arguments)
 _Builder = Callable[[Sequence[sympy.Expr], int], sympy.Expr]
 FUNCTIONS: dict[str, tuple[_Builder, int, int]] = {
-    "exp": (_one(sympy.exp), 1, 1),
+    "exp": (_exp, 1, 1),
     "ln": (_log, 1, 1), "log": (_log, 1, 2),
     "sqrt": (_root, 1, 1), "root": (_root, 1, 2),
     "abs": (_one(sympy.Abs), 1, 1), "Abs": (_one(sympy.Abs), 1, 1),
@@ -335,6 +370,7 @@ class _Parser:
         self.abs_depth = 0
         self.bound: dict[str, sympy.Symbol] = {}
         self.symbols: dict[str, sympy.Symbol] = {}
+        self.diff_total = 0
 
     # -- token helpers
     @property
@@ -731,7 +767,15 @@ class _Parser:
                 variables.append((self._variable(self.operand(arg), token), 1))
         if sum(order for _, order in variables) > MAX_DIFF_ORDER:
             raise ParseError(f"the order of a derivative must be at most {MAX_DIFF_ORDER}", token.pos)
-        return sympy.Derivative(expr, *variables, evaluate=False)
+        derivative = sympy.Derivative(expr, *variables, evaluate=False)
+        if nested_order(derivative) > MAX_DIFF_ORDER:
+            raise ParseError(f"derivatives nested in each other may have at most order {MAX_DIFF_ORDER} "
+                             "together", token.pos)
+        self.diff_total += sum(order for _, order in variables)
+        if self.diff_total > MAX_TOTAL_DIFF_ORDER:
+            raise ParseError(f"the derivatives of one answer may have at most order {MAX_TOTAL_DIFF_ORDER} "
+                             "added up", token.pos)
+        return derivative
 
     def _limits(self, token: Token, args: list) -> tuple[sympy.Symbol, sympy.Expr, sympy.Expr]:
         if len(args) == 2 and isinstance(args[1], _Tuple) and len(args[1].items) == 3:
@@ -748,13 +792,53 @@ class _Parser:
         if span.is_number and (not span.is_integer or abs(span) > MAX_SUM_TERMS):
             raise ParseError(f"a sum with numeric bounds must have at most {MAX_SUM_TERMS} whole-number steps",
                              token.pos)
-        return sympy.Sum(self.operand(args[0]), (index, low, high))
+        total = sympy.Sum(self.operand(args[0]), (index, low, high))
+        if sum_terms(total) > MAX_SUM_TERMS:
+            raise ParseError(f"sums nested in each other may have at most {MAX_SUM_TERMS} terms together",
+                             token.pos)
+        return total
 
     def _integral(self, token: Token, args: list) -> sympy.Expr:
         if len(args) == 2 and not isinstance(args[1], _Tuple):
             return sympy.Integral(self.operand(args[0]), self._variable(self.operand(args[1]), token))
         index, low, high = self._limits(token, args)
         return sympy.Integral(self.operand(args[0]), (index, low, high))
+
+
+def nested_order(expr: sympy.Basic) -> int:
+    """The largest order of derivatives taken one inside the other (sympy merges
+    diff(diff(f, x), x) into one Derivative of order 2; a derivative inside a function
+    inside a derivative stays apart, and counts the same)."""
+    if expr.is_Atom:
+        return 0
+    inner = max((nested_order(arg) for arg in expr.args), default=0)
+    if isinstance(expr, sympy.Derivative):
+        return inner + sum(int(count) for _, count in expr.variable_count)
+    return inner
+
+
+def sum_terms(expr: sympy.Basic) -> int:
+    """Terms of the sums nested in `expr`, multiplied along each nesting (a sum with a
+    variable bound counts as one term: its length is only known at a point)."""
+    if expr.is_Atom:
+        return 1
+    inner = max((sum_terms(arg) for arg in expr.args), default=1)
+    if isinstance(expr, sympy.Sum):  # sympy merges Sum(Sum(f, j), i) into one with two limits
+        for _, low, high in expr.limits:
+            span = high - low
+            inner *= int(span) + 1 if span.is_Integer and span >= 0 else 1
+    return inner
+
+
+def _check_decimals(value: object) -> None:
+    """Decimals beyond the largest double (1e308*1e308) have no floating-point value:
+    refused, as a student would want to hear, before arithmetic overflows."""
+    exprs = value if isinstance(value, tuple) else (value,)
+    for expr in exprs:
+        for number in expr.atoms(sympy.Float):
+            if not abs(number) <= MAX_FLOAT:
+                raise ParseError("a decimal number in this answer is too large (beyond 1.8e308); "
+                                 "write such numbers exactly, e.g. 10^400", None)
 
 
 # ----------------------------------------------------------------------------- entry points
@@ -770,11 +854,15 @@ def _run(text: object, config: ParseConfig,
     if "\n" in text.strip():
         return Invalid("write the formula on one line")
     try:
-        return _Parser(text, config).parse(allow_equation)
+        parsed = _Parser(text, config).parse(allow_equation)
+        _check_decimals(parsed)
+        return parsed
     except ParseError as exc:
         return Invalid(exc.message, exc.position, text)
     except RecursionError:
         return Invalid("the answer is nested too deeply")
+    except MemoryError:
+        return Invalid("the answer is too large to read")
     except (ValueError, TypeError, ArithmeticError) as exc:
         # sympy refused to build a node from validated parts (e.g. Max of complex numbers).
         return Invalid(f"this formula cannot be read: {exc}")

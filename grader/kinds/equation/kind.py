@@ -11,7 +11,8 @@
 `2x + 1 = 0`, `x = -1/2` and `-4x = 2` are the same answer: two equations match when
 their sides' differences are proportional (by a nonzero constant), or, for one unknown,
 when they have the same real solutions (`(2x + 1)^2 = 0` too). The options of `symbolic`
-(functions, tolerance, time_limit) apply; `form` does not.
+(functions, tolerance, time_limit, budget) apply; `form` does not. All the work on one
+answer shares its budget, as for `symbolic`.
 
 The verdict shows the equation as written; only that is printed (printing is costly, see
 grader.symbolic.display), not also the difference of its sides.
@@ -25,8 +26,8 @@ from typing import Any, Mapping
 
 import sympy
 
-from grader.core import registry
-from grader.kinds.symbolic.kind import OPTION_KEYS, SymbolicOptions, adopt_symbols, \
+from grader.core import budget, registry
+from grader.kinds.symbolic.kind import OPTION_KEYS, SymbolicOptions, adopt_symbols, answer_budget, guarded, \
     load_symbolic_options, names_phrase, reference_expression, undecided
 from grader.core.model import Invalid, Question, Verdict
 from grader.symbolic import display
@@ -140,7 +141,8 @@ class EquationKind:
                    "allow_bare_value": {"type": "boolean",
                                         "description": "accept a bare value v for `variable = v`"},
                    "variable": {"type": "string", "description": "the symbol a bare value is for"}}
-    public_keys = ("symbols", "functions", "indexed", "tolerance", "time_limit", "allow_bare_value", "variable")
+    public_keys = ("symbols", "functions", "indexed", "tolerance", "time_limit", "budget", "allow_bare_value",
+                   "variable")
     answer_source = "answers"
     calls_reference = True
     supports_mistakes = True
@@ -178,8 +180,14 @@ class EquationKind:
     def _side(self, side: Any, question: Question) -> sympy.Expr:
         return reference_expression(side, question.options.config)
 
+    def budget(self, question: Question) -> budget.Budget:
+        return answer_budget(question.options.symbolic)
+
     def check(self, question: Question, value: Equation, expected: Equation) -> Verdict:
         options: EquationOptions = question.options
+        return guarded(options.symbolic, lambda: self._check(options, value, expected))
+
+    def _check(self, options: EquationOptions, value: Equation, expected: Equation) -> Verdict:
         # The equation as written (printing the difference too, as answer_details would,
         # costs as much again and its text would be replaced).
         details: dict[str, Any] = {"answer_text": display.equation_text(value.lhs, value.rhs),

@@ -11,6 +11,13 @@
       form_credit: 0.5                        # share of the points for the right value in the wrong form
       tolerance: {rel: 1e-3}                  # optional slack for answers with rounded decimals
       time_limit: 2                           # seconds for one comparison (CAS included)
+      budget: 5                               # seconds for all the work on one answer together
+
+Everything a formula costs (parsing, comparisons with the answer and the known mistakes,
+the CAS, form tests, feedback, printing it for the report) draws on one budget per answer
+(grader.core.budget), so steps cannot add up: past it the answer goes to a teacher
+(`review`) with a message saying so. Arithmetic that overflows or recurses too deep is the
+student's `invalid`, never a grader fault.
 
 Student answers are parsed by grader.symbolic.parse (never eval); the verdict shows the
 answer as it was understood, in text and LaTeX, and a wrong answer off by a sign, a
@@ -20,11 +27,11 @@ constant factor or an additive constant is told so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import sympy
 
-from grader.core import registry
+from grader.core import budget, registry
 from grader.core.model import Invalid, Question, Verdict
 from grader.core.results import Status
 from grader.symbolic import display, feedback
@@ -34,6 +41,11 @@ from grader.symbolic.forms import DESCRIPTIONS, FORMS, check_form
 from grader.symbolic.parse import ParseConfig, canonical_name, parse_expression
 
 MAX_TIME_LIMIT = 10.0
+MAX_BUDGET = 60.0
+DEFAULT_BUDGET = 5.0
+"""Seconds all the work on one answer may take: a student with four hostile formulas
+holds the grader for 20 s, not for hours."""
+TOO_COSTLY = "This formula was too costly to check automatically; a teacher will look at it."
 
 OPTION_KEYS: dict[str, Any] = {
     "symbols": {
@@ -57,6 +69,9 @@ OPTION_KEYS: dict[str, Any] = {
                   "description": "numeric slack, for answers with rounded decimals"},
     "time_limit": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIME_LIMIT,
                    "description": "seconds one comparison may take"},
+    "budget": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_BUDGET,
+               "description": "seconds all the work on one answer may take together (parsing, comparisons, "
+                              "CAS, form tests, feedback, display); past them a teacher looks at it"},
 }
 
 
@@ -67,6 +82,7 @@ class SymbolicOptions:
     form_credit: float = 0.5
     tolerance: Tolerance | None = None
     time_limit: float = 2.0
+    budget: float = DEFAULT_BUDGET
 
 
 # ----------------------------------------------------------------------------- options
@@ -78,7 +94,8 @@ def load_symbolic_options(raw: Mapping[str, Any]) -> SymbolicOptions:
         form=_forms(raw.get("form")),
         form_credit=_fraction(raw.get("form_credit", 0.5)),
         tolerance=_tolerance(raw.get("tolerance")),
-        time_limit=_time_limit(raw.get("time_limit", 2.0)),
+        time_limit=_seconds(raw.get("time_limit", 2.0), "time_limit", MAX_TIME_LIMIT),
+        budget=_seconds(raw.get("budget", DEFAULT_BUDGET), "budget", MAX_BUDGET),
     )
 
 
@@ -137,10 +154,9 @@ def _tolerance(raw: Any) -> Tolerance | None:
     return Tolerance(**values)
 
 
-def _time_limit(raw: Any) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not 0 < raw <= MAX_TIME_LIMIT:
-        raise registry.OptionError(f"time_limit must be a number of seconds up to {MAX_TIME_LIMIT:g}",
-                                   "time_limit")
+def _seconds(raw: Any, key: str, most: float) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not 0 < raw <= most:
+        raise registry.OptionError(f"{key} must be a number of seconds up to {most:g}", key)
     return float(raw)
 
 
@@ -197,6 +213,34 @@ def undecided(details: dict[str, Any]) -> Verdict:
                                   "expected one; a teacher will look at it.", details)
 
 
+def answer_budget(options: SymbolicOptions) -> budget.Budget:
+    """The budget of one answer, started now."""
+    return budget.Budget(options.budget, message=TOO_COSTLY)
+
+
+def guarded(options: SymbolicOptions, work: Callable[[], Verdict]) -> Verdict:
+    """work() within the answer's budget (a budget of its own when called outside the
+    engine, by `grader validate` or a test), with faults of arithmetic told to the student."""
+    return budget.bounded(options.budget, lambda: _faults_told(work), _too_costly)
+
+
+def _too_costly(exc: budget.OverBudget) -> Verdict:
+    return Verdict("review", 0.0, f"{TOO_COSTLY} ({exc.why})", {"over_budget": exc.why})
+
+
+def _faults_told(work: Callable[[], Verdict]) -> Verdict:
+    """Overflow, recursion and memory exhaustion are the formula's doing: said, not raised."""
+    try:
+        return work()
+    except OverflowError:
+        return Verdict("invalid", 0.0, "A number in this formula grows too large to compute with "
+                                       "(beyond about 1e308); write it with smaller numbers.")
+    except RecursionError:
+        return Verdict("invalid", 0.0, "This formula is nested too deeply to check; write it more simply.")
+    except MemoryError:
+        return Verdict("review", 0.0, f"{TOO_COSTLY} (it needed too much memory)")
+
+
 def form_verdict(value: sympy.Expr, options: SymbolicOptions, details: dict[str, Any]) -> Verdict:
     """Correct value: full marks if written in the asked form, else the form credit."""
     failed, unchecked = [], []
@@ -228,7 +272,7 @@ def names_phrase(options: SymbolicOptions) -> str:
 class SymbolicKind:
     name = "symbolic"
     option_keys = OPTION_KEYS
-    public_keys = ("symbols", "functions", "indexed", "tolerance", "form", "form_credit", "time_limit")
+    public_keys = ("symbols", "functions", "indexed", "tolerance", "form", "form_credit", "time_limit", "budget")
     """What `grader check` needs to parse an answer; none of it gives the answer away."""
     answer_source = "answers"
     calls_reference = True
@@ -261,8 +305,14 @@ class SymbolicKind:
     def parse_reference(self, raw: Any, question: Question) -> sympy.Expr:
         return reference_expression(raw, question.options.config)
 
+    def budget(self, question: Question) -> budget.Budget:
+        return answer_budget(question.options)
+
     def check(self, question: Question, value: sympy.Expr, expected: sympy.Expr) -> Verdict:
         options: SymbolicOptions = question.options
+        return guarded(options, lambda: self._check(options, value, expected))
+
+    def _check(self, options: SymbolicOptions, value: sympy.Expr, expected: sympy.Expr) -> Verdict:
         outcome = equivalent(value, expected, options.tolerance, options.time_limit)
         details = answer_details(value, outcome)
         if outcome.equivalent is None:
