@@ -276,8 +276,12 @@ def _listed(run: GradeRun, earlier: list[tuple[Path, StudentResult]], course: Co
         if path in written:
             continue
         if result.student in graded:
-            path.unlink(missing_ok=True)
-            run.warnings.append(f"{path}: an older file of {result.student!r}, superseded by this run's; removed")
+            try:
+                path.unlink(missing_ok=True)
+                run.warnings.append(f"{path}: an older file of {result.student!r}, superseded by this run's; removed")
+            except OSError as error:
+                run.warnings.append(f"{path}: an older file of {result.student!r}, superseded by this run's "
+                                    f"and left out of the gradebook; it could not be removed ({error.strerror})")
         else:
             others.append((path, result))
     kept, notes = output.one_per_student(others)
