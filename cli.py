@@ -5,6 +5,11 @@ GraderError shows itself and exits with its code, click's usage errors exit 2, a
 else is a bug, reported as `internal error: …` with exit code 3 (no traceback unless
 GRADER_DEBUG=1).
 
+Everything printed goes through `_echo`, which shows each character that could steer a
+terminal visibly (grader.core.text.terminal_safe): folder names, answers.yaml keys,
+answers and file names are the students' choice, and an escape sequence among them must
+not clear the instructor's screen or write their clipboard.
+
 Exit codes: 0 success; 1 problems found (a spec that does not prove, with --strict a
 submission that could not be graded, a malformed answer in `check`); 2 bad usage or
 unusable input; 3 internal error (a bug in grader).
@@ -12,9 +17,10 @@ unusable input; 3 internal error (a bug in grader).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +28,34 @@ import click
 
 from grader import __version__
 from grader.core.errors import EXIT_INTERNAL, EXIT_PROBLEMS, GraderError, internal_error_report
+from grader.core.text import terminal_safe
 
 #: Kept here (not imported) so that `grader --help` does not load the renderers.
 EXPORT_FORMATS = ("csv", "gradescope", "canvas", "moodle")
 SPECS = click.argument("specs", nargs=1, type=click.Path(exists=True, path_type=Path))
+
+
+def _echo(*parts: str | tuple[str, str | None], err: bool = False, lines: bool = False) -> None:
+    """The one way this module prints. Each part is made terminal-safe (terminal_safe);
+    `lines` keeps its line feeds (for text printed as lines: a table, an error list),
+    else a line feed shows as ␊ too, so a student's text cannot forge a line of its own.
+    A (text, colour) part is that text, made safe the same way, in grader's colour (the
+    only escape codes printed are grader's own)."""
+    shown = [click.style(terminal_safe(part[0], lines), fg=part[1], bold=True) if isinstance(part, tuple)
+             else terminal_safe(part, lines) for part in parts]
+    click.echo("".join(shown), err=err)
+
+
+@contextlib.contextmanager
+def _safe_usage_errors() -> Iterator[None]:
+    """click's own usage errors quote what was typed (`unexpected extra arguments (…)`), and
+    a shell glob types the students' folder names: they are made safe before click shows them."""
+    try:
+        yield
+    except click.ClickException as error:
+        # click declares `message` final; the error is shown once, by click, with this text
+        setattr(error, "message", terminal_safe(error.message, newlines=True))
+        raise
 
 
 class GraderGroup(click.Group):
@@ -40,13 +70,21 @@ class GraderGroup(click.Group):
         except GraderError as error:
             if not standalone_mode:
                 raise
-            click.echo(error.show(), err=True)
+            _echo(error.show(), err=True, lines=True)
             sys.exit(error.exit_code)
         except Exception as error:  # a bug: say so, and what to report, instead of a traceback
             if not standalone_mode:
                 raise
-            click.echo(internal_error_report(error, debug=os.environ.get("GRADER_DEBUG") == "1"), err=True)
+            _echo(internal_error_report(error, debug=os.environ.get("GRADER_DEBUG") == "1"), err=True, lines=True)
             sys.exit(EXIT_INTERNAL)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _safe_usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _safe_usage_errors():
+            return super().invoke(ctx)
 
 
 @click.group(cls=GraderGroup,
@@ -80,8 +118,8 @@ def validate(specs: tuple[Path, ...]) -> None:
 
     course = api.validate(list(specs))
     questions = sum(len(e.questions) for e in course.exercises)
-    click.echo(f"ok: {len(course.exercises)} exercises, {questions} questions, "
-               f"{course.max_score:g} points (specs {course.digest})")
+    _echo(f"ok: {len(course.exercises)} exercises, {questions} questions, "
+          f"{course.max_score:g} points (specs {course.digest})")
 
 
 @main.command()
@@ -125,12 +163,12 @@ def grade(specs: Path, submissions: tuple[Path, ...], out: Path, jobs: int, no_r
                               on_result=lambda _result: bar.update(1), reports=not no_reports,
                               overrides=overrides, deadline=deadline, late_penalty=policy, formats=formats)
     for warning in run.all_warnings(limit=20):
-        click.echo(f"warning: {warning}", err=True)
+        _echo("warning: ", warning, err=True)
     if not quiet:
-        click.echo(summary.table(run.results))
+        _echo(summary.table(run.results), lines=True)
         for line in summary.lateness_lines(run.results):
-            click.echo(line)
-    click.echo(summary.written_line(out, len(run.results), run.written))
+            _echo(line)
+    _echo(summary.written_line(out, len(run.results), run.written, len(run.listed)))
     if strict and run.exit_code:
         sys.exit(run.exit_code)
 
@@ -138,9 +176,9 @@ def grade(specs: Path, submissions: tuple[Path, ...], out: Path, jobs: int, no_r
 def _ask(text: str) -> str:
     """One line from the reviewer; end of input (or Ctrl-C) means quit."""
     try:
-        return click.prompt(text, default="", show_default=False)
+        return click.prompt(terminal_safe(text), default="", show_default=False)
     except click.Abort:
-        click.echo()
+        _echo()
         return "q"
 
 
@@ -166,8 +204,9 @@ def review(specs: Path, out_dir: Path, overrides: Path | None, by: str, again: b
     """
     from grader import api
 
-    summary = api.review([specs], out_dir, ask=_ask, say=click.echo, by=by, overrides=overrides, again=again)
-    click.echo(summary.text())
+    summary = api.review([specs], out_dir, ask=_ask, say=lambda text: _echo(text, lines=True), by=by,
+                         overrides=overrides, again=again)
+    _echo(summary.text())
 
 
 @main.command()
@@ -188,7 +227,7 @@ def export(out_dir: Path, fmt: str, to: Path | None, title: str) -> None:
     from grader import api
 
     paths = api.export(out_dir, fmt, to, title)
-    click.echo(f"wrote {paths[0]}" + (f" and {len(paths) - 1} more" if len(paths) > 1 else ""))
+    _echo(f"wrote {paths[0]}" + (f" and {len(paths) - 1} more" if len(paths) > 1 else ""))
 
 
 @main.command()
@@ -216,7 +255,7 @@ def release(specs: Path, to: Path, students: tuple[str, ...], roster: Path | Non
 
     released = api.release([specs], to, students, roster, with_notebook=notebook)
     plural = "s" if released.bundles > 1 else ""
-    click.echo(f"wrote {released.bundles} bundle{plural} ({len(released.files)} files) under {to}")
+    _echo(f"wrote {released.bundles} bundle{plural} ({len(released.files)} files) under {to}")
 
 
 _CHECK_COLOURS = {"ok": "green", "passed": "green", "missing": "yellow", "unchecked": "cyan",
@@ -240,17 +279,17 @@ def check(specs: Path, submission: Path) -> None:
     from grader import api
 
     report = api.check(specs, submission)
-    width = max([len(row.id) for row in report.rows] + [8])
-    for row in report.rows:
+    ids = [terminal_safe(row.id, limit=100) for row in report.rows]
+    width = max([len(shown) for shown in ids] + [8])
+    for shown, row in zip(ids, report.rows):
         lines = row.message.splitlines() or [""]
-        status = click.style(f"{row.status:<9}", fg=_CHECK_COLOURS.get(row.status), bold=True)
-        click.echo(f"{row.id:<{width}}  {status}  {lines[0]}")
+        _echo(f"{shown:<{width}}  ", (f"{row.status:<9}", _CHECK_COLOURS.get(row.status)), f"  {lines[0]}")
         for line in lines[1:]:
-            click.echo(f"{'':<{width}}  {'':<9}  {line}")
+            _echo(f"{'':<{width}}  {'':<9}  {line}")
     for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        _echo("warning: ", warning, err=True)
     counts = {s: sum(r.status == s for r in report.rows) for s in _CHECK_COLOURS}
-    click.echo(", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    _echo(", ".join(f"{n} {s}" for s, n in counts.items() if n))
     if report.problems:
         sys.exit(EXIT_PROBLEMS)
 
@@ -277,13 +316,13 @@ def submit(submission: Path, to: Path, specs: Path | None, student: str | None, 
 
     packaged = api.submit(submission, to, specs, student, force)
     for warning in packaged.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        _echo("warning: ", warning, err=True)
     for problem in packaged.problems:
-        click.echo(click.style("problem: ", fg="red", bold=True) + problem, err=True)
+        _echo(("problem: ", "red"), problem, err=True)
     if packaged.path is None:
-        click.echo("not packaged: fix the problems above (or use --force)", err=True)
+        _echo("not packaged: fix the problems above (or use --force)", err=True)
         sys.exit(EXIT_PROBLEMS)
-    click.echo(f"wrote {packaged.path} ({', '.join(packaged.files)})")
+    _echo(f"wrote {packaged.path} ({', '.join(packaged.files)})")
 
 
 @main.command()
@@ -303,7 +342,7 @@ def schema(of_results: bool) -> None:
     from grader.authoring.schema import spec_schema
     from grader.core.results_schema import results_schema
 
-    click.echo(json.dumps(results_schema() if of_results else spec_schema(), indent=2))
+    _echo(json.dumps(results_schema() if of_results else spec_schema(), indent=2), lines=True)
 
 
 if __name__ == "__main__":

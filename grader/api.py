@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from grader.grading import engine, executor as executors
-from grader.core import output, registry
+from grader.core import lock, output, registry
 from grader.authoring import spec, variants
 from grader.intake import open_submission, submission
 from grader.core.errors import EXIT_PROBLEMS, GraderError, Problem, SpecError
@@ -119,7 +119,7 @@ def grade_path(path: Path, course: Course | None = None, now: datetime | None = 
             result = engine.grade_submission(course, opened, now)
             return engine.finish(result, opened, course, deadline, late_penalty)
     except Exception as exc:  # a grader fault on one student must not stop the class
-        return StudentResult(student=submission.student_id_from(path), score=0.0, max_score=course.max_score,
+        return StudentResult(student=student_of(path), score=0.0, max_score=course.max_score,
                              questions=(), error=f"grader fault: {type(exc).__name__}: {exc}",
                              spec_digest=course.digest)
 
@@ -153,8 +153,12 @@ def _grade_batch(batch: _Batch) -> list[tuple[StudentResult, Path]]:
 @dataclass
 class GradeRun:
     results: list[StudentResult]
+    """This run's results (the summary table, the exit code)."""
     written: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    listed: list[StudentResult] = field(default_factory=list)
+    """Every result in the results folder after the run: this run's and those of earlier
+    runs into the same folder; the gradebook, the reports and the exports list these."""
 
     @property
     def exit_code(self) -> int:
@@ -169,12 +173,18 @@ class GradeRun:
         return found[:limit] + [f"… and {len(found) - limit} more (see the results files)"]
 
 
+def student_of(path: Path) -> str:
+    """The id a submission is graded under: from its real name (a link named otherwise, or
+    `.`, is graded as the folder it points to), as open_submission reads it."""
+    return submission.student_id_from(path.resolve())
+
+
 def pick_submissions(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
     """One submission per student; when a student appears twice the newest file wins."""
     chosen: dict[str, Path] = {}
     warnings: list[str] = []
     for path in submission.discover(list(paths)):
-        student = submission.student_id_from(path)
+        student = student_of(path)
         if student in chosen:
             # `grader submit` zips carry their UTC time in the name; it beats the file time
             older, newer = sorted([chosen[student], path],
@@ -197,6 +207,10 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
     processes. Results are the same whatever runs them: each is a pure function of the
     specs, the submission and `now`. The human decisions in `overrides` (by default
     `overrides.yaml` in the specs folder) are applied over the automatic grades.
+
+    `out` is held for the run (grader.core.lock): a second run into it is refused. The
+    gradebook, reports and exports list every result in `out/results`, this run's and
+    earlier runs' (grading one late student into the class's folder keeps the class).
     """
     course = load(spec_paths)
     from grader.grading import overrides as decisions
@@ -210,26 +224,74 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
     paths, warnings = pick_submissions(submission_paths)
     if not paths:
         raise GraderError("no submissions found in " + ", ".join(map(str, submission_paths)))
+    students = [student_of(path) for path in paths]
+    output.unique_file_names(students)  # GraderError before any work if two would share a file
     now = now or datetime.now(timezone.utc)
-    batches = _batches(paths, jobs)
-    run = GradeRun([], warnings=warnings)
-    _init_worker(tuple(spec_paths), course)
-    work = [_Batch(tuple(b), now, out, deadline, late_penalty, decided, prints) for b in batches]
-    with _executor(jobs, executor, tuple(spec_paths)) as pool:
-        for done in pool.map(_grade_batch, work):
-            for result, written in done:
-                run.results.append(result)
-                run.written.append(written)
-                if on_result:
-                    on_result(result)
-    run.results.sort(key=lambda r: r.student)
-    run.warnings.extend(decisions.warnings(decided, run.results))
-    run.written.append(write_gradebook(out, run.results))
-    if reports:
-        run.written.extend(write_reports(out, run.results, course))
-    for fmt in formats:
-        run.written.extend(write_export(out, run.results, course, fmt))
+    with lock.hold(out) as held:
+        earlier, notes = output.stored_results(out / "results")
+        output.refuse_foreign_files(out, students, earlier)
+        run = GradeRun([], warnings=warnings + notes)
+        if held.taken_over:
+            run.warnings.append(f"{out}: took over the lock of {held.taken_over}, which is no longer running")
+        _init_worker(tuple(spec_paths), course)
+        work = [_Batch(tuple(b), now, out, deadline, late_penalty, decided, prints) for b in _batches(paths, jobs)]
+        with _executor(jobs, executor, tuple(spec_paths)) as pool:
+            for done in pool.map(_grade_batch, work):
+                for result, written in done:
+                    run.results.append(result)
+                    run.written.append(written)
+                    if on_result:
+                        on_result(result)
+        _refuse_shared_files(run)
+        run.results.sort(key=lambda r: r.student)
+        run.warnings.extend(decisions.warnings(decided, run.results))
+        run.listed = _listed(run, earlier, course)
+        run.written.append(write_gradebook(out, run.listed))
+        if reports:
+            run.written.extend(write_reports(out, run.listed, course))
+        for fmt in formats:
+            run.written.extend(write_export(out, run.listed, course, fmt))
     return run
+
+
+def _refuse_shared_files(run: GradeRun) -> None:
+    """The promise that each submission has a file of its own, checked where it is kept
+    (the ids were checked before grading; this catches one graded under another id)."""
+    owners: dict[Path, str] = {}
+    for result, path in zip(run.results, run.written):
+        if path in owners:
+            raise GraderError(f"{path}: two submissions ({owners[path]!r}, {result.student!r}) were written to "
+                              "this one file; rename one of them and grade again")
+        owners[path] = result.student
+
+
+def _listed(run: GradeRun, earlier: list[tuple[Path, StudentResult]], course: Course) -> list[StudentResult]:
+    """Every result in the results folder: this run's, and earlier runs' of other students.
+    A file under an older name for a student this run graded is superseded: it is removed
+    (with a warning), so the folder holds what the gradebook lists."""
+    graded = {r.student for r in run.results}
+    written = set(run.written)
+    others: list[tuple[Path, StudentResult]] = []
+    for path, result in earlier:
+        if path in written:
+            continue
+        if result.student in graded:
+            try:
+                path.unlink(missing_ok=True)
+                run.warnings.append(f"{path}: an older file of {result.student!r}, superseded by this run's; removed")
+            except OSError as error:
+                run.warnings.append(f"{path}: an older file of {result.student!r}, superseded by this run's "
+                                    f"and left out of the gradebook; it could not be removed ({error.strerror})")
+        else:
+            others.append((path, result))
+    kept, notes = output.one_per_student(others)
+    run.warnings.extend(notes)
+    stale = sorted(r.student for _, r in kept if r.spec_digest and r.spec_digest != course.digest)
+    if stale:
+        shown = ", ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
+        run.warnings.append(f"{len(stale)} result(s) from earlier runs were graded with other specs ({shown}); "
+                            "grade them again to bring them up to date")
+    return sorted([*run.results, *(r for _, r in kept)], key=lambda r: r.student)
 
 
 def _check_late_rule(deadline: str | None, late_penalty: dict[str, Any] | None) -> None:

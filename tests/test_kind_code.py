@@ -4,6 +4,7 @@ hostile submissions as verdicts (every one ends `error`, `incorrect` or `missing
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -221,11 +222,72 @@ def test_student_runs_once_for_answer_and_mistakes(solutions_root: Path, tmp_pat
     from grader import sandbox
 
     calls = []
-    original = sandbox.run
-    monkeypatch.setattr(sandbox, "run", lambda job: calls.append(job) or original(job))
+    original = sandbox.run_prepared
+    monkeypatch.setattr(sandbox, "run_prepared", lambda job: calls.append(job) or original(job))
     mistake = Mistake(ValueSource(solution="linear_layer"), "Apply the ReLU.", 0.0)
     grade(solutions_root, tmp_path, "def layer(X, W, b):\n    return X @ W + b + 0.0\n", mistakes=(mistake,))
     assert len(calls) == 1
+
+
+# ----------------------------------------------------------------------------- the outcome cache
+
+SAME_TEXT = "import numpy as np\ndef layer(X, W, b):\n    return np.maximum(0, X @ W + b)\n"
+
+
+def linked_answer(tmp_path: Path, name: str, source: str) -> CodeAnswer:
+    """A module that is a hard link to another file with `source` (refused when read)."""
+    folder = tmp_path / name
+    folder.mkdir(parents=True)
+    (tmp_path / f"{name}-original.py").write_text(source)
+    os.link(tmp_path / f"{name}-original.py", folder / "ex.py")
+    return CodeAnswer(folder, folder / "ex.py", name, "ex")
+
+
+def plain_answer(tmp_path: Path, name: str, source: str) -> CodeAnswer:
+    folder = tmp_path / name
+    folder.mkdir(parents=True)
+    (folder / "ex.py").write_text(source)
+    return CodeAnswer(folder, folder / "ex.py", name, "ex")
+
+
+def judge(solutions_root: Path, q: Question, value: CodeAnswer, memo: Memo, params: dict | None = None) -> Any:
+    expected = engine.Expected(Reference(solutions_root, "course.t", "relu_layer", params=params or {}, memo=memo), ())
+    return engine.judge(q, KIND.parse(value, q), expected)
+
+
+def test_a_hard_link_is_refused_alone_and_after_a_student_with_the_same_text(solutions_root: Path,
+                                                                              tmp_path: Path) -> None:
+    q = question(LAYER, "relu_layer")
+    alone = judge(solutions_root, q, linked_answer(tmp_path / "1", "linked", SAME_TEXT), Memo())
+    assert alone.status == "invalid" and "hard link" in alone.feedback
+    memo = Memo()  # one course: the plain student's outcome is in it when the linked one comes
+    assert judge(solutions_root, q, plain_answer(tmp_path / "2", "plain", SAME_TEXT), memo).status == "correct"
+    after = judge(solutions_root, q, linked_answer(tmp_path / "2", "linked", SAME_TEXT), memo)
+    assert (after.status, after.fraction, after.feedback) == (alone.status, alone.fraction, alone.feedback)
+
+
+def test_an_outcome_is_shared_only_by_jobs_the_code_cannot_tell_apart(solutions_root: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader import sandbox
+
+    runs: list[Any] = []
+    original = sandbox.run_prepared
+    monkeypatch.setattr(sandbox, "run_prepared", lambda job: runs.append(job) or original(job))
+    memo = Memo()
+    q = question(LAYER, "relu_layer")
+    a, b = plain_answer(tmp_path, "a", SAME_TEXT), plain_answer(tmp_path, "b", SAME_TEXT)
+    # params the code never sees (the cases do not use them) do not make another run
+    assert judge(solutions_root, q, a, memo, {"unused": 1}).status == "correct"
+    assert judge(solutions_root, q, b, memo, {"unused": 2}).status == "correct"
+    assert len(runs) == 1
+    # other bytes, other inputs or other limits: the code could tell, so it runs again
+    c = plain_answer(tmp_path, "c", SAME_TEXT + "# another file\n")
+    judge(solutions_root, q, c, memo)
+    other_inputs = question({**LAYER, "cases": LAYER["cases"][:2]}, "relu_layer")
+    judge(solutions_root, other_inputs, a, memo)
+    other_limits = question({**LAYER, "limits": {"wall_s": 6}}, "relu_layer")
+    judge(solutions_root, other_limits, a, memo)
+    assert len(runs) == 4 and len({job.key for job in runs}) == 4
 
 
 def test_mutation_warn_and_allow(solutions_root: Path, tmp_path: Path) -> None:

@@ -125,6 +125,21 @@ def test_hostile_answers_cannot_drive_the_terminal(graded: tuple[Path, Path]) ->
     assert "gone" in shown and len(shown) < 12_000
 
 
+def test_hostile_ids_and_rubric_phrases_are_shown_not_obeyed(graded: tuple[Path, Path]) -> None:
+    """Every student string of the walk (id, question id, rubric matches, the saved line)
+    is shown with its steering characters visible, a line feed included."""
+    specs, out = graded
+    results = out / "results" / "s1.json"
+    data = json.loads(results.read_text())
+    data["student"] = "s1\x1b]52;c;cm0gLXJmIH4K\x07\u202e\nfake line"
+    data["questions"][0]["details"]["rubric"][0]["matched"] = "\x1b]0;owned\x07\x9b2J"
+    results.write_text(json.dumps(data))
+    _code, shown = run_review(specs, out, "2\ncomment\nq\n")
+    assert not any(ch in shown for ch in ("\x1b", "\x07", "\x9b", "\u202e"))
+    assert "s1␛]52;c;cm0gLXJmIH4K␇\\u202e␊fake line" in shown and "“␛]0;owned␇\\x9b2J”" in shown
+    assert "saved ex.t for s1␛]52;c;cm0gLXJmIH4K␇\\u202e␊fake line: 2 of 2" in shown
+
+
 def test_refuses_without_a_reviewer_or_results(graded: tuple[Path, Path], tmp_path: Path) -> None:
     specs, out = graded
     result = CliRunner().invoke(cli.main, ["review", str(specs), str(out), "--by", " "], input="")

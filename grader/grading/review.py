@@ -6,7 +6,9 @@ a score (Enter accepts the suggestion, `s` skips, `q` quits) and a comment. Each
 goes to the overrides file at once, atomically, so quitting or a crash loses nothing.
 
 The terminal is reached only through the `ask` and `say` functions the caller passes in
-(cli.py passes click's), so the session runs the same under a test.
+(cli.py passes click's), so the session runs the same under a test. What the students
+wrote is shown through grader.core.text.terminal_safe: an escape sequence in an answer is
+shown as `␛[2J`, never obeyed.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from grader.authoring import spec
 from grader.core.errors import GraderError
 from grader.core.model import Invalid
 from grader.core.results import QuestionResult, StudentResult
+from grader.core.text import terminal_safe
 from grader.parsing.numbers import parse_number
 
 Ask = Callable[[str], str]
@@ -85,10 +88,21 @@ def pending(results: Sequence[StudentResult], decided: overrides.Overrides, prin
     return sorted(items, key=lambda item: (order[item.question.id], item.student))
 
 
-def clean(text: str, limit: int = MAX_SHOWN) -> str:
-    """Student text made safe for a terminal: no escape sequences or other control characters."""
+def shown(text: str, limit: int = MAX_SHOWN) -> str:
+    """Student text (an answer, a prompt's params, feedback) as lines for the terminal:
+    each character that could steer it shown visibly (grader.core.text.terminal_safe)."""
+    return terminal_safe(text, newlines=True, limit=limit)
+
+
+def shown_line(text: str, limit: int) -> str:
+    """`shown` for a one-line field (an id, a rubric phrase): a line feed shows as ␊."""
+    return terminal_safe(text, limit=limit)
+
+
+def typed_comment(text: str) -> str:
+    """The reviewer's comment as it is kept: without control or format characters."""
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
-    return text if len(text) <= limit else text[:limit] + "…"
+    return text[:overrides.MAX_COMMENT]
 
 
 def suggestion(question: QuestionResult) -> float | None:
@@ -98,10 +112,10 @@ def suggestion(question: QuestionResult) -> float | None:
 
 def describe(item: Item, number: int, total: int) -> str:
     q = item.question
-    heading = f"[{number}/{total}] {clean(q.id, 100)} · {clean(item.student, 100)} · {q.max_score:g} points"
+    heading = f"[{number}/{total}] {shown_line(q.id, 100)} · {shown_line(item.student, 100)} · {q.max_score:g} points"
     lines = [f"─── {heading} ───",
-             clean(q.prompt), "", "Answer:"]
-    lines.extend("  " + line for line in clean(q.answer or "(none)").splitlines() or ["(empty)"])
+             shown(q.prompt), "", "Answer:"]
+    lines.extend("  " + line for line in shown(q.answer or "(none)").splitlines() or ["(empty)"])
     rubric = q.details.get("rubric") if q.details else None
     if isinstance(rubric, list) and rubric:
         lines += ["", "Rubric:"]
@@ -111,15 +125,15 @@ def describe(item: Item, number: int, total: int) -> str:
             mark = "✓" if entry.get("found") else "✗"
             points = entry.get("points")
             worth = f" ({points:g})" if isinstance(points, (int, float)) and not isinstance(points, bool) else ""
-            line = f"  {mark} {clean(str(entry.get('concept', '')), 200)}{worth}"
+            line = f"  {mark} {shown_line(str(entry.get('concept', '')), 200)}{worth}"
             if entry.get("matched"):
-                line += f"  “{clean(str(entry['matched']), 80)}”"
+                line += f"  “{shown_line(str(entry['matched']), 80)}”"
             negated = entry.get("negated")
             if isinstance(negated, list) and negated:
-                line += "  negated: " + "; ".join(f"“{clean(str(n), 80)}”" for n in negated[:3])
+                line += "  negated: " + "; ".join(f"“{shown_line(str(n), 80)}”" for n in negated[:3])
             lines.append(line)
     elif q.feedback:
-        lines += ["", "Feedback: " + clean(q.feedback, 1000)]
+        lines += ["", "Feedback: " + shown(q.feedback, 1000)]
     suggested = suggestion(q)
     if suggested is not None:
         lines.append(f"Suggested: {suggested:g} of {q.max_score:g}")
@@ -173,11 +187,12 @@ def session(items: Sequence[Item], path: Path, by: str, ask: Ask, say: Say,
         if decision == "s":
             summary.skipped += 1
             continue
-        comment = clean(ask("Comment (Enter for none)").strip(), overrides.MAX_COMMENT)
+        comment = typed_comment(ask("Comment (Enter for none)").strip())
         at = now().isoformat(timespec="seconds")
         overrides.record(path, item.student, item.question.id,
                          overrides.Override(float(decision), comment, by, at, item.fingerprint))
-        say(f"saved {item.question.id} for {item.student}: {float(decision):g} of {item.question.max_score:g}")
+        say(f"saved {shown_line(item.question.id, 100)} for {shown_line(item.student, 100)}: "
+            f"{float(decision):g} of {item.question.max_score:g}")
         summary.decided += 1
     return summary
 

@@ -1,4 +1,8 @@
-"""The per-student summary table printed after a grading run (plain text, any terminal)."""
+"""The per-student summary table printed after a grading run (plain text, any terminal).
+
+Student ids and errors are the students' text: each field is made terminal-safe on one
+line here (grader.core.text), so a line feed in a folder name cannot forge a row; cli.py
+makes everything it prints safe once more."""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ from pathlib import Path
 from typing import Sequence
 
 from grader.core.results import STATUSES, StudentResult
+from grader.core.text import terminal_safe
 
+#: Longest student id shown in full in the table (a folder name can be much longer).
+MAX_ID_SHOWN = 64
 _SHORT = {"correct": "ok", "partial": "part", "incorrect": "wrong", "missing": "miss",
           "invalid": "inval", "error": "err", "review": "review"}
 
@@ -15,15 +22,16 @@ _SHORT = {"correct": "ok", "partial": "part", "incorrect": "wrong", "missing": "
 def table(results: Sequence[StudentResult]) -> str:
     if not results:
         return "no results"
-    width = max(7, *(len(r.student) for r in results))
+    ids = [terminal_safe(r.student, limit=MAX_ID_SHOWN) for r in results]
+    width = max(7, *(len(shown) for shown in ids))
     header = f"{'student':<{width}}  {'score':>13}  " + " ".join(f"{_SHORT[s]:>6}" for s in STATUSES)
     lines = [header, "-" * len(header)]
-    for result in results:
+    for shown, result in zip(ids, results):
         counts = Counter(q.status for q in result.questions)
         score = f"{round(result.score, 2):g}/{result.max_score:g}"
-        row = f"{result.student:<{width}}  {score:>13}  " + " ".join(f"{counts.get(s, 0):>6}" for s in STATUSES)
+        row = f"{shown:<{width}}  {score:>13}  " + " ".join(f"{counts.get(s, 0):>6}" for s in STATUSES)
         if result.error:
-            row += f"  ! {result.error[:80]}"
+            row += f"  ! {terminal_safe(result.error[:80])}"
         lines.append(row)
     scores = [r.score for r in results]
     lines.append("-" * len(header))
@@ -36,11 +44,16 @@ def lateness_lines(results: Sequence[StudentResult]) -> list[str]:
     """One `late: <student> <exercise>: … late, penalty …` line per late exercise."""
     from grader.authoring.lateness import describe
 
-    return [f"late: {result.student} {describe(record)}" for result in results for record in result.lateness]
+    return [terminal_safe(f"late: {result.student} {describe(record)}")
+            for result in results for record in result.lateness]
 
 
-def written_line(out: Path, results: int, written: Sequence[Path]) -> str:
-    """What a grading run wrote: the results folder, the gradebook, the reports' index."""
+def written_line(out: Path, results: int, written: Sequence[Path], listed: int | None = None) -> str:
+    """What a grading run wrote: the results folder, the gradebook (and how many of its
+    students earlier runs into the folder graded), the reports' index."""
     index = out / "reports" / "index.html"
-    return (f"wrote {out / 'results'}/ ({results} results), {out / 'grades.csv'}"
+    earlier = (listed or results) - results
+    gradebook = f"{out / 'grades.csv'}" + (f" ({listed} students, {earlier} of them from earlier runs)"
+                                          if earlier > 0 else "")
+    return (f"wrote {out / 'results'}/ ({results} results), {gradebook}"
             + (f", {index}" if index in written else ""))

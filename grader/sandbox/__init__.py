@@ -32,12 +32,12 @@ from __future__ import annotations
 
 from grader.sandbox.jobs import (
     DRIVER_NAME, ERROR_KINDS, LIMIT_BOUNDS, LIMITS_SCHEMA, Job, Limits, LimitsError, ObjectInfo, Outcome,
-    TensorInfo, limits_from_spec,
+    Prepared, TensorInfo, limits_from_spec,
 )
 
 __all__ = [
     "DRIVER_NAME", "ERROR_KINDS", "LIMIT_BOUNDS", "LIMITS_SCHEMA", "Job", "Limits", "LimitsError", "ObjectInfo",
-    "Outcome", "TensorInfo", "limits_from_spec", "run", "shutdown",
+    "Outcome", "Prepared", "TensorInfo", "limits_from_spec", "prepare", "run", "run_prepared", "shutdown",
 ]
 
 
@@ -46,6 +46,23 @@ def run(job: Job) -> Outcome:
     from grader.sandbox import client
 
     return client.run(job)
+
+
+def prepare(job: Job) -> Prepared | Outcome:
+    """The job read and checked as `run` would (files, links, sizes, the payload encoded):
+    a `Prepared` whose `key` names exactly what the child would see, or the refused
+    Outcome. A caller that keeps outcomes keys them on `Prepared.key`, so a cached outcome
+    is never reused for a job the sandbox would refuse."""
+    from grader.sandbox import client
+
+    return client.prepare(job)
+
+
+def run_prepared(job: Prepared) -> Outcome:
+    """Run a prepared job in a fresh isolated child; never raises for anything the child does."""
+    from grader.sandbox import client
+
+    return client.run_prepared(job)
 
 
 def shutdown() -> None:

@@ -29,7 +29,7 @@ from typing import Any
 
 from grader.core import registry
 from grader.sandbox import protocol
-from grader.sandbox.jobs import DRIVER_NAME, Job, Limits, Outcome
+from grader.sandbox.jobs import DRIVER_NAME, Job, Limits, Outcome, Prepared
 from grader.sandbox.zygote import _LEN
 
 DISABLE_VARIABLE = "GRADER_SANDBOX_DISABLE"
@@ -166,17 +166,31 @@ def zygote_pid() -> int:
 
 
 def run(job: Job) -> Outcome:
+    prepared = prepare(job)
+    return prepared if isinstance(prepared, Outcome) else run_prepared(prepared)
+
+
+def prepare(job: Job) -> Prepared | Outcome:
+    """Read and check everything the job hands the child; a refused job (a link, a file
+    that is too big, a bad name) is the Outcome saying so."""
     started = time.monotonic()
     try:
-        workdir, module_name = _prepare(job)
+        return _prepare(job)
     except _Refused as refused:
         return _failure("refused", str(refused), started)
+
+
+def run_prepared(job: Prepared) -> Outcome:
+    """Run a prepared job in a fresh child; never raises for anything the child does."""
+    started = time.monotonic()
+    try:
+        workdir = _materialise(job)
     except OSError as error:  # disk full, unwritable temp folder: the grader's problem
         return _failure("sandbox", f"the sandbox could not prepare the job: {error}", started)
     try:
-        disable = [name.strip() for name in os.environ.get(DISABLE_VARIABLE, "").split(",") if name.strip()]
-        request = {"dir": str(workdir), "driver": job.driver, "module": module_name, "files": sorted(job.files),
-                   "limits": asdict(job.limits), "read_paths": read_paths(), "disable": disable}
+        request = {"dir": str(workdir), "driver": job.driver, "module": job.module_name,
+                   "files": sorted(n for n in job.sources if n != job.module_name),
+                   "limits": asdict(job.limits), "read_paths": read_paths(), "disable": list(job.disable)}
         with _lock:
             for attempt in (1, 2):
                 try:
@@ -213,7 +227,7 @@ class _Refused(ValueError):
     pass
 
 
-def _prepare(job: Job) -> tuple[Path, str | None]:
+def _prepare(job: Job) -> Prepared:
     if not DRIVER_NAME.match(job.driver):
         raise _Refused(f"driver {job.driver!r} is not inside the grader package")
     module_name = None
@@ -227,14 +241,23 @@ def _prepare(job: Job) -> tuple[Path, str | None]:
         if not _FILE_NAME.fullmatch(name) or name in sources or name in ("payload.bin", "out"):
             raise _Refused(f"extra file name {name!r} is not allowed")
         sources[name] = _read_untrusted(Path(path), job.limits.file_bytes)
-    torch = sys.modules.get("torch")
-    payload = protocol.encode(dict(job.payload), torch, strict=True)
+    payload = protocol.encode(dict(job.payload), sys.modules.get("torch"), strict=True)
+    disable = tuple(name.strip() for name in os.environ.get(DISABLE_VARIABLE, "").split(",") if name.strip())
+    return Prepared(job.driver, module_name, sources, payload, job.limits, disable)
+
+
+def _materialise(job: Prepared) -> Path:
+    """The job's private folder: payload.bin, the student's files, an empty out/."""
     workdir = Path(tempfile.mkdtemp(prefix=f"{JOB_PREFIX}{os.getpid()}-"))
-    (workdir / "payload.bin").write_bytes(payload)
-    for name, data in sources.items():
-        (workdir / name).write_bytes(data)
-    (workdir / "out").mkdir()
-    return workdir, module_name
+    try:
+        (workdir / "payload.bin").write_bytes(job.payload)
+        for name, data in job.sources.items():
+            (workdir / name).write_bytes(data)
+        (workdir / "out").mkdir()
+    except OSError:
+        _remove(workdir)
+        raise
+    return workdir
 
 
 def _read_untrusted(path: Path, limit: int) -> bytes:

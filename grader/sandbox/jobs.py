@@ -152,3 +152,35 @@ class Outcome:
     """Regular files the child left under `out/` in its directory (at most file_bytes together)."""
     cpu_s: float = 0.0
     max_rss_mb: float = 0.0
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A job as its child will see it, every refusal check passed: the student's files as
+    read (regular files, not links, within their limits), the payload as encoded, the
+    limits. `key` is a digest of exactly that, so an outcome kept under it is reused only
+    for a job the code could not tell apart (same bytes, same inputs, same limits)."""
+
+    driver: str
+    module_name: str | None
+    """The student module's file name in the child's folder (`ex03.py`), or None."""
+    sources: Mapping[str, bytes]
+    """File name -> bytes: the module and the extra files, as the child's folder holds them."""
+    payload: bytes
+    """The driver's arguments, encoded for the wire."""
+    limits: Limits
+    disable: tuple[str, ...] = ()
+    """Isolation layers switched off for this job (GRADER_SANDBOX_DISABLE)."""
+
+    @property
+    def key(self) -> str:
+        import hashlib
+        import json
+        from dataclasses import asdict
+
+        digest = hashlib.sha256()
+        head = [self.driver, self.module_name, sorted(self.sources), asdict(self.limits), list(self.disable)]
+        for part in (json.dumps(head, sort_keys=True).encode(), self.payload, *(self.sources[n] for n in sorted(self.sources))):
+            digest.update(len(part).to_bytes(8, "big"))
+            digest.update(part)
+        return digest.hexdigest()

@@ -1,4 +1,4 @@
-"""The `code` kind's data: its options, cases, properties and checks, and the run cache key.
+"""The `code` kind's data: its options, cases, properties and checks.
 
 Apart from kind.py (which loads them from a spec) so that run.py, which kind.py calls
 lazily, imports them without importing kind.py back.
@@ -6,12 +6,9 @@ lazily, imports them without importing kind.py back.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from grader.core.model import CodeAnswer, Question
 from grader.kinds.tolerance import Tolerance
 from grader.sandbox import Limits
 
@@ -57,13 +54,3 @@ class CodeOptions:
     mutation: str = "forbid"
     inputs: str = "numpy"
     limits: Limits = field(default_factory=Limits)
-
-
-def cache_key(question: Question, answer: CodeAnswer, params: Mapping[str, Any]) -> str:
-    """Same module text, question and inputs: the student's outputs are the same."""
-    if not isinstance(answer, CodeAnswer):
-        raise TypeError(f"a code question checks a CodeAnswer, not a {type(answer).__name__}")
-    digest = hashlib.sha256()
-    digest.update(answer.module.read_bytes() if answer.module else b"")
-    digest.update(repr((question.id, question.options, json.dumps(params, sort_keys=True, default=repr))).encode())
-    return digest.hexdigest()

@@ -3,8 +3,9 @@ and turn each case and property into a `CaseResult`, then the cases into a `Verd
 carries them and the run's `RunRecord` (the report and the exports read those, nothing else).
 
 The student's function runs once per question in one sandbox job (all cases and property
-calls together); its outcome is cached by module text, question and params, so checking
-known mistakes (other references against the same outputs) costs no second run.
+calls together); its outcome is kept under the prepared job's key (the module's bytes as
+the sandbox read them, the encoded calls, the limits), so checking known mistakes (other
+references against the same outputs) costs no second run.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from grader.kinds.code import values as cv
 from grader.core.memo import Memo
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
 from grader.core.results import CaseResult, RunRecord, Status
-from grader.kinds.code.options import DRIVER, Case, CodeOptions, Property, cache_key
+from grader.kinds.code.options import DRIVER, Case, CodeOptions, Property
 from grader.kinds.common import error_text, run_record
 
 #: Student outcomes are only reused for the same student's known mistakes: keep few, they hold arrays.
@@ -54,14 +55,21 @@ def _calls(options: CodeOptions, inputs: list[list[Any]]) -> list[list[Any]]:
     return calls
 
 
-def run_student(question: Question, answer: CodeAnswer, params: Mapping[str, Any],
-                calls: list[list[Any]], memo: Memo) -> sandbox.Outcome:
+def run_student(question: Question, answer: CodeAnswer, calls: list[list[Any]], memo: Memo) -> sandbox.Outcome:
     """The student's outputs on every call; kept in the course's memo, so checking the known
-    mistakes (other references against the same outputs) costs no second run."""
+    mistakes (other references against the same outputs) costs no second run.
+
+    The job is prepared first, so every refusal (a link, a file too big) holds whatever
+    ran before; the memo is keyed on the prepared job, exactly what the code sees, so an
+    outcome is shared only by jobs the code could not tell apart (two students with the
+    same bytes and the same inputs, never one whose params differ in what it is given)."""
     options: CodeOptions = question.options
-    return memo.get("code outcome", cache_key(question, answer, params),
-                    lambda: sandbox.run(sandbox.Job(DRIVER, answer.module, _payload(options, calls), options.limits)),
-                    limit=OUTCOMES_KEPT)
+    if not isinstance(answer, CodeAnswer):
+        raise TypeError(f"a code question checks a CodeAnswer, not a {type(answer).__name__}")
+    prepared = sandbox.prepare(sandbox.Job(DRIVER, answer.module, _payload(options, calls), options.limits))
+    if isinstance(prepared, sandbox.Outcome):
+        return prepared
+    return memo.get("code outcome", prepared.key, lambda: sandbox.run_prepared(prepared), limit=OUTCOMES_KEPT)
 
 
 def _payload(options: CodeOptions, calls: Sequence[Sequence[Any]],
@@ -88,7 +96,7 @@ def check(question: Question, answer: CodeAnswer, reference: Reference) -> Verdi
     options: CodeOptions = question.options
     inputs = build_inputs(options, reference.params)
     calls = _calls(options, inputs)
-    outcome = run_student(question, answer, reference.params, calls, reference.memo)
+    outcome = run_student(question, answer, calls, reference.memo)
     # no timings here: a result must be a pure function of the specs and the submission
     run = _record(outcome, answer)
     failure = _run_failure(outcome, len(calls), run)

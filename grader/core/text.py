@@ -1,0 +1,56 @@
+"""Student text made safe for the instructor's terminal: the one sanitizer of cli.py's output.
+
+A folder name, an answers.yaml key, an answer or a file name is the student's choice, and
+a terminal obeys what it prints: ESC starts a sequence that clears the screen (`ESC[2J`),
+sets the window title (OSC 0) or writes the clipboard (OSC 52, then a paste runs it); a C1
+character (U+009B is a one-byte CSI) does the same on some terminals; CR and backspace
+overwrite what the line said; bidi overrides (U+202A–202E, U+2066–2069) and zero-width
+characters make text read other than it is (`s1⁦ correct`); a lone surrogate (a file name
+that is not UTF-8) prints as the raw byte it stands for, or not at all.
+
+`terminal_safe` replaces each such character with a visible stand-in and keeps everything
+else: C0 controls and DEL as their Control Pictures (ESC -> `␛`, BEL -> `␇`, CR -> `␍`),
+any other control, format, surrogate or line-separator character as its escape (`\\x9b`,
+`\\u202e`, `\\udc9b`). A replaced character can be seen, and nothing of the text is lost.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+#: Unicode categories that draw nothing of their own and can steer a terminal or a reader:
+#: Cc controls, Cf format (bidi, zero-width, soft hyphen, tags), Cs surrogates, Zl/Zp separators.
+_STEERING = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_PRINTABLE_ASCII = re.compile(r"[ -~]*")
+_PRINTABLE_ASCII_LINES = re.compile(r"[ -~\n\t]*")
+
+
+def terminal_safe(text: object, newlines: bool = False, limit: int | None = None) -> str:
+    """`text` (str() of anything) with every character that could steer a terminal shown
+    visibly instead; `newlines` keeps line feeds and tabs (for text printed as lines: a
+    line feed only starts a line), `limit` cuts the text to that many characters, with `…`."""
+    text = text if isinstance(text, str) else str(text)
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "…"
+    if (_PRINTABLE_ASCII_LINES if newlines else _PRINTABLE_ASCII).fullmatch(text):  # the common case
+        return text
+    return "".join(_shown(ch, newlines) for ch in text)
+
+
+def _shown(ch: str, newlines: bool) -> str:
+    if newlines and ch in "\n\t":
+        return ch
+    code = ord(ch)
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␀ … ␟, e.g. ␛ for ESC
+    if code == 0x7F:
+        return "␡"
+    if " " <= ch <= "~" or unicodedata.category(ch) not in _STEERING:
+        return ch
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
