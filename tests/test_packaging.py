@@ -129,7 +129,8 @@ def test_latest_submission_per_student_wins(tmp_path: Path) -> None:
 ])
 def test_late_submission_is_penalised_as_the_spec_says(tmp_path: Path, days_late: float, policy: str,
                                                        kept: float) -> None:
-    deadline = NOW - timedelta(days=days_late)
+    # the zip is stamped with the real time: measure lateness from now, not from collection
+    deadline = datetime.now(timezone.utc) - timedelta(days=days_late)
     specs, _, zipped = _loop(tmp_path, extra=_policy(deadline, policy))
     result = _grade(specs, zipped.parent, tmp_path / "out")
     assert result["score"] == pytest.approx(result["max_score"] * kept, abs=1e-6)
