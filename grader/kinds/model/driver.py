@@ -90,7 +90,7 @@ def train_and_evaluate(module: ModuleType | None, payload: Mapping[str, Any]) ->
     code = _code(model, x_test[: min(probe, len(x_test))]) if reconstruction else None
     restore()  # the student's code has run for the last time: measure
     weights = _weights(parameters, count, settings["max_parameters"])
-    codes = None if code is None else _array(code).reshape(len(code), -1)
+    codes = None if code is None else _rows(_array(code))
     width = None if codes is None else int(codes.shape[1])
     limit = settings["bottleneck"]
     return {**report, "parameters": count, "weights": weights, "test_outputs": _array(test),
@@ -204,6 +204,11 @@ def _array(tensor: Any) -> np.ndarray:
     """A float32 CPU copy of a tensor, through torch's own methods."""
     with _PLAIN():
         return _COPY(_NUMPY(_TO(_DETACH(tensor), "cpu", _FLOAT32)), dtype=np.float32, order="C")
+
+
+def _rows(array: np.ndarray) -> np.ndarray:
+    """One row per example (numpy's own methods: torch.Tensor.__len__ is a Python method)."""
+    return array.reshape(array.shape[0], -1)
 
 
 def _layers(modules: Named) -> list[str]:
