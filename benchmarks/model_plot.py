@@ -66,11 +66,7 @@ def main() -> None:
     path = model_kind._reference_path(reference)
     module = load_module(path, "reference_ex03")
     data = model_kind.dataset(options.data)
-    payload = {"factory": reference.function, "factory_args": {}, "task": options.task, "x_train": data.x_train,
-               "y_train": data.y_train, "x_test": data.x_test, "expected_shape": model_kind.expected_shape(options),
-               "epochs": options.train.epochs, "lr": options.train.lr, "batch_size": options.train.batch_size,
-               "optimizer": options.train.optimizer, "momentum": options.train.momentum,
-               "weight_decay": options.train.weight_decay, "seed": options.data.seed, "device": "cpu"}
+    payload = {**model_kind.payload(options, reference.function), "device": "cpu"}
     local = median_time(lambda: model_driver.train_and_evaluate(module, payload), repeat)
     boxed = median_time(lambda: model_kind.train(options, path, reference.function), repeat)
     outcome = model_kind.train(options, path, reference.function)

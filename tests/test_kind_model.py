@@ -183,16 +183,6 @@ def test_hostile_models_end_as_errors(tmp_path: Path, source: str, changes: dict
     assert says in verdict.feedback, verdict.feedback
 
 
-def test_tampering_with_the_driver_is_caught_by_the_grader(tmp_path: Path) -> None:
-    """The child never sees test labels; a patched driver can only send malformed data back."""
-    verdict = grade(tmp_path, MLP + textwrap.dedent("""
-        import sys, numpy as np
-        driver = sys.modules["grader.kinds.model.driver"]
-        driver._outputs = lambda model, x: np.zeros((len(x), 3))   # float64, 'perfect' zeros
-        """))
-    assert verdict.status == "error" and "could not be read" in verdict.feedback
-
-
 def test_the_batch_goes_on_after_a_hostile_model(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -364,23 +354,6 @@ def test_answers_yaml_is_not_a_model_and_literal_references_are_refused(tmp_path
         KIND.parse_reference(3, question())
 
 
-@pytest.mark.parametrize("value, message", [
-    ([], "the report is not a mapping"),
-    ({"parameters": -1}, "parameters is not a count"),
-    ({"parameters": 3, "trainable": True}, "trainable is not a count"),
-    ({"parameters": 3, "trainable": 3, "device": 1, "layers": []}, "device or layers"),
-    ({"parameters": 3, "trainable": 3, "device": "cpu", "layers": [], "output_shape": "N,3"}, "output_shape"),
-    ({"parameters": 3, "trainable": 3, "device": "cpu", "layers": [], "output_shape": [None, 3], "trained": True,
-      "losses": ["nan"], "stopped": None, "train_s": 1.0}, "losses"),
-    ({"parameters": 3, "trainable": 3, "device": "cpu", "layers": [], "output_shape": [None, 3], "trained": True,
-      "losses": [], "stopped": None, "train_s": 1.0, "bottleneck": None,
-      "test_outputs": np.zeros((5, 3), np.float32), "train_outputs": np.zeros((4, 3), np.float32)}, "test_outputs"),
-])
-def test_the_childs_report_is_read_strictly(value: Any, message: str) -> None:
-    with pytest.raises(model_kind._Malformed, match=message):
-        model_kind.read_report(value, rows_train=4, rows_test=4)
-
-
 def test_a_failed_training_run_keeps_the_code_and_the_trace(tmp_path: Path) -> None:
     source = "print('building')\ndef make_model():\n    raise RuntimeError('no model today')\n"
     verdict = grade(tmp_path, source)
@@ -395,6 +368,266 @@ def test_sandbox_faults_are_grader_faults() -> None:
                       stdout="", layers=(), warnings=(), wall_s=0.1)
     verdict = model_kind.verdict_for(options, outcome)
     assert verdict.status == "error" and "grader fault" in verdict.feedback
+
+
+# ----------------------------------------------------------------------------- the child grades nothing
+#
+# The driver runs in the student's process. These students patch what measures them: the
+# driver's helpers, torch's methods, the driver's own defences, the report through the stack
+# frames. None of them passes a threshold it should fail; a report that does not add up is
+# the student's error.
+
+BIG = """
+import sys, builtins
+import numpy as np
+import torch
+from torch import nn
+driver = sys.modules["grader.kinds.model.driver"]
+
+def make_model():  # 2*256+256 + 256*256+256 + 256*3+3 = 67,331 parameters
+    return nn.Sequential(nn.Linear(2, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 3))
+
+def tamper(**names):
+    '''Rebind driver names inside the driver's own restore (it then installs them itself).'''
+    cells = dict(zip(driver._RESTORE.__code__.co_freevars, (c.cell_contents for c in driver._RESTORE.__closure__)))
+    cells["names"].update(names)
+"""
+LIMITED = {"thresholds": {"test_accuracy": 0.8, "max_parameters": 10_000}}
+IN_FORWARD = """
+make_model_plain = make_model
+class Patching(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = make_model_plain()
+    def forward(self, x):
+        {patch}
+        return self.body(x)
+def make_model():
+    return Patching()
+"""
+
+
+def test_a_large_model_fails_the_parameter_limit(tmp_path: Path) -> None:
+    verdict = grade(tmp_path, BIG, **LIMITED)
+    assert (verdict.status, verdict.fraction) == ("incorrect", 0.0), verdict.feedback
+    assert "parameters: 67,331 (needs ≤ 10,000)" in verdict.feedback
+    assert verdict.details["parameters"] == 67_331
+
+
+@pytest.mark.parametrize("attack", [
+    # the driver's helpers, rebound when the module is imported: put back before the driver runs
+    "driver._count = lambda *args, **kwargs: 5\ndriver.walk = lambda model: ((), ())\n"
+    "driver._weights = lambda *args: {'w': np.zeros(5, np.float32)}\n",
+    # torch's methods, patched for everyone: the driver measures with what it bound at import
+    "nn.Module.parameters = lambda self, recurse=True: iter(self._modules['4']._parameters.values()\n"
+    "                                                       if '4' in self._modules else ())\n"
+    "nn.Module.named_parameters = lambda self, *args, **kwargs: iter(())\n"
+    "nn.Module.state_dict = lambda self, *args, **kwargs: {}\n"
+    "torch.Tensor.numel = lambda self: 1\nbuiltins.sum = lambda *args: 5\n",
+    # the same, from forward() while the driver runs: the driver puts its names back before it measures
+    IN_FORWARD.format(patch="driver._count = lambda *args: 5; builtins.sum = lambda *args: 5; "
+                            "driver._weights = lambda *args: {'w': np.zeros(5, np.float32)}"),
+    # a model class that hides its layers from nn.Module's methods
+    """
+    class Hiding(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = make_model()
+        def forward(self, x):
+            return self.body(x)
+        def parameters(self, recurse=True):
+            return iter(list(self.body[4].parameters()))
+        def named_parameters(self, *args, **kwargs):
+            return iter(list(self.body[4].named_parameters()))
+        def named_modules(self, *args, **kwargs):
+            return iter([("", self)])
+    def make_model_hiding():
+        return Hiding()
+    """,
+])
+def test_patching_what_measures_the_model_does_not_shrink_it(tmp_path: Path, attack: str) -> None:
+    factory = "make_model_hiding" if "make_model_hiding" in attack else "make_model"
+    verdict = grade(tmp_path, BIG + textwrap.dedent(attack), factory=factory, **LIMITED)
+    assert (verdict.status, verdict.fraction) == ("incorrect", 0.0), verdict.feedback
+    assert "parameters: 67,331 (needs ≤ 10,000)" in verdict.feedback
+
+
+@pytest.mark.parametrize("attack, changes, says", [
+    # the driver's defences broken too: the grader counts the weights it gets, and they do not add up
+    ("tamper(_weights=lambda *args: {'w': np.zeros(5, np.float32)})", LIMITED,
+     "it says the model has 67,331 parameters, but sent the weights of 5"),
+    ("tamper(_count=lambda parameters: 5)", LIMITED, "it says the model has 5 parameters, but sent the weights of 67,331"),
+    ("tamper(_count=lambda parameters: 5, _weights=lambda *args: None)", LIMITED,
+     "it sent no weights for a model of 5 parameters, within the limit"),
+    # lying about the output shape: the grader reads it off the outputs
+    ("tamper(_shape_matches=lambda *args: False)", LIMITED,
+     "it says the output shape (N, 3) is wrong, but the question asks for that shape"),
+    # predictions of the wrong type cannot be read
+    ("tamper(_array=lambda t: np.zeros((len(t), 3)))", {}, "test_outputs is not a float32 array"),
+])
+def test_a_report_that_does_not_add_up_is_the_students_error(tmp_path: Path, attack: str, changes: dict,
+                                                            says: str) -> None:
+    verdict = grade(tmp_path, BIG + attack + "\n", **changes)
+    assert (verdict.status, verdict.fraction) == ("error", 0.0), verdict.feedback
+    assert verdict.feedback.startswith("The results your code sent back do not add up (tampering?)")
+    assert says in verdict.feedback, verdict.feedback
+
+
+def test_fake_predictions_earn_nothing_without_the_labels(tmp_path: Path) -> None:
+    """'Perfect' outputs of the right type and shape: the grader scores them against labels the child never saw."""
+    verdict = grade(tmp_path, MLP + textwrap.dedent(BIG.split("def make_model")[0]) + textwrap.dedent("""
+        def tamper(**names):
+            cells = dict(zip(driver._RESTORE.__code__.co_freevars, (c.cell_contents for c in driver._RESTORE.__closure__)))
+            cells["names"].update(names)
+        tamper(_array=lambda t: np.eye(3, dtype=np.float32)[np.zeros(len(t), int)])
+        """))
+    assert (verdict.status, verdict.fraction) == ("incorrect", 0.0), verdict.feedback
+    assert "Test accuracy: 0.333 (needs ≥ 0.8)" in verdict.feedback
+
+
+def test_lying_about_a_wrong_output_shape_does_not_pass(tmp_path: Path) -> None:
+    """A model of shape (N, 2) on 3 classes says it is (N, 3) and skips training: the outputs tell."""
+    source = BIG.replace("nn.Linear(256, 3))", "nn.Linear(256, 2))") + textwrap.dedent("""
+        tamper(_probe_shape=lambda model, x: [len(x), 3], _train=lambda *args: ([0.5], None))
+        """)
+    verdict = grade(tmp_path, source)
+    assert verdict.status == "error" and "do not add up" in verdict.feedback, verdict.feedback
+    assert "outputs have shapes (90, 2) and (90, 2), but the question asks for (N, 3)" in verdict.feedback
+
+
+def test_the_test_labels_never_reach_the_child(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    jobs: list[Any] = []
+    monkeypatch.setattr("grader.sandbox.run", lambda job: jobs.append(job) or Outcome(
+        ok=False, value=None, error="stub", error_kind="exception", stdout="", layers=(), warnings=(), wall_s=0.0))
+    options = question(thresholds={"test_accuracy": 0.8, "max_parameters": 500}).options
+    model_kind.train(options, answer(tmp_path, MLP).module, "make_model")
+    data = model_kind.dataset(options.data)
+    sent = jobs[0].payload
+    assert "y_test" not in sent and not any(v is data.y_test for v in sent.values())
+    assert np.array_equal(sent["x_test"], data.x_test) and sent["max_parameters"] == 500
+    # the child may send back no more than an honest report takes: outputs, 500 weights, the rest
+    assert jobs[0].limits.result_bytes == model_kind.REPORT_BYTES + 4 * 3 * 180 + 8 * 500
+
+
+@pytest.mark.parametrize("bomb", [
+    # an array slipped into the report through the driver's stack frame
+    IN_FORWARD.format(patch="frame = sys._getframe()\n        "
+                            "while frame.f_code.co_name != 'train_and_evaluate': frame = frame.f_back\n        "
+                            "frame.f_locals['report']['bomb'] = np.zeros(5_000_000, np.float32)"),
+    "tamper(_layers=lambda modules: ['x' * 999_999] * 30)",
+])
+def test_result_size_bombs_are_the_students_error(tmp_path: Path, bomb: str) -> None:
+    verdict = grade(tmp_path, BIG + textwrap.dedent(bomb) + "\n", **LIMITED)
+    assert (verdict.status, verdict.fraction) == ("error", 0.0), verdict.feedback
+    assert "returned more than" in verdict.feedback and "bytes of results" in verdict.feedback
+    assert verdict.run is not None and verdict.run.limits_hit == "output"
+
+
+@pytest.mark.parametrize("source, factory", [
+    (MLP, "make_model"),
+    (AUTOENCODER, "make_model"),
+    ("""
+     import torch
+     from torch import nn
+     class Shared(nn.Module):
+         def __init__(self):
+             super().__init__()
+             self.a = nn.Linear(2, 4)
+             self.b = self.a                      # the same layer twice: counted once
+             self.blocks = nn.ModuleList([nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4)), self.a])
+             self.scale = nn.Parameter(torch.tensor(2.0))
+             self.register_parameter("unused", None)
+             self.add_module("nothing", None)
+         def forward(self, x):
+             return self.a(x)
+     def make_model():
+         return Shared()
+     """, "make_model"),
+])
+def test_the_walk_finds_what_named_parameters_finds(tmp_path: Path, source: str, factory: str) -> None:
+    import importlib.util
+
+    from grader.kinds.model import driver as model_driver
+
+    path = tmp_path / "walked.py"
+    path.write_text(textwrap.dedent(source))
+    spec = importlib.util.spec_from_file_location("walked", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = getattr(module, factory)()
+    parameters, modules = model_driver.walk(model)
+    assert [(n, id(p)) for n, p in parameters] == [(n, id(p)) for n, p in model.named_parameters()]
+    assert [(n, id(m)) for n, m in modules] == [(n, id(m)) for n, m in model.named_modules()]
+
+
+def honest_report(**changes: Any) -> tuple[dict[str, Any], model_kind.ModelOptions]:
+    """A report as the driver writes it, through the wire format, for the question `changes` makes."""
+    import sys
+    import types
+
+    import torch
+
+    from grader.kinds.model import driver as model_driver
+    from grader.sandbox import protocol
+
+    options = question(**changes).options
+    module = types.ModuleType("submission_ex03")
+    exec(compile(textwrap.dedent(AUTOENCODER if options.task == "reconstruction" else MLP), "ex03.py", "exec"),
+         module.__dict__)
+    torch.set_num_threads(1)
+    report = model_driver.train_and_evaluate(module, {**model_kind.payload(options, "make_model"), "device": "cpu"})
+    assert sys.modules["grader.kinds.model.driver"] is model_driver
+    return protocol.decode(protocol.encode(report, torch)), options
+
+
+LIMITED_FAST = {"thresholds": {"test_accuracy": 0.8, "max_parameters": 1000}, "train": {"epochs": 1}}
+
+
+@pytest.mark.parametrize("changes, edit, message", [
+    ({}, lambda r: [], "the report is not a mapping"),
+    ({}, lambda r: {**r, "parameters": -1}, "parameters is not a count"),
+    ({}, lambda r: {**r, "weights": [np.zeros(99, np.float32)]}, "the weights are not named arrays"),
+    ({}, lambda r: {**r, "weights": {"w": np.zeros(99)}}, "weight 'w' is not a float32 array"),
+    ({}, lambda r: {**r, "weights": {**r["weights"], "extra": np.zeros(1, np.float32)}},
+     "it says the model has 99 parameters, but sent the weights of 100"),
+    ({}, lambda r: {**r, "weights": None}, "it sent no weights for a model of 99 parameters, within the limit"),
+    ({}, lambda r: {**r, "device": 1}, "device or layers"),
+    ({}, lambda r: {**r, "output_shape": "N,3"}, "output_shape is malformed"),
+    ({}, lambda r: {**r, "output_shape": [None, 4]}, "it says the outputs have shape (N, 4), but sent outputs of "
+                                                     "shape (N, 3)"),
+    ({}, lambda r: {**r, "trained": False}, "it says the output shape (N, 3) is wrong, but the question asks"),
+    ({}, lambda r: {**r, "test_outputs": r["test_outputs"][:5]}, "test_outputs has 5 rows, not 90"),
+    ({}, lambda r: {**r, "test_outputs": r["test_outputs"][:, :2], "train_outputs": r["train_outputs"][:, :2],
+                    "output_shape": [None, 2]}, "but the question asks for (N, 3)"),
+    ({}, lambda r: {**r, "losses": ["nan"]}, "losses are malformed"),
+    ({}, lambda r: {**r, "train_s": None}, "stopped or train_s are malformed"),
+    (RECONSTRUCTION, lambda r: {**r, "code_width": 1}, "the codes have shape (4, 2), not (4, 1)"),
+    (RECONSTRUCTION, lambda r: {**r, "codes": None}, "it sent no codes for a code of 2 numbers, within the limit"),
+    (RECONSTRUCTION, lambda r: {**r, "codes": r["codes"][:1]}, "the codes have shape (1, 2), not (4, 2)"),
+])
+def test_the_childs_report_is_read_strictly(changes: dict, edit: Any, message: str) -> None:
+    report, options = honest_report(**{**LIMITED_FAST, **changes})
+    assert model_kind.read_report(report, options)["trained"] is True  # the honest report reads
+    with pytest.raises(model_kind._Malformed) as caught:
+        model_kind.read_report(edit(report), options)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("changes, edit, parameters, bottleneck", [
+    # a bare claim is believed where it can only cost the student
+    ({}, lambda r: {**r, "parameters": 5000, "weights": None}, 5000, None),
+    ({"thresholds": {"test_accuracy": 0.8}}, lambda r: r, 99, None),  # no limit: the count is only shown
+    (RECONSTRUCTION, lambda r: {**r, "codes": None, "code_width": 3}, None, 3),
+    (RECONSTRUCTION, lambda r: {**r, "codes": None, "code_width": None}, None, None),  # no encoder found
+])
+def test_claims_against_the_student_are_believed(changes: dict, edit: Any, parameters: int | None,
+                                                bottleneck: int | None) -> None:
+    report, options = honest_report(**{**LIMITED_FAST, **changes})
+    read = model_kind.read_report(edit(report), options)
+    assert read["bottleneck"] == bottleneck
+    if parameters is not None:
+        assert read["parameters"] == parameters
 
 
 # ----------------------------------------------------------------------------- the INF 5860 question

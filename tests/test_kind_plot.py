@@ -224,16 +224,202 @@ def test_hostile_plots_end_as_errors(tmp_path: Path, solutions: Path, body: str,
     assert verdict.run.limits_hit == ("timeout" if limits else "")
 
 
-def test_tampered_report_is_refused(tmp_path: Path, solutions: Path) -> None:
-    verdict = grade(tmp_path, solutions, """
-        import sys
-        driver = sys.modules["grader.kinds.plot.driver"]
-        driver.describe = lambda figure: {"axes": "everything is fine", "png": b"not a png"}
+# ----------------------------------------------------------------------------- the child grades nothing
+#
+# The driver runs in the student's process. These functions rewrite it while they run (after
+# the sandbox has put its names back): whatever it then sends is refused unless it is a
+# report an honest driver could have written, with a small, whole PNG.
+
+MAKE_PNG = """
+import struct, zlib
+def chunk(kind, body):
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+def make_png(width, height, pixels=None, header=None, tail=b""):
+    header = header or struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    pixels = (b"\\0" + b"\\0" * 4 * width) * height if pixels is None else pixels
+    return (b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(pixels))
+            + chunk(b"IEND", b"") + tail)
+"""
+TAMPER = """
+import sys
+driver = sys.modules["grader.kinds.plot.driver"]
+""" + MAKE_PNG
+
+
+def tampering(patch: str, draw: str = "ax.scatter(x, y)") -> str:
+    return TAMPER + textwrap.dedent(f"""
         def plot_data(x, y):
+            {patch}
             fig, ax = plt.subplots()
+            {draw}
+            ax.set_xlabel("x"); ax.set_ylabel("y")
             return fig
         """)
-    assert verdict.status == "error" and "could not be read" in verdict.feedback
+
+
+def test_a_module_level_patch_of_the_driver_is_undone(tmp_path: Path, solutions: Path) -> None:
+    verdict = grade(tmp_path, solutions, TAMPER + textwrap.dedent("""
+        driver.describe = lambda figure: {"axes": "everything is fine", "png": b"not a png"}
+        driver._png = lambda figure: b"\\x89PNG\\r\\n\\x1a\\n" + b"x" * 40_000_000
+        def plot_data(x, y):
+            fig, ax = plt.subplots()
+            ax.scatter(x, y); ax.set_xlabel("x"); ax.set_ylabel("y")
+            return fig
+        """))
+    assert verdict.status == "correct", verdict.feedback
+    assert plot_kind.png_problem(base64.b64decode(verdict.details["figure_png_b64"])) is None
+
+
+@pytest.mark.parametrize("patch, draw, says", [
+    ("driver.describe = lambda figure: {'axes': 'everything is fine', 'png': b'not a png'}", "", "axes are malformed"),
+    ("driver._png = lambda figure: b'\\x89PNG\\r\\n\\x1a\\n' + b'x' * 500_000",
+     "ax.scatter(x, y)", "the figure's PNG ends inside a chunk"),
+    ("driver._png = lambda figure: make_png(10, 10)[:8] + make_png(10, 10)[33:]",
+     "ax.scatter(x, y)", "the figure's PNG does not begin with its header (IHDR)"),
+    ("driver._png = lambda figure: b'GIF89a' + bytes(100)", "ax.scatter(x, y)",
+     "the figure's PNG does not start with the PNG signature"),
+    ("driver._png = lambda figure: make_png(3000, 3000)", "ax.scatter(x, y)",
+     "the figure's PNG is 3000×3000 pixels (at most 2000×2000)"),
+    ("driver._png = lambda figure: make_png(100, 100, pixels=bytes(10))", "ax.scatter(x, y)",
+     "the figure's PNG has image data for other than 100×100 pixels"),
+    ("driver._png = lambda figure: make_png(10, 10)[:-20]", "ax.scatter(x, y)", "the figure's PNG ends inside a chunk"),
+    ("driver.MAX_POINTS = 10 ** 9", "ax.scatter(np.arange(50_000), np.arange(50_000))",
+     "it sent 50,000 points (the driver sends at most 20,000)"),
+    ("driver.MAX_AXES = 100", "fig.subplots(5, 5)", "it describes 26 axes (the driver sends at most 16)"),
+    ("driver.MAX_SERIES = 1000", "[ax.scatter(x, y) for _ in range(70)]",
+     "an axes has 70 series described (the driver sends at most 64)"),
+    ("driver.MAX_LEGEND = 1000", "[ax.scatter(x, y, label=str(i)) for i in range(60)]; ax.legend()",
+     "a legend has 60 entries (the driver sends at most 50)"),
+])
+def test_a_report_outside_the_bounds_is_refused(tmp_path: Path, solutions: Path, patch: str, draw: str,
+                                                says: str) -> None:
+    verdict = grade(tmp_path, solutions, tampering(patch, draw))
+    assert (verdict.status, verdict.fraction) == ("error", 0.0), verdict.feedback
+    assert verdict.feedback.startswith("The results your code sent back do not add up (tampering?)")
+    assert says in verdict.feedback, verdict.feedback
+    assert "figure_png_b64" not in verdict.details  # nothing of it went into the result
+
+
+@pytest.mark.parametrize("patch", [
+    "driver._png = lambda figure: b'\\x89PNG\\r\\n\\x1a\\n' + b'x' * 40_000_000",  # the 40 MB results file
+    "driver._axes = lambda ax, budget: {'series': [], 'title': '', 'xlabel': '', 'ylabel': '', "
+    "'legend': ['x' * 999_999] * 8}",
+])
+def test_result_size_bombs_are_the_students_error(tmp_path: Path, solutions: Path, patch: str) -> None:
+    verdict = grade(tmp_path, solutions, tampering(patch))
+    assert (verdict.status, verdict.fraction) == ("error", 0.0), verdict.feedback
+    assert f"returned more than {plot_kind.bounds.RESULT_BYTES:,} bytes of results" in verdict.feedback
+    assert verdict.run is not None and verdict.run.limits_hit == "output"
+
+
+def _make_png() -> Any:
+    namespace: dict[str, Any] = {}
+    exec(MAKE_PNG, namespace)
+    return namespace["make_png"]
+
+
+def test_the_png_check() -> None:
+    import struct
+
+    from grader.kinds.plot import driver as plot_driver
+
+    make_png = _make_png()
+    figure, ax = plot_driver.plt.subplots(figsize=(30, 30))
+    ax.scatter([1, 2], [3, 4])
+    honest = plot_driver._png(figure)
+    assert honest is not None and plot_kind.png_problem(honest) is None
+    rows = [
+        (make_png(2000, 1), None),
+        (make_png(1, 1, header=struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0), pixels=b"\0" * 4), None),  # RGB
+        (b"x" * 1_000_001, "is 1,000,001 bytes (at most 1,000,000)"),
+        (make_png(2001, 1), "is 2001×1 pixels"),
+        (make_png(1, 0), "is 1×0 pixels"),
+        (make_png(4, 4, header=struct.pack(">IIBBBBB", 4, 4, 8, 6, 0, 0, 1)), "a header unlike any PNG"),
+        (make_png(4, 4, header=struct.pack(">IIBBBBB", 4, 4, 3, 6, 0, 0, 0)), "a header unlike any PNG"),
+        (make_png(4, 4, pixels=(b"\7" + bytes(16)) * 4), "a row with an unknown filter"),
+        (make_png(4, 4, pixels=bytes(17 * 4 + 1)), "image data for other than 4×4 pixels"),
+        (make_png(4, 4, tail=b"more"), "does not end with IEND"),
+        (make_png(4, 4)[:-1] + b"!", "whose checksum is wrong"),
+        (honest[:8] + honest[33:], "does not begin with its header (IHDR)"),
+        (honest[:-12], "does not end with IEND"),
+        ("a string", "is not bytes"),
+    ]
+    for data, problem in rows:
+        got = plot_kind.png_problem(data)
+        assert (got is None) == (problem is None) and (problem is None or problem in got), (problem, got)
+
+
+def test_a_students_job_cannot_find_the_reference_drawing(tmp_path: Path) -> None:
+    """The reference draws in a child of its own; the student's job, run right after it, finds none
+    of its points or labels in its memory (Python objects, then every readable page)."""
+    import os
+
+    title = "REFERENCE-TITLE-" + os.urandom(6).hex()
+    secret = 1000 + int.from_bytes(os.urandom(4), "big") / 2 ** 32
+    root = tmp_path / "solutions"
+    root.mkdir()
+    (root / "secret.py").write_text(HEADER + textwrap.dedent(f"""
+        def plot_data(x, y):
+            fig, ax = plt.subplots()
+            ax.scatter([{secret!r}] * 3, [{secret!r}] * 3)
+            ax.set_title({title!r}); ax.set_xlabel("x"); ax.set_ylabel("y")
+            return fig
+        """))
+    options = question(limits={"wall_s": 60}).options
+    drawn = plot_kind.reference_drawing(options, Reference(root, "secret", "plot_data", PARAMS))
+    assert drawn.axes is not None and drawn.axes[0]["title"] == title
+    assert drawn.axes[0]["series"][0]["points"][0, 0] == secret
+    folder = tmp_path / "student"
+    folder.mkdir()
+    module = folder / "ex01.py"
+    control = "REFERENCE-TITLE-" + os.urandom(6).hex(), 1000 + int.from_bytes(os.urandom(4), "big") / 2 ** 32
+    module.write_text(HEADER + textwrap.dedent(f"""
+        import gc, struct
+        def plot_data(x, y):
+            # the reference's title and point, and a control pair made the same way that no job drew
+            needles = [({title[:12]!r} + {title[12:]!r}, float.fromhex({secret.hex()!r})),
+                       ({control[0][:12]!r} + {control[0][12:]!r}, float.fromhex({control[1].hex()!r}))]
+            counts = []
+            for needle, value in needles:
+                packed = needle.encode(), struct.pack("<d", value)
+
+                def suspect(o):
+                    return ((type(o) is str and needle in o and o is not needle)
+                            or (type(o) is float and o == value and o is not value)
+                            or (isinstance(o, np.ndarray) and o.dtype.kind == "f" and bool((o == value).any())))
+
+                found = 0
+                for o in gc.get_objects():
+                    items = (list(o.keys()) + list(o.values()) if type(o) is dict
+                             else list(o) if type(o) in (list, tuple, set) else [o])
+                    found += sum(1 for item in items if suspect(item))
+                memory = [0, 0]
+                with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
+                    for line in maps:
+                        start, end = (int(v, 16) for v in line.split()[0].split("-"))
+                        if "r" not in line.split()[1] or end - start > 1 << 30:
+                            continue
+                        try:
+                            mem.seek(start)
+                            page = mem.read(end - start)
+                        except OSError:
+                            continue
+                        memory[0] += page.count(packed[0])
+                        memory[1] += page.count(packed[1])
+                        del page
+                counts += [found, *memory]
+            fig, ax = plt.subplots()
+            ax.scatter(x, y)
+            ax.set_title(" ".join(map(str, counts)))
+            return fig
+        """))
+    outcome = plot_kind.run_student(options, CodeAnswer(folder, module, "s1", "ex01", PARAMS))
+    assert outcome.ok, (outcome.error, outcome.stdout)
+    report = plot_kind.read_drawing(outcome.value)
+    assert report.axes is not None
+    found, text, value, control_found, control_text, control_value = map(int, report.axes[0]["title"].split())
+    # the needles live in this job's own code and constants; nothing more of the reference's job
+    assert found == control_found == 0 and text <= control_text and value <= control_value
 
 
 def test_several_axes_are_compared_in_order(tmp_path: Path, solutions: Path) -> None:
@@ -338,7 +524,13 @@ def test_bad_options_name_the_key(changes: dict, key: str, message: str) -> None
     ("figure", "the report is not a mapping"),
     ({"returned": 3}, "returned is not text"),
     ({"returned": "Figure", "note": "", "axes": {}}, "axes are malformed"),
-    ({"returned": "Figure", "note": "", "axes": [], "png": b"GIF89a"}, "the PNG is malformed"),
+    ({"returned": "Figure", "note": "", "axes": [], "png": b"GIF89a"}, "the figure's PNG does not start with the "
+                                                                      "PNG signature"),
+    ({"returned": "Figure", "note": "", "axes": [], "png": "iVBORw0KGgo="}, "the figure's PNG is not bytes"),
+    ({"returned": "Figure", "note": "", "axes": [{"series": []}] * 17}, "it describes 17 axes"),
+    ({"returned": "Figure", "note": "", "axes": [{"title": "", "xlabel": "", "ylabel": "", "legend": None,
+                                               "series": [{"type": "line", "points": np.zeros((10_001, 2))}] * 2}]},
+     "it sent 20,002 points"),
     ({"returned": "Figure", "note": "", "axes": [{"series": []}]}, "title is not text"),
     ({"returned": "Figure", "note": "", "axes": [{"title": "", "xlabel": "", "ylabel": "", "legend": None,
                                                "series": [{"type": "bar"}]}]}, "a series is malformed"),

@@ -470,6 +470,18 @@ def test_monkeypatching_stays_in_the_child(tmp_path: Path, patch: str) -> None:
     assert not np.allclose(np.zeros(2), np.ones(2)) and abs(-1) == 1 and not isinstance(1, str)
 
 
+def test_names_the_module_rebinds_in_the_driver_are_put_back(tmp_path: Path) -> None:
+    """A module that rebinds the driver's helpers on import: the driver runs as written."""
+    outcome = run_code(tmp_path, """
+        import sys
+        driver = sys.modules["grader.kinds.code.driver"]
+        driver._student_function = lambda module, name: (lambda *args: "faked")
+        def f():
+            return "real"
+        """)
+    assert first(outcome)["value"] == "real"
+
+
 def test_importing_grader_cannot_fake_a_verdict(tmp_path: Path) -> None:
     got = first(run_code(tmp_path, """
         import grader.sandbox

@@ -4,7 +4,9 @@ Runs in the child only, right after the zygote's fork. Nothing here returns: the
 always leaves through `os._exit`, so the zygote's own state (buffers, atexit) is never run.
 Order matters: the trusted driver module and the payload are loaded *before* the
 lock-down (the grader package is not readable afterwards); the `S` frame reporting the
-active layers is written before any student code runs, so it cannot be forged.
+active layers is written before any student code runs, so it cannot be forged. What the
+student's module rebinds on import in builtins and in the driver's own module is put back
+before the driver runs; the driver's result is still only data for the grader to check.
 """
 
 from __future__ import annotations
@@ -76,6 +78,21 @@ def restore_builtins() -> None:
     builtins.__dict__.update(_BUILTINS)
 
 
+def _namespace(driver: Any) -> tuple[dict, dict]:
+    """The driver module's namespace and a copy of it, taken before any student code runs."""
+    namespace = getattr(driver, "__globals__", None)
+    namespace = namespace if type(namespace) is dict else {}
+    return namespace, dict(namespace)
+
+
+def restore_namespace(pristine: tuple[dict, dict]) -> None:
+    """Put back what the student's module rebound in the driver's module (`driver._count = ...`):
+    the driver runs as written. What the student's code does while the driver runs (it is
+    called from there) is not undone: the grader checks what the driver sends back."""
+    namespace, copy = pristine
+    namespace.update(copy)
+
+
 def _run(request: dict, out_fd: int, result_fd: int) -> None:
     _wire_fds(out_fd, result_fd)
     workdir = request["dir"]
@@ -83,6 +100,7 @@ def _run(request: dict, out_fd: int, result_fd: int) -> None:
     _scrub_environment(workdir, int(request["limits"]["threads"]))
     torch = sys.modules.get("torch")
     driver = _resolve_driver(request["driver"])
+    pristine = _namespace(driver)
     payload = protocol.decode(Path("payload.bin").read_bytes(),
                               protocol.torch_tensor_maker(torch) if torch else protocol._tensor_info)
     layers, warnings = _lock_down(request)
@@ -95,6 +113,7 @@ def _run(request: dict, out_fd: int, result_fd: int) -> None:
     try:
         module = _import_student(request.get("module"), workdir)
         restore_builtins()
+        restore_namespace(pristine)
         result = driver(module, payload)
         restore_builtins()
         _flush_output()

@@ -3,17 +3,36 @@
 Runs inside the sandbox child (see `grader.sandbox`). Everything this module needs is
 imported at the top, because the grader package is unreadable once the child has locked
 itself down. The grader's own seeded loop trains the model; the student supplies only the
-architecture. The child gets the test *inputs* but never the test labels: it returns the
-raw outputs, and the grader computes every metric in its own process.
+architecture. The child gets the test *inputs* but never the test labels.
+
+What goes back is data for the grader to measure, never a verdict: the trained weights as
+named arrays (the grader counts the parameters), the raw outputs on the training and test
+inputs (the grader checks their shape and computes every metric) and the codes of a few
+test inputs (the grader measures the bottleneck). The student's code runs in this process
+and can change anything in it, so what is done here only keeps an honest report honest:
+
+- the tools the driver measures with are bound when this module is imported, before the
+  student's module is: the methods of `torch._C.TensorBase` (which Python code cannot
+  replace, unlike `torch.Tensor`'s), `torch.cat`, numpy; the model is walked through its
+  modules' own `_parameters` and `_modules` tables, not through methods that a model class
+  or a patch of `torch.nn.Module` could override;
+- the sandbox child puts this module's namespace back after importing the student's module,
+  so a module-level patch of a helper here (`driver._count = ...`) is undone;
+- the parameters are walked once, before any of the student's forward() runs: the ones the
+  grader's loop trains are the ones counted and sent.
+
+The grader believes none of it: `grader.kinds.model.kind.read_report` measures from the
+arrays, checks the report against itself and bounds every part of it.
 """
 
 from __future__ import annotations
 
+import builtins
 import inspect
 import math
 import time
 from types import ModuleType
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import torch
@@ -24,35 +43,59 @@ MAX_LOSSES = 200
 """Per-epoch losses sent back (for the report's learning curve); longer runs are thinned."""
 EVAL_BATCH = 4096
 
+# Bound now, before any student code runs (see the module docstring).
+_TENSOR = torch._C.TensorBase
+_NUMEL, _SIZE, _DETACH, _TO, _NUMPY = _TENSOR.numel, _TENSOR.size, _TENSOR.detach, _TENSOR.to, _TENSOR.numpy
+_CAT = torch.cat
+_FLOAT32 = torch.float32
+_PLAIN = torch._C.DisableTorchFunction
+"""Inside it, a tensor subclass's __torch_function__ is not consulted: methods see the raw data."""
+_PLAIN_TENSOR, _PARAMETER, _MODULE = torch.Tensor, torch.nn.Parameter, torch.nn.Module
+_INSTANCE_DICT = object.__getattribute__
+_ITEMS = dict.items
+_COPY = np.array
+
 
 def train_and_evaluate(module: ModuleType | None, payload: Mapping[str, Any]) -> dict[str, Any]:
     """payload: factory, factory_args, task, x_train, y_train, x_test, expected_shape (trailing
-    dims, None = any), epochs, lr, batch_size, optimizer, momentum, weight_decay, seed, device."""
-    seed = int(payload["seed"])
-    torch.manual_seed(seed)
-    device = _device(payload["device"])
-    model = _build(module, payload["factory"], dict(payload.get("factory_args") or {}))
+    dims, None = any), epochs, lr, batch_size, optimizer, momentum, weight_decay, seed, device,
+    max_parameters and bottleneck (the thresholds, or None), probe_rows."""
+    restore = _RESTORE  # bound before any student code runs in this call (the child has just put it back)
+    settings = dict(payload)
+    torch.manual_seed(int(settings["seed"]))
+    device = _device(settings["device"])
+    model = _build(module, settings["factory"], dict(settings.get("factory_args") or {}))
     model.to(device)
-    x_train = torch.as_tensor(payload["x_train"], dtype=torch.float32).to(device)
-    x_test = torch.as_tensor(payload["x_test"], dtype=torch.float32).to(device)
-    reconstruction = payload["task"] == "reconstruction"
-    target = x_train if reconstruction else torch.as_tensor(payload["y_train"], dtype=torch.int64).to(device)
-    report: dict[str, Any] = {
-        "device": _device_name(device), "parameters": _count(model, trainable=False),
-        "trainable": _count(model, trainable=True), "layers": _layers(model),
-    }
-    shape = _probe_shape(model, x_train[: min(4, len(x_train))])
+    restore()
+    parameters, modules = walk(model)
+    restore()
+    count = _count(parameters)  # before any forward(): the parameters the grader's loop trains
+    x_train = torch.as_tensor(settings["x_train"], dtype=torch.float32).to(device)
+    x_test = torch.as_tensor(settings["x_test"], dtype=torch.float32).to(device)
+    reconstruction = settings["task"] == "reconstruction"
+    target = x_train if reconstruction else torch.as_tensor(settings["y_train"], dtype=torch.int64).to(device)
+    probe = int(settings["probe_rows"])
+    report: dict[str, Any] = {"device": _device_name(device), "layers": _layers(modules)}
+    shape = _probe_shape(model, x_train[: min(probe, len(x_train))])
     report["output_shape"] = [None, *shape[1:]]
-    if not _shape_matches(shape[1:], payload["expected_shape"]):
-        return {**report, "trained": False}  # the grader explains the shape; training would only crash
+    if not _shape_matches(shape[1:], settings["expected_shape"]):
+        restore()  # the grader explains the shape; training would only crash
+        return {**report, "trained": False, "parameters": count,
+                "weights": _weights(parameters, count, settings["max_parameters"])}
     started = time.perf_counter()
-    losses, stopped = _train(model, x_train, target, payload, reconstruction)
+    losses, stopped = _train(model, parameters, x_train, target, settings, reconstruction)
     report.update(train_s=time.perf_counter() - started, losses=_thin(losses), stopped=stopped, trained=True)
     model.eval()
-    report["test_outputs"] = _outputs(model, x_test)
-    report["train_outputs"] = _outputs(model, x_train)
-    report["bottleneck"] = _bottleneck(model, x_test[: min(4, len(x_test))]) if reconstruction else None
-    return report
+    test, train = _outputs(model, x_test), _outputs(model, x_train)
+    code = _code(model, x_test[: min(probe, len(x_test))]) if reconstruction else None
+    restore()  # the student's code has run for the last time: measure
+    weights = _weights(parameters, count, settings["max_parameters"])
+    codes = None if code is None else _rows(_array(code))
+    width = None if codes is None else int(codes.shape[1])
+    limit = settings["bottleneck"]
+    return {**report, "parameters": count, "weights": weights, "test_outputs": _array(test),
+            "train_outputs": _array(train), "code_width": width,
+            "codes": codes if width is not None and limit is not None and width <= limit else None}
 
 
 def _device(choice: str) -> torch.device:
@@ -79,7 +122,7 @@ def _build(module: ModuleType | None, name: str, args: dict[str, Any]) -> torch.
         raise StudentError("exception", f"{name} in {filename} is not a class or a function")
     accepted = _accepted_args(factory, args)
     model = factory(**accepted)
-    if not isinstance(model, torch.nn.Module):
+    if not isinstance(model, _MODULE):
         raise StudentError("exception", f"{name}() returned {type(model).__name__}, not a torch.nn.Module")
     return model
 
@@ -95,21 +138,93 @@ def _accepted_args(factory: Any, args: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in args.items() if k in parameters}
 
 
-def _count(model: torch.nn.Module, trainable: bool) -> int:
-    return int(sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable))
+Named = tuple[tuple[str, Any], ...]
 
 
-def _layers(model: torch.nn.Module) -> list[str]:
+def walk(model: torch.nn.Module) -> tuple[Named, Named]:
+    """(parameters, modules): each registered parameter and module once, in the order and
+    with the names of named_parameters() and named_modules(), read from the modules' own
+    `_parameters` and `_modules` tables (no method a model class or a patch can override)."""
+    parameters: list[tuple[str, Any]] = []
+    modules: list[tuple[str, Any]] = []
+    seen: set[int] = set()
+    stack: list[tuple[str, Any]] = [("", model)]
+    while stack:
+        prefix, module = stack.pop()
+        if id(module) in seen:
+            continue
+        seen.add(id(module))
+        own, children = _tables(prefix, module)
+        modules.append((prefix, module))
+        for name, parameter in list(_ITEMS(own)):
+            if parameter is None or id(parameter) in seen:
+                continue
+            if type(parameter) is not _PARAMETER:  # a subclass could run code while it is measured
+                lazy = " (a lazy module? give the layer its input size)" if isinstance(parameter, _TENSOR) else ""
+                raise StudentError("exception", f"parameter {_join(prefix, name)} is a {type(parameter).__name__}, "
+                                                f"not a torch.nn.Parameter{lazy}")
+            seen.add(id(parameter))
+            parameters.append((_join(prefix, name), parameter))
+        stack.extend(reversed([(_join(prefix, name), child) for name, child in list(_ITEMS(children))
+                               if child is not None]))
+    return tuple(parameters), tuple(modules)
+
+
+def _tables(prefix: str, module: Any) -> tuple[dict, dict]:
+    where = prefix or "the model"
+    if not isinstance(module, _MODULE):
+        raise StudentError("exception", f"{where} is a {type(module).__name__}, not a torch.nn.Module")
+    namespace = _INSTANCE_DICT(module, "__dict__")
+    own, children = namespace.get("_parameters"), namespace.get("_modules")
+    if type(own) is not dict or type(children) is not dict:
+        raise StudentError("exception", f"{where} has no parameter table of its own; was "
+                                        "torch.nn.Module.__init__ called (and nothing of nn.Module replaced)?")
+    return own, children
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _count(parameters: Named) -> int:
+    with _PLAIN():
+        return sum(int(_NUMEL(p)) for _, p in parameters)
+
+
+def _weights(parameters: Named, count: int, max_parameters: int | None) -> dict[str, np.ndarray] | None:
+    """The parameters as float32 arrays, for the grader to count; None for a model over the
+    question's limit (it fails that threshold, and its weights need not cross) or with no limit
+    to check (the count is only shown then)."""
+    if max_parameters is None or count > max_parameters:
+        return None
+    return {name: _array(p) for name, p in parameters}
+
+
+def _array(tensor: Any) -> np.ndarray:
+    """A float32 CPU copy of a tensor, through torch's own methods."""
+    with _PLAIN():
+        return _COPY(_NUMPY(_TO(_DETACH(tensor), "cpu", _FLOAT32)), dtype=np.float32, order="C")
+
+
+def _rows(array: np.ndarray) -> np.ndarray:
+    """One row per example (numpy's own methods: torch.Tensor.__len__ is a Python method)."""
+    return array.reshape(array.shape[0], -1)
+
+
+def _layers(modules: Named) -> list[str]:
     """The leaf modules, one line each, for the report (bounded)."""
     leaves = [f"{name}: {child}" if name else str(child)
-              for name, child in model.named_modules() if not list(child.children())]
-    lines = leaves or [type(model).__name__]
+              for name, child in modules if all(c is None for c in _tables(name, child)[1].values())]
+    lines = leaves or [type(modules[0][1]).__name__]
     return [line[:200] for line in lines[:40]]
 
 
 def _forward(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     out = model(x)
-    if not isinstance(out, torch.Tensor):
+    if type(out) is not _PLAIN_TENSOR:
+        if isinstance(out, _TENSOR):  # a subclass could run code while it is measured
+            raise StudentError("exception", f"forward() returned a {type(out).__name__}; it must return a plain "
+                                            "torch.Tensor, not a subclass")
         raise StudentError("exception", f"forward() returned {type(out).__name__}; it must return one tensor")
     return out
 
@@ -120,10 +235,12 @@ def _probe_shape(model: torch.nn.Module, x: torch.Tensor) -> list[int]:
     with torch.no_grad():
         out = _forward(model, x)
     model.train()
-    if out.dim() == 0 or out.shape[0] != x.shape[0]:
-        raise StudentError("exception", f"for a batch of {x.shape[0]} inputs the model returned shape "
-                                        f"{tuple(out.shape)}; the first dimension must be the batch")
-    return list(out.shape)
+    with _PLAIN():
+        shape = [int(n) for n in _SIZE(out)]
+    if not shape or shape[0] != len(x):
+        raise StudentError("exception", f"for a batch of {len(x)} inputs the model returned shape "
+                                        f"{tuple(shape)}; the first dimension must be the batch")
+    return shape
 
 
 def _shape_matches(shape: list[int], expected: list[int | None]) -> bool:
@@ -191,20 +308,20 @@ class SGD:
             param.grad = None
 
 
-def _optimizer(model: torch.nn.Module, payload: Mapping[str, Any]) -> Adam | SGD | None:
-    parameters: list[torch.Tensor] = [p for p in model.parameters() if p.requires_grad]
-    if not parameters:
+def _optimizer(parameters: Named, payload: Mapping[str, Any]) -> Adam | SGD | None:
+    trainable: list[torch.Tensor] = [p for _, p in parameters if p.requires_grad]
+    if not trainable:
         return None  # nothing to train: the model is evaluated as it is
     lr, decay = float(payload["lr"]), float(payload["weight_decay"])
     if payload["optimizer"] == "sgd":
-        return SGD(parameters, lr=lr, momentum=float(payload["momentum"]), weight_decay=decay)
-    return Adam(parameters, lr=lr, weight_decay=decay)
+        return SGD(trainable, lr=lr, momentum=float(payload["momentum"]), weight_decay=decay)
+    return Adam(trainable, lr=lr, weight_decay=decay)
 
 
-def _train(model: torch.nn.Module, x: torch.Tensor, target: torch.Tensor, payload: Mapping[str, Any],
-           reconstruction: bool) -> tuple[list[float], str | None]:
+def _train(model: torch.nn.Module, parameters: Named, x: torch.Tensor, target: torch.Tensor,
+           payload: Mapping[str, Any], reconstruction: bool) -> tuple[list[float], str | None]:
     """The grader's loop: seeded shuffles, mean loss per epoch; stops at a non-finite loss."""
-    optimizer = _optimizer(model, payload)
+    optimizer = _optimizer(parameters, payload)
     if optimizer is None:
         return [], "the model has no trainable parameters, so it was not trained"
     loss_fn = torch.nn.MSELoss() if reconstruction else torch.nn.CrossEntropyLoss()
@@ -229,15 +346,16 @@ def _train(model: torch.nn.Module, x: torch.Tensor, target: torch.Tensor, payloa
     return losses, None
 
 
-def _outputs(model: torch.nn.Module, x: torch.Tensor) -> np.ndarray:
+def _outputs(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The raw outputs, batch by batch, joined (converted to an array only after the last student code ran)."""
     with torch.no_grad():
-        parts = [_forward(model, x[i:i + EVAL_BATCH]).detach().to("cpu", torch.float32)
-                 for i in range(0, len(x), EVAL_BATCH)]
-    return np.ascontiguousarray(torch.cat(parts).numpy(), dtype=np.float32)
+        parts = [_forward(model, x[i:i + EVAL_BATCH]) for i in range(0, len(x), EVAL_BATCH)]
+    with _PLAIN():
+        return _CAT([_DETACH(part) for part in parts])
 
 
-def _bottleneck(model: torch.nn.Module, x: torch.Tensor) -> int | None:
-    """Numbers per example in the code: `model.encode(x)`, else `model.encoder(x)`; None if neither."""
+def _code(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor | None:
+    """`model.encode(x)`, else `model.encoder(x)`; None if neither exists."""
     encode = getattr(model, "encode", None)
     if not callable(encode):
         encode = getattr(model, "encoder", None)
@@ -245,9 +363,12 @@ def _bottleneck(model: torch.nn.Module, x: torch.Tensor) -> int | None:
         return None
     with torch.no_grad():
         code = encode(x)
-    if not isinstance(code, torch.Tensor) or code.dim() == 0 or code.shape[0] != x.shape[0]:
-        raise StudentError("exception", "encode(x) must return one tensor whose first dimension is the batch")
-    return int(code[0].numel())
+    if type(code) is _PLAIN_TENSOR:
+        with _PLAIN():
+            shape = [int(n) for n in _SIZE(code)]
+        if shape and shape[0] == len(x):
+            return code
+    raise StudentError("exception", "encode(x) must return one tensor whose first dimension is the batch")
 
 
 def _thin(values: list[float]) -> list[float | None]:
@@ -256,3 +377,20 @@ def _thin(values: list[float]) -> list[float | None]:
         step = len(values) / MAX_LOSSES
         values = [values[int(i * step)] for i in range(MAX_LOSSES - 1)] + [values[-1]]
     return [v if math.isfinite(v) else None for v in values]
+
+
+def _restorer() -> Callable[[], None]:
+    """A function that puts back this module's namespace and the builtins as they are now
+    (at import, before any student code), for the driver to call after the student's code
+    ran and before it measures. It uses no name that could be rebound in between."""
+    namespace, names = globals(), dict(globals())
+    table, builtin = builtins.__dict__, dict(builtins.__dict__)
+
+    def restore() -> None:
+        namespace.update(names)
+        table.update(builtin)
+
+    return restore
+
+
+_RESTORE = _restorer()

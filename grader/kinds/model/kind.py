@@ -3,8 +3,10 @@
 The student's `<exercise>.py` defines a `torch.nn.Module` class or a function returning one
 (`factory: make_model`). The grader generates the data from a seeded recipe
 (`grader.kinds.model.datasets`), trains the model with its own seeded loop inside the sandbox
-(`grader.kinds.model.driver`), gets back the raw outputs on the test inputs and computes
-every metric here, in the grader's process, against test labels the child never saw.
+(`grader.kinds.model.driver`) and gets back data, never a verdict: the trained weights, the
+raw outputs and a few codes. Everything that decides the verdict is measured here, in the
+grader's process: the parameters counted from the weights, the output shape read off the
+outputs, every metric computed against test labels the child never saw (`read_report`).
 
     - id: model
       kind: model
@@ -91,7 +93,8 @@ def threshold_case(name: str, passed: bool, expected: str, got: str, message: st
 
 
 class _Malformed(ValueError):
-    """The child's report does not have the shape the driver writes: tampering or a bug."""
+    """The child's report does not have the shape the driver writes, or does not add up:
+    tampering or a bug."""
 
 
 # ----------------------------------------------------------------------------- options
@@ -224,22 +227,50 @@ def expected_shape(options: ModelOptions) -> list[int | None]:
     return [options.data.classes] if options.task == "classification" else list(data.x_train.shape[1:])
 
 
-def train(options: ModelOptions, module: Path | None, factory: str) -> Outcome:
-    """Train `factory` from `module` in the sandbox with the question's data and settings."""
-    from grader import sandbox
+PROBE_ROWS = 4
+"""Inputs the driver runs first to learn the output shape, and whose codes it sends back."""
+REPORT_BYTES = 1_000_000
+"""What a report may take besides its arrays: names, losses, layers, the JSON around them."""
+WEIGHT_BYTES = 8
+"""Per parameter sent back (float32, with room for the .npy headers of many small arrays)."""
 
+
+def payload(options: ModelOptions, factory: str) -> dict[str, Any]:
+    """What the driver gets: the training data and test *inputs* (never the test labels), the
+    settings, and the thresholds that decide what it sends back."""
     data = dataset(options.data)
-    settings = options.train
-    payload = {
+    settings, limits = options.train, options.thresholds
+    return {
         "factory": factory, "factory_args": dict(options.factory_args), "task": options.task,
         "x_train": data.x_train, "y_train": data.y_train, "x_test": data.x_test,
         "expected_shape": expected_shape(options), "epochs": settings.epochs, "lr": settings.lr,
         "batch_size": settings.batch_size, "optimizer": settings.optimizer, "momentum": settings.momentum,
         "weight_decay": settings.weight_decay, "seed": options.data.seed, "device": options.device,
+        "max_parameters": limits.max_parameters, "bottleneck": limits.bottleneck, "probe_rows": PROBE_ROWS,
     }
-    # Least privilege: the child sees GPU devices only when the question allows it and the machine has one.
-    limits = replace(options.limits, gpu=options.limits.gpu and has_gpu())
-    return sandbox.run(Job(DRIVER, module, payload, limits))
+
+
+def result_bytes(options: ModelOptions) -> int:
+    """The most an honest report can take (the outputs, the weights of a model within
+    max_parameters, a few codes, the rest): a child that sends more is stopped."""
+    data = dataset(options.data)
+    shape = expected_shape(options)
+    if any(d is None for d in shape):
+        return options.limits.result_bytes
+    outputs = 4 * math.prod(d for d in shape if d is not None) * (len(data.x_train) + len(data.x_test))
+    weights = WEIGHT_BYTES * (options.thresholds.max_parameters or 0)
+    codes = 4 * PROBE_ROWS * (options.thresholds.bottleneck or 0)
+    return min(options.limits.result_bytes, REPORT_BYTES + outputs + weights + codes)
+
+
+def train(options: ModelOptions, module: Path | None, factory: str) -> Outcome:
+    """Train `factory` from `module` in the sandbox with the question's data and settings."""
+    from grader import sandbox
+
+    # Least privilege: the child sees GPU devices only when the question allows it and the machine
+    # has one, and may send back no more than an honest report takes.
+    limits = replace(options.limits, gpu=options.limits.gpu and has_gpu(), result_bytes=result_bytes(options))
+    return sandbox.run(Job(DRIVER, module, payload(options, factory), limits))
 
 
 def has_gpu() -> bool:
@@ -248,6 +279,13 @@ def has_gpu() -> bool:
 
 
 # ----------------------------------------------------------------------------- the child's report
+#
+# The child is the student's process: its report is data to measure, never a verdict. Each
+# measurement that decides one (the parameters, the output shape, the metrics, the
+# bottleneck) is made here from the arrays sent, and the report must agree with itself. A
+# bare claim is believed only where it can only cost the student: a model over
+# max_parameters sends its count without its weights, a code wider than the bottleneck its
+# width without the codes, a model of the wrong shape its shape without outputs.
 
 
 def _int(report: Mapping[str, Any], key: str) -> int:
@@ -257,40 +295,101 @@ def _int(report: Mapping[str, Any], key: str) -> int:
     return value
 
 
-def _array(report: Mapping[str, Any], key: str, rows: int) -> Any:
+def _float_array(value: Any, what: str, ndim: int = 1) -> Any:
+    """A float32 array of at least `ndim` dimensions (a parameter may be a scalar)."""
     import numpy as np
 
-    value = report.get(key)
-    if type(value) is not np.ndarray or value.dtype != np.float32 or value.ndim < 1 or len(value) != rows:
-        raise _Malformed(f"{key} is not a float32 array with {rows} rows")
+    if type(value) is not np.ndarray or value.dtype != np.float32 or value.ndim < ndim:
+        raise _Malformed(f"{what} is not a float32 array")
     return value
 
 
-def read_report(value: Any, rows_train: int, rows_test: int) -> dict[str, Any]:
-    """The driver's report, checked field by field: the child is untrusted."""
+def _outputs(report: Mapping[str, Any], key: str, rows: int) -> Any:
+    value = _float_array(report.get(key), key)
+    if len(value) != rows:
+        raise _Malformed(f"{key} has {len(value)} rows, not {rows}")
+    return value
+
+
+def _shape(report: Mapping[str, Any]) -> list[int | None]:
+    shape = report.get("output_shape")
+    if (type(shape) is not list or not 1 <= len(shape) <= 8 or shape[0] is not None
+            or not all(type(d) is int and d >= 0 for d in shape[1:])):
+        raise _Malformed("output_shape is malformed")
+    return shape
+
+
+def _fits(shape: list[int | None], expected: list[int | None]) -> bool:
+    """Trailing dimensions as the question asks (None there matches any size)."""
+    return len(shape) == len(expected) and all(e is None or e == s for s, e in zip(shape, expected))
+
+
+def _parameters(report: Mapping[str, Any], max_parameters: int | None) -> int:
+    """The parameter count, measured from the weights sent; the child's own count must agree."""
+    claimed, weights = _int(report, "parameters"), report.get("weights")
+    if weights is None:
+        if max_parameters is not None and claimed <= max_parameters:
+            raise _Malformed(f"it sent no weights for a model of {claimed:,} parameters, within the limit")
+        return claimed  # over the limit (the threshold fails), or no limit (the count is only shown)
+    if type(weights) is not dict:
+        raise _Malformed("the weights are not named arrays")
+    count = sum(_float_array(array, f"weight {name[:100]!r}", ndim=0).size for name, array in weights.items())
+    if count != claimed:
+        raise _Malformed(f"it says the model has {claimed:,} parameters, but sent the weights of {count:,}")
+    return count
+
+
+def _bottleneck(report: Mapping[str, Any], limit: int | None, rows: int) -> int | None:
+    """Numbers per example in the code, measured from the codes sent; None without an encoder."""
+    claimed, codes = report.get("code_width"), report.get("codes")
+    if claimed is not None and (type(claimed) is not int or claimed < 0):
+        raise _Malformed("code_width is not a count")
+    if codes is None:
+        if claimed is not None and limit is not None and claimed <= limit:
+            raise _Malformed(f"it sent no codes for a code of {claimed} numbers, within the limit")
+        return claimed  # no encoder or too wide (the threshold fails), or no limit (only shown)
+    codes = _float_array(codes, "the codes")
+    if codes.ndim != 2 or len(codes) != rows or codes.shape[1] != claimed:
+        raise _Malformed(f"the codes have shape {codes.shape}, not ({rows}, {claimed})")
+    return int(codes.shape[1])
+
+
+def read_report(value: Any, options: ModelOptions) -> dict[str, Any]:
+    """The driver's report, checked field by field and against itself: the child is untrusted."""
     if type(value) is not dict:
         raise _Malformed("the report is not a mapping")
-    report: dict[str, Any] = {"parameters": _int(value, "parameters"), "trainable": _int(value, "trainable"),
-              "trained": value.get("trained") is True}
-    device, layers, shape = value.get("device"), value.get("layers"), value.get("output_shape")
+    thresholds, data = options.thresholds, dataset(options.data)
+    report: dict[str, Any] = {"parameters": _parameters(value, thresholds.max_parameters),
+                              "trained": value.get("trained") is True}
+    device, layers = value.get("device"), value.get("layers")
     if type(device) is not str or type(layers) is not list or not all(type(x) is str for x in layers):
         raise _Malformed("device or layers are malformed")
-    if type(shape) is not list or not shape or not all(d is None or type(d) is int for d in shape):
-        raise _Malformed("output_shape is malformed")
-    report.update(device=device[:100], layers=[x[:200] for x in layers[:40]], output_shape=shape)
+    report.update(device=device[:100], layers=[x[:200] for x in layers[:40]])
+    expected, claimed = expected_shape(options), _shape(value)
     if not report["trained"]:
-        return report
+        if _fits(claimed[1:], expected):
+            raise _Malformed(f"it says the output shape {_shape_text(claimed)} is wrong, but the question asks "
+                             "for that shape")
+        return {**report, "output_shape": claimed}
+    test = _outputs(value, "test_outputs", len(data.x_test))
+    train = _outputs(value, "train_outputs", len(data.x_train))
+    shape: list[int | None] = [None, *test.shape[1:]]
+    if train.shape[1:] != test.shape[1:] or not _fits(shape[1:], expected):
+        raise _Malformed(f"it trained a model whose outputs have shapes {test.shape} and {train.shape}, but the "
+                         f"question asks for {_shape_text([None, *expected])}")
+    if claimed != shape:
+        raise _Malformed(f"it says the outputs have shape {_shape_text(claimed)}, but sent outputs of shape "
+                         f"{_shape_text(shape)}")
     losses, stopped, seconds = value.get("losses"), value.get("stopped"), value.get("train_s")
     if type(losses) is not list or not all(v is None or type(v) is float for v in losses):
         raise _Malformed("losses are malformed")
     if (stopped is not None and type(stopped) is not str) or type(seconds) is not float:
         raise _Malformed("stopped or train_s are malformed")
-    bottleneck = value.get("bottleneck")
-    if bottleneck is not None and type(bottleneck) is not int:
-        raise _Malformed("bottleneck is malformed")
-    report.update(losses=losses[:500], stopped=stopped[:500] if stopped else None, train_s=seconds,
-                  bottleneck=bottleneck, test_outputs=_array(value, "test_outputs", rows_test),
-                  train_outputs=_array(value, "train_outputs", rows_train))
+    rows = min(PROBE_ROWS, len(data.x_test))
+    report.update(output_shape=shape, losses=losses[:500], stopped=stopped[:500] if stopped else None,
+                  train_s=seconds, test_outputs=test, train_outputs=train,
+                  bottleneck=_bottleneck(value, thresholds.bottleneck, rows) if options.task == "reconstruction"
+                  else None)
     return report
 
 
@@ -425,12 +524,11 @@ def verdict_for(options: ModelOptions, outcome: Outcome, module: Path | None = N
         fault = outcome.error_kind == "sandbox"
         lead = "The grader could not run your model (grader fault)" if fault else "Training your model failed"
         return Verdict("error", 0.0, f"{lead}: {error_text(outcome)}", run=run)
-    data = dataset(options.data)
     try:
-        report = read_report(outcome.value, len(data.x_train), len(data.x_test))
+        report = read_report(outcome.value, options)
     except _Malformed as exc:
-        return Verdict("error", 0.0, f"The results of your model could not be read ({exc}); did the code "
-                                     "tamper with the grader?", run=run)
+        return Verdict("error", 0.0, f"The results your code sent back do not add up (tampering?): {exc}.",
+                       run=run)
     return _trained_verdict(options, report, replace(run, device=_device(report["device"])))
 
 

@@ -4,7 +4,9 @@ Runs inside the sandbox child (see `grader.sandbox`), headless (Agg). Everything
 module needs is imported at the top: the grader package is unreadable once the child has
 locked itself down. The figure never leaves the child as an object: what crosses is plain
 data (per axes: the points of each scatter and line, the labels, the title) and a small
-PNG rendered at a bounded size, so a huge figure costs the child, not the grader.
+PNG rendered at a bounded size, so a huge figure costs the child, not the grader. The
+student's code runs in this process, so the grader judges all of it itself and refuses a
+report outside `grader.kinds.plot.bounds`.
 """
 
 from __future__ import annotations
@@ -24,13 +26,9 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from grader.kinds.plot.bounds import MAX_AXES, MAX_LABEL, MAX_LEGEND, MAX_POINTS, MAX_SERIES, MAX_TEXT  # noqa: E402
 from grader.sandbox.child import StudentError  # noqa: E402
 
-MAX_AXES = 16
-MAX_SERIES = 64
-"""Per axes: scatters and lines described; more are counted, not sent."""
-MAX_POINTS = 20_000
-"""All points of all series together."""
 PNG_INCHES = (6.4, 4.8)
 PNG_DPI = 72
 MAX_PNG_BYTES = 400_000
@@ -47,8 +45,8 @@ def draw(module: ModuleType | None, payload: Mapping[str, Any]) -> dict[str, Any
     result = function(*args, **kwargs)
     figure, note = _figure_of(result)
     if figure is None:
-        return {"returned": _type_name(result), "note": note}
-    return {"returned": _type_name(result), "note": note, **describe(figure)}
+        return {"returned": _type_name(result)[:MAX_TEXT], "note": note}
+    return {"returned": _type_name(result)[:MAX_TEXT], "note": note, **describe(figure)}
 
 
 def _function(module: ModuleType | None, name: str) -> Any:
@@ -103,7 +101,7 @@ def describe(figure: Figure) -> dict[str, Any]:
     budget = [MAX_POINTS]
     axes = [_axes(ax, budget) for ax in figure.axes[:MAX_AXES]]
     suptitle = figure.get_suptitle()
-    return {"axes": axes, "axes_count": len(figure.axes), "suptitle": str(suptitle)[:500], "png": _png(figure)}
+    return {"axes": axes, "axes_count": len(figure.axes), "suptitle": str(suptitle)[:MAX_TEXT], "png": _png(figure)}
 
 
 def _axes(ax: Axes, budget: list[int]) -> dict[str, Any]:
@@ -117,9 +115,10 @@ def _axes(ax: Axes, budget: list[int]) -> dict[str, Any]:
         series.append((kind, line.get_xydata(), line.get_label()))
     legend = ax.get_legend()
     return {
-        "title": " ".join(t for t in (ax.get_title("left"), ax.get_title(), ax.get_title("right")) if t)[:500],
-        "xlabel": ax.get_xlabel()[:500], "ylabel": ax.get_ylabel()[:500],
-        "legend": [t.get_text()[:200] for t in legend.get_texts()][:50] if legend is not None else None,
+        "title": " ".join(t for t in (ax.get_title("left"), ax.get_title(), ax.get_title("right")) if t)[:MAX_TEXT],
+        "xlabel": str(ax.get_xlabel())[:MAX_TEXT], "ylabel": str(ax.get_ylabel())[:MAX_TEXT],
+        "legend": ([str(t.get_text())[:MAX_LABEL] for t in legend.get_texts()[:MAX_LEGEND]]
+                   if legend is not None else None),
         "series": [_series(kind, data, label, budget) for kind, data, label in series[:MAX_SERIES]],
         "series_count": len(series),
     }
@@ -129,13 +128,13 @@ def _series(kind: str, data: Any, label: Any, budget: list[int]) -> dict[str, An
     try:
         points = np.ma.filled(np.ma.asarray(data, dtype=np.float64), np.nan).reshape(-1, 2)
     except (TypeError, ValueError):
-        return {"type": kind, "points": None, "count": 0, "label": str(label)[:200]}
+        return {"type": kind, "points": None, "count": 0, "label": str(label)[:MAX_LABEL]}
     count = len(points)
     if count > budget[0]:
         raise StudentError("exception", f"the figure draws more than {MAX_POINTS:,} points; "
                                         "plot the data the question gives")
     budget[0] -= count
-    return {"type": kind, "points": np.ascontiguousarray(points), "count": count, "label": str(label)[:200]}
+    return {"type": kind, "points": np.ascontiguousarray(points), "count": count, "label": str(label)[:MAX_LABEL]}
 
 
 def _png(figure: Figure) -> bytes | None:

@@ -10,8 +10,11 @@
 
 Both the student's function and the reference run through the same trusted driver
 (`grader.kinds.plot.driver`) in the sandbox with the headless Agg backend; what crosses is
-plain data per axes (points of each scatter and line, labels, title) and a small PNG.
-The points must match the reference's as a set (order does not matter) within the
+plain data per axes (points of each scatter and line, labels, title) and a small PNG,
+in separate children (no job can see another's). The child is the student's process, so
+its report is only data: every check is made here, and a report outside
+`grader.kinds.plot.bounds` (too many points, a PNG that is not a small, whole PNG) is the
+student's error. The points must match the reference's as a set (order does not matter) within the
 tolerance, per axes when the reference has several. Credit: the points drawn with the
 right plot type earn half, the required labels the other half; the points drawn with the
 wrong type earn half of that. Wrong points earn nothing.
@@ -22,7 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -30,6 +33,7 @@ from grader.core import registry
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
 from grader.core.results import CaseResult
 from grader.kinds.common import CodeAnswered, error_text, load_limits, run_record
+from grader.kinds.plot import bounds
 from grader.sandbox import LIMITS_SCHEMA, Job, Limits, Outcome
 
 DRIVER = "grader.kinds.plot.driver:draw"
@@ -71,7 +75,7 @@ def plot_case(name: str, passed: bool, message: str = "") -> CaseResult:
 
 
 class _Malformed(ValueError):
-    pass
+    """The driver's report is not what it writes, or lies outside `bounds`: tampering or a bug."""
 
 
 # ----------------------------------------------------------------------------- options
@@ -110,7 +114,12 @@ def run_student(options: PlotOptions, answer: CodeAnswer) -> Outcome:
     if missing:
         raise ValueError(f"the exercise has no param {missing[0]!r} for args")
     payload = {"function": options.function, "args": [answer.params[a] for a in options.args]}
-    return sandbox.run(Job(DRIVER, answer.module, payload, options.limits))
+    return sandbox.run(Job(DRIVER, answer.module, payload, _limits(options)))
+
+
+def _limits(options: PlotOptions) -> Limits:
+    """The question's limits, with no more result than an honest report takes."""
+    return replace(options.limits, result_bytes=min(options.limits.result_bytes, bounds.RESULT_BYTES))
 
 
 def reference_drawing(options: PlotOptions, reference: Reference) -> Drawn:
@@ -129,7 +138,7 @@ def _draw_reference(options: PlotOptions, reference: Reference, path: Path) -> D
     from grader import sandbox
 
     payload = {"function": reference.function, "params": dict(reference.params), "by_signature": True}
-    outcome = sandbox.run(Job(DRIVER, path, payload, options.limits))
+    outcome = sandbox.run(Job(DRIVER, path, payload, _limits(options)))
     if not outcome.ok:
         raise ValueError(f"the reference {reference.function}() did not draw: {outcome.error}")
     drawn = read_drawing(outcome.value)
@@ -138,10 +147,10 @@ def _draw_reference(options: PlotOptions, reference: Reference, path: Path) -> D
     return drawn
 
 
-def _text(value: Any, name: str) -> str:
+def _text(value: Any, name: str, limit: int = bounds.MAX_TEXT) -> str:
     if type(value) is not str:
         raise _Malformed(f"{name} is not text")
-    return value[:500]
+    return value[:limit]
 
 
 def _series(raw: Any) -> dict[str, Any]:
@@ -153,22 +162,29 @@ def _series(raw: Any) -> dict[str, Any]:
     if points is not None and (type(points) is not np.ndarray or points.dtype != np.float64
                                or points.ndim != 2 or points.shape[1] != 2):
         raise _Malformed("series points are malformed")
-    return {"type": raw["type"], "points": points, "label": _text(raw.get("label", ""), "label")}
+    return {"type": raw["type"], "points": points, "label": _text(raw.get("label", ""), "label", bounds.MAX_LABEL)}
 
 
 def _axes(raw: Any) -> dict[str, Any]:
     if type(raw) is not dict or type(raw.get("series")) is not list:
         raise _Malformed("an axes is malformed")
+    if len(raw["series"]) > bounds.MAX_SERIES:
+        raise _Malformed(f"an axes has {len(raw['series'])} series described (the driver sends at most "
+                         f"{bounds.MAX_SERIES})")
     legend = raw.get("legend")
     if legend is not None and (type(legend) is not list or not all(type(t) is str for t in legend)):
         raise _Malformed("a legend is malformed")
+    if legend is not None and len(legend) > bounds.MAX_LEGEND:
+        raise _Malformed(f"a legend has {len(legend)} entries (the driver sends at most {bounds.MAX_LEGEND})")
     return {"title": _text(raw.get("title"), "title"), "xlabel": _text(raw.get("xlabel"), "xlabel"),
-            "ylabel": _text(raw.get("ylabel"), "ylabel"), "legend": legend,
+            "ylabel": _text(raw.get("ylabel"), "ylabel"),
+            "legend": None if legend is None else [t[:bounds.MAX_LABEL] for t in legend],
             "series": [_series(s) for s in raw["series"]]}
 
 
 def read_drawing(value: Any) -> Drawn:
-    """The driver's report, checked field by field: the child is untrusted."""
+    """The driver's report, checked field by field and against `bounds`: the child is
+    untrusted. The PNG must be a small, whole PNG before it goes into a result."""
     if type(value) is not dict:
         raise _Malformed("the report is not a mapping")
     returned, note = _text(value.get("returned"), "returned"), _text(value.get("note", ""), "note")
@@ -176,11 +192,25 @@ def read_drawing(value: Any) -> Drawn:
         return Drawn(returned, note, None)
     if type(value["axes"]) is not list:
         raise _Malformed("axes are malformed")
+    if len(value["axes"]) > bounds.MAX_AXES:
+        raise _Malformed(f"it describes {len(value['axes'])} axes (the driver sends at most {bounds.MAX_AXES})")
+    axes = tuple(_axes(a) for a in value["axes"])
+    points = sum(len(s["points"]) for ax in axes for s in ax["series"] if s["points"] is not None)
+    if points > bounds.MAX_POINTS:
+        raise _Malformed(f"it sent {points:,} points (the driver sends at most {bounds.MAX_POINTS:,})")
     png = value.get("png")
-    if png is not None and (type(png) is not bytes or not png.startswith(b"\x89PNG\r\n\x1a\n")):
-        raise _Malformed("the PNG is malformed")
-    return Drawn(returned, note, tuple(_axes(a) for a in value["axes"]), _text(value.get("suptitle", ""), "suptitle"),
-                 png)
+    if png is not None:
+        problem = png_problem(png)
+        if problem:
+            raise _Malformed(f"the figure's PNG {problem}")
+    return Drawn(returned, note, axes, _text(value.get("suptitle", ""), "suptitle"), png)
+
+
+def png_problem(png: Any) -> str | None:
+    """None for a small, whole PNG; else what is wrong with it."""
+    if type(png) is not bytes:
+        return "is not bytes"
+    return bounds.png_problem(png)
 
 
 # ----------------------------------------------------------------------------- comparing points
@@ -374,7 +404,7 @@ def verdict_for(options: PlotOptions, outcome: Outcome, reference: Drawn, module
     try:
         drawn = read_drawing(outcome.value)
     except _Malformed as exc:
-        return Verdict("error", 0.0, f"The figure could not be read ({exc}); did the code tamper with the grader?",
+        return Verdict("error", 0.0, f"The results your code sent back do not add up (tampering?): {exc}.",
                        base, run=run)
     if drawn.axes is None:
         return Verdict("incorrect", 0.0, f"{options.function}() returned {drawn.returned}; it must return the "
