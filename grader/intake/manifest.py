@@ -54,7 +54,8 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     except UnicodeDecodeError:
         raise ValueError("manifest.json is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"manifest.json is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise ValueError(f"manifest.json is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                         f"{exc.msg})") from None
     except (ValueError, RecursionError):  # nested too deeply, or a number too long to read
         raise ValueError("manifest.json is not a manifest grader can read") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("files"), dict):

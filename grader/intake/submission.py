@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grader.core import yamlsafe
+from grader.core.text import printable
 from grader.intake import notebook
 
 ANSWERS_FILE = "answers.yaml"
@@ -66,9 +67,9 @@ def student_id_from(path: Path) -> str:
     """The student id in a folder or zip name (printable: a name that is not one is refused
     later, by read_folder, and its result must still be writable)."""
     if match := SUBMIT_ZIP_NAME.fullmatch(path.name):
-        return _printable(match["student"])
+        return printable(match["student"])
     name = path.name[:-4] if path.suffix.lower() == ".zip" else path.name
-    return _printable(name)
+    return printable(name)
 
 
 def packaged_time_from(path: Path) -> str:
@@ -101,7 +102,7 @@ def read_folder(folder: Path, student: str, origin: Path | None = None) -> Submi
         return Submission(student, folder, error="the folder name is not a valid student id "
                                                  "(letters, digits, . _ @ -)", origin=origin)
     if not folder.is_dir():
-        return Submission(student, folder, error=f"{_printable(folder.name)} is not a folder or a .zip",
+        return Submission(student, folder, error=f"{printable(folder.name)} is not a folder or a .zip",
                           origin=origin)
     answers_path = folder / ANSWERS_FILE
     if answers_path.is_symlink():
@@ -128,12 +129,6 @@ def _read_bounded(path: Path, limit: int) -> bytes:
     more): a huge file is never read whole."""
     with open(path, "rb") as handle:
         return handle.read(limit + 1)
-
-
-def _printable(text: str) -> str:
-    """`text` for a message or a result: undecodable bytes of a file name (lone surrogates)
-    and control characters become U+FFFD, so it can always be written out as UTF-8."""
-    return "".join("\ufffd" if unicodedata.category(char) in ("Cc", "Cs") else char for char in text)
 
 
 def load_answers(data: bytes) -> dict[str, dict[str, Any]]:
@@ -206,6 +201,7 @@ _ZIP_ERRORS: tuple[type[BaseException], ...] = (
     zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, LookupError, struct.error,
     NotImplementedError, RuntimeError, OverflowError, zlib.error, lzma.LZMAError,
 )
+_READ_ERRORS: tuple[type[BaseException], ...] = (OSError, *_ZIP_ERRORS)
 #: Compression methods zipfile reads here (stored, deflate, bzip2, lzma).
 _READABLE_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate",
                      zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma"}
@@ -323,7 +319,7 @@ def _extract_bounded(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, target: P
                 if total > MAX_ZIP_BYTES:
                     raise UnsafeSubmission(f"unpacks to more than {MAX_ZIP_BYTES:,} bytes")
                 sink.write(chunk)
-    except (OSError, *_ZIP_ERRORS) as exc:
+    except _READ_ERRORS as exc:
         if isinstance(exc, OSError) and exc.filename is not None:
             raise  # writing the grader's copy failed: unpack_zip says so without the path
         raise DamagedZip(f"entry {_shown(entry)} cannot be read: {_zip_reason(exc)}") from None

@@ -29,6 +29,8 @@ import json
 import struct
 from typing import Any, Callable
 
+from grader.core.text import valid_unicode
+
 MAX_DEPTH = 32
 MAX_ITEMS = 100_000
 MAX_STR = 1_000_000
@@ -194,7 +196,7 @@ class _Decoder:
         if depth > MAX_DEPTH + 2:
             raise ProtocolError("value nested too deeply")
         if type(tagged) is str:
-            return _valid_text(tagged)
+            return valid_unicode(tagged)
         if tagged is None or type(tagged) in (bool, int, float):
             return tagged
         if type(tagged) is list:
@@ -205,7 +207,7 @@ class _Decoder:
         if tag == "tuple" and type(tagged.get("items")) is list:
             return tuple(self.decode(item, depth + 1) for item in tagged["items"])
         if tag == "dict" and type(tagged.get("items")) is dict:
-            return {_valid_text(str(k)): self.decode(v, depth + 1) for k, v in tagged["items"].items()}
+            return {valid_unicode(str(k)): self.decode(v, depth + 1) for k, v in tagged["items"].items()}
         if tag == "ndarray":
             return self.array(tagged.get("part"))
         if tag == "npscalar":
@@ -217,9 +219,9 @@ class _Decoder:
         if tag == "object":
             from grader.sandbox.jobs import ObjectInfo
 
-            return ObjectInfo(type=_valid_text(str(tagged.get("type", "?"))[:300]),
-                              reason=_valid_text(str(tagged.get("reason", ""))[:300]),
-                              what=_valid_text(str(tagged.get("what", ""))[:300]))
+            return ObjectInfo(type=valid_unicode(str(tagged.get("type", "?"))[:300]),
+                              reason=valid_unicode(str(tagged.get("reason", ""))[:300]),
+                              what=valid_unicode(str(tagged.get("what", ""))[:300]))
         raise ProtocolError(f"unknown tag {str(tag)[:40]!r}")
 
     def tensor(self, tagged: dict) -> Any:
@@ -229,20 +231,10 @@ class _Decoder:
         array = None if tagged.get("part") is None else self.array(tagged["part"])
         if array is not None and list(array.shape) != shape:
             raise ProtocolError("tensor shape does not match its data")
-        meta = {"dtype": _valid_text(str(tagged.get("dtype", "?"))[:40]),
-                "device": _valid_text(str(tagged.get("device", "?"))[:40]),
+        meta = {"dtype": valid_unicode(str(tagged.get("dtype", "?"))[:40]),
+                "device": valid_unicode(str(tagged.get("device", "?"))[:40]),
                 "shape": tuple(shape), "requires_grad": bool(tagged.get("requires_grad", False))}
         return self.make_tensor(array, meta)
-
-
-def _valid_text(text: str) -> str:
-    """`text` as valid Unicode: lone surrogates (JSON escapes such as "\\ud800") become U+FFFD,
-    so that every string that crossed can be written out as UTF-8."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in text)
-    return text
 
 
 def read_npy(data: bytes) -> Any:
