@@ -256,7 +256,7 @@ def read_npy(data: bytes) -> Any:
         raise ProtocolError(f"malformed array header: {str(error)[:200]}") from None
     if not is_numeric_dtype(dtype):
         raise ProtocolError(f"an array part holds {numpy_words(dtype, array=True)}; only numeric arrays cross")
-    if not all(type(n) is int and n >= 0 for n in shape) or len(shape) > 32:
+    if not all(type(n) is int and n >= 0 for n in shape):
         raise ProtocolError(f"an array part has a malformed shape {str(shape)[:100]}")
     count = 1
     for n in shape:
