@@ -96,13 +96,15 @@ def read_notebook(path: Path) -> list[Cell]:
     """The cells of a notebook, read as JSON data and checked for shape (nbformat 4, or 3):
     NotebookError says, in the student's terms, what is wrong (never a JSON or Python error)."""
     name = _shown(path)
-    size = path.stat().st_size
-    if size > MAX_NOTEBOOK_BYTES:
-        raise NotebookError(f"{name} is too large ({size:,} bytes; the limit is {MAX_NOTEBOOK_BYTES:,})")
     try:
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            raise NotebookError(f"{name} is too large ({size:,} bytes; the limit is {MAX_NOTEBOOK_BYTES:,})")
         raw = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         raise NotebookError(f"{name} is not a readable notebook: it is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:  # its message would hold the path
+        raise NotebookError(f"{name} cannot be read ({exc.strerror})") from None
     try:
         book = json.loads(raw.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:

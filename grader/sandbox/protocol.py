@@ -113,14 +113,15 @@ class _Encoder:
 
         if kind is np.ndarray:
             if not is_numeric_dtype(value.dtype):
-                return _object(value, _NOT_NUMBERS, strict=self.strict,
-                               what=numpy_words(value.dtype, array=True))
+                reason = f"an array of dtype {value.dtype} (only numeric arrays cross)"
+                return _object(value, reason, strict=self.strict, what=numpy_words(value.dtype, array=True))
             return {"$": "ndarray", "part": self.npy(value)}
         if isinstance(value, np.ndarray):
             return _object(value, "a subclass of numpy.ndarray", "numpy.ndarray subclass ", self.strict)
         if isinstance(value, np.generic):
             if not is_numeric_dtype(value.dtype):
-                return _object(value, _NOT_NUMBERS, strict=self.strict, what=numpy_words(value.dtype, array=False))
+                reason = f"a numpy value of dtype {value.dtype} (only numbers cross)"
+                return _object(value, reason, strict=self.strict, what=numpy_words(value.dtype, array=False))
             return {"$": "npscalar", "part": self.npy(np.asarray(value))}
         torch = self.torch
         if torch is not None and kind in (torch.Tensor, torch.nn.Parameter):
@@ -141,9 +142,6 @@ class _Encoder:
             data = data.to(torch.float32)
         out["part"] = self.npy(data.contiguous().numpy())
         return out
-
-
-_NOT_NUMBERS = "only numbers, numeric arrays and tensors cross as values"
 
 
 def _object(value: Any, reason: str, prefix: str = "", strict: bool = False, what: str = "") -> dict[str, Any]:
