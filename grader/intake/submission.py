@@ -4,7 +4,12 @@ is grader.intake.open.open_submission; this module holds its parts.
 
 A zip is unpacked into a private temporary folder only after every entry has been
 checked: no absolute paths, no `..`, no links, bounded count and size (the sizes are
-enforced while reading, since the sizes a zip declares can lie).
+enforced while reading, since the sizes a zip declares can lie); no control characters
+in names, no name too long or nested too deep, no path given twice or as both a file and
+a folder; no encryption, only the compression methods zipfile reads. Whatever else is
+wrong with the bytes (a bad CRC, truncation, corrupt data, lying headers) is found while
+reading. Each becomes an UnsafeSubmission naming the entry and the problem, never a
+zipfile or OS error, and never a path of the grader's.
 """
 
 from __future__ import annotations
