@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from grader.grading import engine, executor as executors
-from grader.core import lock, output, registry
+from grader.core import lock, output, registry, text
 from grader.authoring import spec, variants
 from grader.intake import open_submission, submission
 from grader.core.errors import EXIT_PROBLEMS, GraderError, Problem, SpecError
@@ -119,8 +119,10 @@ def grade_path(path: Path, course: Course | None = None, now: datetime | None = 
             result = engine.grade_submission(course, opened, now)
             return engine.finish(result, opened, course, deadline, late_penalty)
     except Exception as exc:  # a grader fault on one student must not stop the class
+        # the message may hold a private folder's path (a temporary copy, site-packages): not for the student
+        message = text.valid_unicode(text.without_paths(str(exc)))[:500]
         return StudentResult(student=student_of(path), score=0.0, max_score=course.max_score,
-                             questions=(), error=f"grader fault: {type(exc).__name__}: {exc}",
+                             questions=(), error=f"grader fault: {type(exc).__name__}: {message}",
                              spec_digest=course.digest)
 
 
@@ -146,7 +148,12 @@ def _grade_batch(batch: _Batch) -> list[tuple[StudentResult, Path]]:
     for path in batch.paths:
         result = grade_path(path, now=batch.now, deadline=batch.deadline, late_penalty=batch.late_penalty)
         result = decisions.apply(result, batch.decided, batch.prints)
-        done.append((result, output.write_result(batch.out, result)))
+        try:
+            written = output.write_result(batch.out, result)
+        except UnicodeEncodeError:  # text that is not valid Unicode slipped through: the class goes on
+            result = output.valid_unicode(result)
+            written = output.write_result(batch.out, result)
+        done.append((result, written))
     return done
 
 

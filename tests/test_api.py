@@ -77,3 +77,28 @@ def test_gradebook_neutralises_formulas() -> None:
 
     text = output.gradebook_csv([StudentResult("=cmd|' /C calc'!A0", 0, 0, ())])
     assert "\n'=cmd" in text
+
+
+def test_a_grader_fault_shows_no_private_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.grading import engine
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise FileNotFoundError(2, "No such file or directory", "/tmp/grader-sub-x1y2/s1/answers.yaml")
+
+    monkeypatch.setattr(engine, "grade_submission", broken)
+    result = api.grade_path(EXAMPLES / "s100003", api.load([EXERCISES]))
+    assert result.error == "grader fault: FileNotFoundError: [Errno 2] No such file or directory: 'answers.yaml'"
+
+
+def test_a_result_with_text_that_is_not_unicode_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = api.grade_path
+
+    def with_surrogate(*args: object, **kwargs: object) -> object:
+        from dataclasses import replace
+
+        return replace(real(*args, **kwargs), warnings=("a note \udcff from a file name",))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api, "grade_path", with_surrogate)
+    run = api.grade_paths([EXERCISES], [EXAMPLES / "s100003"], tmp_path, now=NOW)
+    assert run.results[0].warnings == ("a note \ufffd from a file name",)
+    assert "a note \ufffd from a file name" in (tmp_path / "results" / "s100003.json").read_text(encoding="utf-8")

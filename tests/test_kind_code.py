@@ -17,6 +17,7 @@ from grader.grading import engine
 from grader.core import registry
 from grader.kinds.code import values as cv
 from grader.kinds.code.kind import KIND, CodeOptions
+from grader.sandbox import ObjectInfo
 from grader.core.model import CodeAnswer, Mistake, Question, Reference, ValueSource
 from grader.kinds.tolerance import Tolerance
 from grader.core.memo import Memo
@@ -45,6 +46,13 @@ def no_zeros(output, *args):
 def ones_tensor(n):
     import torch
     return torch.ones(n)
+
+def one_row_per_point(output, X, W, b):
+    return output.shape[0] == X.shape[0] or "one row per point, please"
+
+def log_relu(X, W, b):
+    with np.errstate(divide="ignore"):
+        return np.log(np.maximum(0.0, X @ W + b))
 '''
 
 
@@ -445,6 +453,138 @@ def test_compare_nested_and_scalars() -> None:
     assert "NaN" in cv.compare(float("nan"), 1 + 2j, policy).message  # was a TypeError (math.isnan)
     assert cv.compare(np.float32(0.5), 0.5, policy) is None
     assert "wrong sign" in cv.compare(-np.arange(1.0, 4), np.arange(1.0, 4), policy).message
+
+
+NAN = float("nan")
+INF = float("inf")
+
+
+@pytest.mark.parametrize("got, reference, needle", [
+    (np.array([1.0, 2.0]), np.array([1.0, 2.0]), None),
+    (np.array([NAN, 2.0]), np.array([1.0, 2.0]), "contains NaN, first at [0]"),
+    (np.array([1.0, INF]), np.array([1.0, 2.0]), "contains inf, first at [1]"),
+    (np.array([[1.0, -INF]]), np.array([[1.0, 2.0]]), "contains -inf, first at [0, 1]"),
+    (np.array([NAN, 2.0]), np.array([NAN, 2.0]), None),  # the reference has NaN there too
+    (np.array([-INF, 2.0]), np.array([-INF, 2.0]), None),
+    (np.array([INF, 2.0]), np.array([-INF, 2.0]), "contains inf"),  # the other sign
+    (np.array([NAN, 2.0]), np.array([2.0, NAN]), "contains NaN, first at [0]"),  # other places
+    (np.array([NAN, 2.0]), np.array([NAN, 2.0, 3.0]), "contains NaN"),  # other shape
+    (np.array([NAN]), None, "contains NaN"),
+    (NAN, 1.0, "the output contains NaN"),
+    (NAN, NAN, None),
+    (np.complex128(complex(1, NAN)), 1.0, "contains NaN"),
+    ((np.ones(2), np.array([1.0, INF])), (np.ones(2), np.ones(2)), "contains inf in value 2, first at [1]"),
+    ({"a": np.array([NAN])}, {"a": np.array([1.0])}, "contains NaN in ['a']"),
+    (np.array([1, 2]), None, None),  # integers are always finite
+    (np.str_("nan"), None, None),  # no number at all: compare says so, not this
+])
+def test_nonfinite_values_pass_only_where_the_reference_has_them(got: Any, reference: Any, needle: str | None) -> None:
+    found = cv.nonfinite_failure(got, reference)
+    assert (found is None) if needle is None else (found is not None and needle in found), found
+
+
+POLICY = cv.Policy(Tolerance(rel=1e-6, abs=1e-9), returns="any")
+
+
+@pytest.mark.parametrize("got, expected, needle", [
+    (np.array([NAN, 1.0]), np.array([NAN, 1.0]), None),
+    (np.array([NAN, 1.0]), np.array([0.0, 1.0]), "contains NaN"),
+    (np.array([INF, 1.0]), np.array([INF, 1.0]), None),
+    (np.array([INF, 1.0]), np.array([-INF, 1.0]), "values differ"),
+    (np.array([INF, 1.0]), np.array([1e308, 1.0]), "values differ"),
+    (NAN, NAN, None),
+    (NAN, 0.5, "the result is NaN"),
+    (INF, 0.5, "expected 0.5"),
+    (-INF, -INF, None),
+    (np.float64(NAN), 1.0, "the result is NaN"),
+    (10 ** 400, 1.0, "expected 1.0, got inf"),
+    (np.str_("0.5"), 0.5, "expected one number, got a numpy string (numpy.str_)"),
+    (np.array(["0.5"]), np.array([0.5]), "got a numpy array of strings (dtype <U3)"),
+    (np.datetime64("2024"), 0.5, "got a numpy datetime"),
+    (ObjectInfo("numpy.str_", "x", "a numpy string (numpy.str_)"), np.ones(2),
+     "returned a numpy string (numpy.str_), not numbers; expected a numpy array (float64)"),
+])
+def test_compare_nan_inf_and_values_that_are_no_numbers(got: Any, expected: Any, needle: str | None) -> None:
+    diff = cv.compare(got, expected, POLICY)
+    assert (diff is None) if needle is None else (diff is not None and needle in diff.message), diff
+
+
+@pytest.mark.parametrize("output, predicates, reference, needle", [
+    (np.array([NAN, 1.0]), {"nonnegative": True}, None, "contains NaN"),
+    (np.array([NAN, NAN]), {"range": [0, 1]}, None, "contains NaN"),
+    (np.array([INF, 0.5]), {"range": [0, 1]}, np.array([0.5, 0.5]), "contains inf"),
+    (np.array([NAN, 1.0]), {"sum": 1.0}, None, "contains NaN"),
+    (np.array([NAN, 1.0]), {"shape": [2]}, None, "contains NaN"),
+    (np.array([NAN, 0.5]), {"range": [0, 1], "nonnegative": True}, np.array([NAN, 0.2]), None),
+    (np.array([0.5, 2.0]), {"range": [0, 1]}, np.array([NAN, 0.2]), "leaves [0, 1]"),
+    (np.ones((2, 2)), {"sum": {"value": 2.0, "axis": 5}}, None, "has no axis 5"),
+    (np.array([1j, 2j]), {"nonnegative": True}, None, None),
+    (np.str_("x"), {"nonnegative": True}, None, "not an array of numbers"),
+    (ObjectInfo("x.Y", "r", ""), {"range": [0, 1]}, None, "not an array of numbers"),
+])
+def test_predicates_fail_on_nan_and_what_is_no_number(output: Any, predicates: dict, reference: Any,
+                                                      needle: str | None) -> None:
+    found = cv.predicate_failure(output, predicates, Tolerance(rel=1e-6), reference)
+    assert (found is None) if needle is None else (found is not None and needle in found), found
+
+
+@pytest.mark.parametrize("ops", ["same", {"scale": 2}])
+@pytest.mark.parametrize("value", [np.str_("x"), np.array(["a"]), ObjectInfo("x.Y"), [1, "a"]])
+def test_transforms_refuse_values_that_are_no_numbers(ops: Any, value: Any) -> None:
+    if ops == "same":
+        assert cv.transform(value, ops) is value
+        return
+    with pytest.raises((TypeError, ValueError)):
+        cv.transform(value, ops)
+
+
+PROPERTIES = {
+    **LAYER,
+    "properties": [
+        {"name": "homogeneous", "case": 0, "transform": {"X": {"scale": 2}, "b": {"scale": 2}}, "expect": {"scale": 2}},
+        {"name": "unchanged", "case": 0, "transform": {"X": {"scale": 1}}, "expect": "same"},
+        {"name": "nonnegative", "case": 2, "output": {"nonnegative": True, "range": [0, 1000]}},
+        {"name": "rows", "case": 0, "check": {"solution": "one_row_per_point"}},
+    ],
+}
+
+
+@pytest.mark.parametrize("source, passed, needle", [
+    ("import numpy as np\ndef layer(X, W, b):\n    return np.full((len(X), W.shape[1]), np.nan)\n", 0,
+     "contains NaN"),
+    ("import numpy as np\ndef layer(X, W, b):\n    return np.full((len(X), W.shape[1]), np.inf)\n", 0, "inf"),
+    ("import numpy as np\ndef layer(X, W, b):\n    return np.full((len(X), W.shape[1]), -np.inf)\n", 0, "-inf"),
+    ("import numpy as np\ndef layer(X, W, b):\n    out = np.maximum(0, X @ W + b) + 1\n    out.flat[3] = np.nan\n"
+     "    return out\n", 0, "contains NaN"),
+    ("import numpy as np\ndef layer(X, W, b):\n    return np.str_('1')\n", 0, "numpy string"),
+], ids=["nan", "inf", "-inf", "one-nan", "np-str"])
+def test_nan_and_infinity_pass_no_property(solutions_root: Path, tmp_path: Path, source: str, passed: int,
+                                           needle: str) -> None:
+    verdict = grade(solutions_root, tmp_path, source, PROPERTIES)
+    assert sum(case.passed for case in verdict.cases) == passed, verdict.feedback
+    assert verdict.status == "incorrect" and needle in verdict.feedback
+    for case in verdict.cases[len(LAYER["cases"]):]:
+        assert not case.passed and case.message, case
+
+
+LOG_LAYER = {**LAYER, "cases": [*LAYER["cases"], {"name": "only", "args": {"X": {"randn": [5, 3]},
+                                                                          "W": {"randn": [3, 2]}, "b": {"randn": [2]}},
+                                                 "compare": False}],
+             "properties": [{"name": "unchanged", "case": 0, "transform": {"X": {"scale": 1}}, "expect": "same"},
+                            {"name": "shaped", "case": 0, "output": {"shape": [4, 5]}}]}
+
+
+@pytest.mark.parametrize("body, status", [
+    ("    with np.errstate(divide='ignore'):\n        return np.log(np.maximum(0.0, X @ W + b))\n", "correct"),
+    ("    out = np.log(np.maximum(1e-300, X @ W + b))\n    return out\n", "partial"),
+    ("    with np.errstate(divide='ignore', invalid='ignore'):\n        out = np.log(np.maximum(0.0, X @ W + b))\n"
+     "    out[np.isinf(out)] = np.nan\n    return out\n", "incorrect"),
+], ids=["same-places", "finite-instead", "nan-instead-of-inf"])
+def test_nonfinite_outputs_pass_where_the_reference_has_them(solutions_root: Path, tmp_path: Path, body: str,
+                                                             status: str) -> None:
+    source = "import numpy as np\ndef layer(X, W, b):\n" + body
+    verdict = grade(solutions_root, tmp_path, source, LOG_LAYER, "log_relu")
+    assert verdict.status == status, verdict.feedback
 
 
 def test_summaries_are_short() -> None:

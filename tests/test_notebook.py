@@ -14,6 +14,7 @@ from grader.intake import notebook
 from grader.intake import open_submission
 from grader.intake.submission import read_folder
 from tests.student_side import RIGHT, STUDENT_CODE, fill, grader, has_code_kind, write_course
+from tests import hostile_inputs as hostile
 
 PWNED = Path("/tmp/grader-notebook-pwned")
 EVIL = f"open({str(PWNED)!r}, 'w').write('ran')\n"
@@ -212,3 +213,36 @@ def test_untouched_template_notebook_shadows_nothing(specs: Path, tmp_path: Path
     assert submission.warnings == () and submission.error is None
     assert notebook.extract(bundle).modules == {}
     assert submission.answers["ex01"] == RIGHT
+
+
+# ----------------------------------------------------------------------------- malformed notebooks, class by class
+
+
+@pytest.mark.parametrize("student, text, needle", hostile.MALFORMED_NOTEBOOKS,
+                         ids=[row[0] for row in hostile.MALFORMED_NOTEBOOKS])
+def test_malformed_notebooks_say_what_is_wrong(tmp_path: Path, student: str, text: str | bytes, needle: str) -> None:
+    folder = tmp_path / student
+    folder.mkdir()
+    (folder / "answers.ipynb").write_bytes(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"))
+    with open_submission(folder) as opened:
+        assert opened.error is not None and needle in opened.error, opened.error
+        assert opened.error.startswith("answers.ipynb") or "answered twice" in opened.error
+        assert not hostile.grader_paths().search(opened.error)
+        assert "Error" not in opened.error, "a Python exception's name is no message for a student"
+
+
+@pytest.mark.parametrize("student, text", hostile.ODD_BUT_FINE_NOTEBOOKS,
+                         ids=[row[0] for row in hostile.ODD_BUT_FINE_NOTEBOOKS])
+def test_unusual_but_readable_notebooks_are_read(tmp_path: Path, student: str, text: str) -> None:
+    folder = tmp_path / student
+    folder.mkdir()
+    (folder / "answers.ipynb").write_text(text, encoding="utf-8")
+    with open_submission(folder) as opened:
+        assert opened.error is None and opened.answers == {"ex03": {"sigmoid_grad_max": "0.25"}}
+
+
+def test_untagged_cells_are_not_held_to_the_answer_limits(tmp_path: Path) -> None:
+    big = hostile.cell("x = 1\n" * 300_000, kind="code")  # 1.8 MB in a cell nobody reads
+    control = hostile.cell("print('\x1b[31m')", kind="code")
+    (tmp_path / "work.ipynb").write_text(hostile.notebook([big, control, hostile.ANSWER_CELL]))
+    assert notebook.extract(tmp_path).answers == {"ex03": {"sigmoid_grad_max": "0.25"}}

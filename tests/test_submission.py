@@ -11,6 +11,7 @@ import pytest
 
 from grader.intake import open_submission, submission
 from grader.intake.submission import Submission
+from tests import hostile_inputs as hostile
 
 
 def make_zip(path: Path, entries: dict[str, bytes], links: dict[str, str] | None = None) -> Path:
@@ -130,3 +131,46 @@ def test_discover_a_class_folder(tmp_path: Path) -> None:
     (tmp_path / ".hidden").mkdir()
     found = [p.name for p in submission.discover([tmp_path])]
     assert found == ["a", "b", "c.zip"]
+
+
+# ----------------------------------------------------------------------------- malformed zips, class by class
+
+
+@pytest.mark.parametrize("student, data, needle", hostile.MALFORMED_ZIPS, ids=[r[0] for r in hostile.MALFORMED_ZIPS])
+def test_malformed_zips_are_the_students_error_in_their_terms(tmp_path: Path, student: str, data: bytes,
+                                                              needle: str) -> None:
+    path = tmp_path / f"{student}.zip"
+    path.write_bytes(data)
+    opened = open_one(path)
+    assert opened.error is not None and needle in opened.error, opened.error
+    assert opened.error.startswith(("unsafe zip: ", "damaged zip: ", "unsupported zip: "))
+    assert not hostile.grader_paths().search(opened.error), opened.error
+    assert opened.answers == {}
+
+
+@pytest.mark.parametrize("student, data", hostile.ODD_BUT_FINE_ZIPS, ids=[r[0] for r in hostile.ODD_BUT_FINE_ZIPS])
+def test_odd_but_readable_zips_are_read(tmp_path: Path, student: str, data: bytes) -> None:
+    path = tmp_path / f"{student}.zip"
+    path.write_bytes(data)
+    opened = open_one(path)
+    assert opened.error is None and opened.answers == {"ex03": {"sigmoid_grad_max": "0.25"}}
+
+
+def test_a_write_that_fails_does_not_show_the_private_folder(tmp_path: Path) -> None:
+    destination = tmp_path / "private"
+    destination.mkdir()
+    (destination / "d").write_text("in the way")
+    path = tmp_path / "s.zip"
+    path.write_bytes(hostile.written_zip([("d/answers.yaml", b"{}\n")]))
+    with pytest.raises(submission.UnsafeSubmission) as caught:
+        submission.unpack_zip(path, destination)
+    assert "entry 'd/answers.yaml' cannot be unpacked (File exists)" == str(caught.value)
+
+
+def test_answers_file_that_is_a_folder_or_fifo(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "s10"
+    folder.mkdir()
+    os.mkfifo(folder / "answers.yaml")  # reading it would block forever
+    assert "not a file" in (open_one(folder).error or "")

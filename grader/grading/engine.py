@@ -16,6 +16,7 @@ from typing import Any, Mapping
 from grader import __version__
 from grader.core import registry
 from grader.core.budget import OverBudget, enforced_if
+from grader.core.text import without_paths
 from grader.authoring import lateness, solutions, variants
 from grader.core.model import CodeAnswer, Course, Exercise, Invalid, Question, Reference, ValueSource, Verdict
 from grader.core.results import QuestionResult, StudentResult
@@ -145,7 +146,7 @@ def grade_question(course: Course, exercise: Exercise, question: Question, submi
         return QuestionResult(**base, score=0.0, status="review", feedback=exc.message, answer=_shown(raw),
                               details={"over_budget": exc.why})
     except Exception as exc:
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        detail = without_paths("".join(traceback.format_exception_only(type(exc), exc)).strip())
         return QuestionResult(**base, score=0.0, status="error", feedback=f"Grader fault on this question: {detail}",
                               answer=_shown(raw))
 

@@ -49,7 +49,15 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
         return None
     if path.stat().st_size > MAX_MANIFEST_BYTES:
         raise ValueError("manifest.json is too large")
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError("manifest.json is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"manifest.json is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                         f"{exc.msg})") from None
+    except (ValueError, RecursionError):  # nested too deeply, or a number too long to read
+        raise ValueError("manifest.json is not a manifest grader can read") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("files"), dict):
         raise ValueError(f"manifest.json is not a {FORMAT} manifest")
     return data
@@ -59,16 +67,16 @@ def verify(folder: Path, student: str, manifest: Mapping[str, Any]) -> list[str]
     """Every way the folder differs from its manifest; empty when it matches."""
     problems = []
     if manifest.get("student") != student:
-        problems.append(f"it was packaged for student {manifest.get('student')!r}, not {student!r}")
+        problems.append(f"it was packaged for student {_shown(manifest.get('student'))}, not {student!r}")
     try:
-        parse_time(manifest.get("created_at"))
-    except TimeError as exc:
-        problems.append(f"created_at: {exc}")
+        parse_time(manifest.get("created_at")).astimezone(timezone.utc)  # a year 1 or 9999 time overflows
+    except (TimeError, TypeError, ValueError, OverflowError) as exc:
+        problems.append(f"created_at: {str(exc)[:200]}")
     listed: Mapping[str, Any] = manifest["files"]
     present = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*")
                if p.is_file() and p.name != MANIFEST}
     for name in sorted(set(listed) - set(present)):
-        problems.append(f"{name} is listed but missing")
+        problems.append(f"{name if name.isprintable() and len(name) <= 120 else _shown(name)} is listed but missing")
     for name in sorted(set(present) - set(listed)):
         problems.append(f"{name} was added after packaging")
     for name in sorted(set(listed) & set(present)):
@@ -76,6 +84,12 @@ def verify(folder: Path, student: str, manifest: Mapping[str, Any]) -> list[str]
         if not isinstance(entry, dict) or entry.get("sha256") != sha256(present[name].read_bytes()):
             problems.append(f"{name} was changed after packaging (sha256 differs)")
     return problems
+
+
+def _shown(value: Any) -> str:
+    """A value from the manifest for a message: quoted and short (the manifest is the student's)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "…"
 
 
 @dataclass(frozen=True)
@@ -102,7 +116,9 @@ def seal(folder: Path, student: str, origin: Path) -> Seal:
     try:
         manifest = read_manifest(folder)
         problems = verify(folder, student, manifest) if manifest else []
-    except (ValueError, OSError) as exc:
+    except OSError as exc:  # the message would hold the grader's private folder
+        return Seal(problems=(f"manifest.json or a file it lists cannot be read ({exc.strerror})",))
+    except ValueError as exc:
         return Seal(problems=(str(exc),))
     if problems:
         return Seal(problems=tuple(problems))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import json
 import re
 import shutil
 import tempfile
@@ -28,10 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from grader.core.text import first_control, printable
+
 ANSWER_MARKER = "# answer:"
 FILE_MARKER = "# file:"
 MAX_NOTEBOOK_BYTES = 20_000_000
 MAX_NOTEBOOKS = 5
+MAX_CELLS = 10_000
+#: The largest answer or code cell (answers.yaml, all answers together, holds 1 MB).
+MAX_CELL_CHARS = 1_000_000
 QUESTION_ID = re.compile(r"[A-Za-z0-9_]+\.[A-Za-z0-9_]+")
 MODULE_NAME = re.compile(r"[A-Za-z0-9_]+\.py")
 TEMPLATE_INTRO = (
@@ -60,39 +66,147 @@ def notebooks(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.ipynb") if p.is_file() and not p.is_symlink())
 
 
-def _cell_text(cell: Any) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+@dataclass(frozen=True)
+class Cell:
+    """One notebook cell as grader reads it: checked for shape, never run."""
+
+    number: int
+    """1, 2, … in notebook order (for messages)."""
+    kind: str
+    """"code", "markdown" or "raw"."""
+    text: str
+    tags: tuple[str, ...] = ()
 
 
-def _target(cell: Any, text: str) -> tuple[str | None, str]:
+def _shown(path: Path) -> str:
+    return printable(path.name)
+
+
+def _kind_of(value: Any) -> str:
+    """A JSON value's type in words, for a message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    return {int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}.get(
+        type(value), type(value).__name__)
+
+
+def read_notebook(path: Path) -> list[Cell]:
+    """The cells of a notebook, read as JSON data and checked for shape (nbformat 4, or 3):
+    NotebookError says, in the student's terms, what is wrong (never a JSON or Python error)."""
+    name = _shown(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            raise NotebookError(f"{name} is too large ({size:,} bytes; the limit is {MAX_NOTEBOOK_BYTES:,})")
+        raw = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotebookError(f"{name} is not a readable notebook: it is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:  # its message would hold the path
+        raise NotebookError(f"{name} cannot be read ({exc.strerror})") from None
+    try:
+        book = json.loads(raw.removeprefix("\ufeff"))
+    except json.JSONDecodeError as exc:
+        raise NotebookError(f"{name} is not a readable notebook: it is not valid JSON "
+                            f"(line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise NotebookError(f"{name} is not a readable notebook: its JSON is nested too deeply") from None
+    except ValueError:  # a number with thousands of digits
+        raise NotebookError(f"{name} is not a readable notebook: it holds a number too long to read") from None
+    if not isinstance(book, dict):
+        raise NotebookError(f"{name} is not a readable notebook: its JSON is {_kind_of(book)}, not an object")
+    version = book.get("nbformat")
+    if version == 4 and type(version) is int:
+        cells = book.get("cells", [])
+        if not isinstance(cells, list):
+            raise NotebookError(f"{name} is not a readable notebook: its cells are {_kind_of(cells)}, not a list")
+    elif version == 3 and type(version) is int:
+        cells = _v3_cells(book, name)
+    elif version is None:
+        raise NotebookError(f"{name} is not a readable notebook: it has no nbformat version")
+    else:
+        raise NotebookError(f"{name} is not a readable notebook: it has nbformat {repr(version)[:20]}; grader "
+                            "reads Jupyter notebooks of version 4 (save it again with Jupyter)")
+    if len(cells) > MAX_CELLS:
+        raise NotebookError(f"{name} is not a readable notebook: it has too many cells "
+                            f"({len(cells):,}; the limit is {MAX_CELLS:,})")
+    return [_cell(raw_cell, number, name) for number, raw_cell in enumerate(cells, 1)]
+
+
+def _v3_cells(book: dict[str, Any], name: str) -> list[Any]:
+    """An nbformat 3 notebook's cells (its worksheets in order), as version 4 names them."""
+    worksheets = book.get("worksheets", [])
+    if not isinstance(worksheets, list) or not all(isinstance(w, dict) for w in worksheets):
+        raise NotebookError(f"{name} is not a readable notebook: its worksheets are not a list of objects")
+    cells: list[Any] = []
+    for sheet in worksheets:
+        found = sheet.get("cells", [])
+        if not isinstance(found, list):
+            raise NotebookError(f"{name} is not a readable notebook: the cells of a worksheet are "
+                                f"{_kind_of(found)}, not a list")
+        for cell in found:
+            if isinstance(cell, dict):
+                kind = cell.get("cell_type")
+                cell = {**cell, "cell_type": "markdown" if kind == "heading" else kind}
+                if kind == "code" and "input" in cell:
+                    cell["source"] = cell.pop("input")
+            cells.append(cell)
+    return cells
+
+
+def _cell(raw: Any, number: int, name: str) -> Cell:
+    where = f"{name} is not a readable notebook: cell {number}"
+    if not isinstance(raw, dict):
+        raise NotebookError(f"{where} is not a notebook cell (it is {_kind_of(raw)})")
+    kind = raw.get("cell_type")
+    if kind not in ("code", "markdown", "raw"):
+        shown = repr(kind)[:40] if isinstance(kind, str) else _kind_of(kind)
+        raise NotebookError(f"{where} has cell type {shown}; a cell is code, markdown or raw")
+    source = raw.get("source", "")
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        source = "".join(source)
+    if isinstance(source, list):
+        raise NotebookError(f"{where}: its source is a list with lines that are not text")
+    if not isinstance(source, str):
+        raise NotebookError(f"{where}: its source is {_kind_of(source)}, not text (or a list of lines)")
+    metadata = raw.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise NotebookError(f"{where}: its metadata is {_kind_of(metadata)}, not an object")
+    tags = metadata.get("tags") or []
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise NotebookError(f"{where}: its tags are not a list of text")
+    return Cell(number, kind, source, tuple(tags))
+
+
+def _target(cell: Cell) -> tuple[str | None, str]:
     """(question id or module name, the cell's text without its marker line)."""
-    tags = cell.get("metadata", {}).get("tags", []) or []
-    first, _, rest = text.lstrip("\n").partition("\n")
+    body = cell.text
+    first, _, rest = body.lstrip("\n").partition("\n")
     marker = None
     for prefix in (ANSWER_MARKER, FILE_MARKER):
         if first.strip().lower().startswith(prefix):
             marker = first.strip()[len(prefix):].strip()
-            text = rest
-    for tag in tags if isinstance(tags, list) else []:
-        if isinstance(tag, str) and (QUESTION_ID.fullmatch(tag) or MODULE_NAME.fullmatch(tag)):
-            return tag, text
+            body = rest
+    for tag in cell.tags:
+        if QUESTION_ID.fullmatch(tag) or MODULE_NAME.fullmatch(tag):
+            return tag, body
     if marker and (QUESTION_ID.fullmatch(marker) or MODULE_NAME.fullmatch(marker)):
-        return marker, text
-    return None, text
+        return marker, body
+    return None, body
 
 
-def read_notebook(path: Path) -> Any:
-    import nbformat
-
-    size = path.stat().st_size
-    if size > MAX_NOTEBOOK_BYTES:
-        raise NotebookError(f"{path.name} is too large ({size:,} bytes; the limit is {MAX_NOTEBOOK_BYTES:,})")
-    try:
-        text = path.read_text(encoding="utf-8")
-        return nbformat.reads(text, as_version=4)
-    except Exception as exc:  # nbformat and json raise many types on a broken file
-        raise NotebookError(f"{path.name} is not a readable notebook: {type(exc).__name__}: {exc}"[:300]) from None
+def _checked_text(body: str, cell: Cell, target: str, name: str) -> str:
+    """A cell's answer or code, refused when it is too large or holds a control character
+    (or undecodable text): answers.yaml cannot hold those either, and a result must be writable."""
+    where = f"{name}, cell {cell.number} ({target})"
+    if len(body) > MAX_CELL_CHARS:
+        raise NotebookError(f"{where} is too large ({len(body):,} characters; the limit is {MAX_CELL_CHARS:,})")
+    bad = first_control(body)
+    if bad:
+        raise NotebookError(f"{where} holds the character {bad}, which an answer may not contain "
+                            "(a control character, or text that is not valid Unicode); remove it")
+    return body
 
 
 def extract(folder: Path) -> Extracted:
@@ -102,20 +216,23 @@ def extract(folder: Path) -> Extracted:
     if len(books) > MAX_NOTEBOOKS:
         raise NotebookError(f"too many notebooks ({len(books)}; the limit is {MAX_NOTEBOOKS})")
     for path in books:
-        for cell in read_notebook(path).get("cells", []):
-            target, text = _target(cell, _cell_text(cell))
+        name = _shown(path)
+        for cell in read_notebook(path):
+            target, body = _target(cell)
             if target is None:
                 continue
+            body = _checked_text(body, cell, target, name)
             if target.endswith(".py"):
-                if cell.get("cell_type") == "code" and not is_stub(text):  # a template cell: no answer
-                    found.modules[target] = found.modules.get(target, "") + text.rstrip() + "\n\n"
-                    found.sources.setdefault(target, path.name)
+                if cell.kind == "code" and not is_stub(body):  # a template cell: no answer
+                    found.modules[target] = found.modules.get(target, "") + body.rstrip() + "\n\n"
+                    found.sources.setdefault(target, name)
                 continue
             exercise, question = target.split(".", 1)
             if question in found.answers.get(exercise, {}):
-                raise NotebookError(f"{target} is answered twice ({found.sources[target]} and {path.name})")
-            found.answers.setdefault(exercise, {})[question] = text.strip()
-            found.sources[target] = path.name
+                places = f"twice in {name}" if found.sources[target] == name else f"{found.sources[target]} and {name}"
+                raise NotebookError(f"{target} is answered twice ({places})")
+            found.answers.setdefault(exercise, {})[question] = body.strip()
+            found.sources[target] = name
     return found
 
 

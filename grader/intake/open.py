@@ -47,7 +47,9 @@ def _files(path: Path) -> Iterator[_Files]:
         try:
             files = _Files(unpack_zip(path, workdir), zipped=True)
         except UnsafeSubmission as exc:
-            files = _Files(workdir, zipped=True, problem=f"unsafe zip: {exc}")
+            files = _Files(workdir, zipped=True, problem=f"{exc.label}: {exc}")
+        except Exception as exc:  # unpack_zip names every way a zip is malformed; this is the last resort
+            files = _Files(workdir, zipped=True, problem=f"damaged zip: it cannot be unpacked ({type(exc).__name__})")
         yield files
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

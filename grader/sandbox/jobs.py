@@ -116,6 +116,8 @@ class ObjectInfo:
     type: str
     """Qualified type name, e.g. `ex03.Cheat` or `numpy.ndarray subclass ex03.Sneaky`."""
     reason: str = ""
+    what: str = ""
+    """What it is in the student's words, when the sender knew (`a numpy string (numpy.str_)`)."""
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,20 @@
 A *blob* is an 8-byte big-endian header length, a JSON header, then raw binary parts.
 The header is `{"value": <tagged JSON>, "parts": [len, ...]}`. Plain JSON scalars, strings
 and lists stand for themselves; everything else is a tagged object `{"$": tag, ...}`:
-`tuple`, `dict` (str keys), `ndarray` / `npscalar` (a part holding `.npy` bytes, read with
-`allow_pickle=False`), `tensor` (an ndarray part plus torch dtype, device, shape), `bytes`
-and `object` (a stand-in naming a type that cannot cross). Decoding is strict: an unknown
-tag, a bad part index or a malformed `.npy` is a `ProtocolError`, never a fallback.
+`tuple`, `dict` (str keys), `ndarray` / `npscalar` (a part holding `.npy` bytes),
+`tensor` (an ndarray part plus torch dtype, device, shape), `bytes` and `object` (a
+stand-in naming a type that cannot cross, and saying what it is in words). Decoding is
+strict: an unknown tag, a bad part index or a malformed `.npy` is a `ProtocolError`,
+never a fallback.
+
+Only numbers cross as arrays: dtypes of kind bool, int, uint, float or complex (NUMERIC),
+without fields. The encoder sends any other numpy value (a `np.str_`, `np.bytes_`,
+`np.void`, `np.datetime64`, a structured or object array, a 0-d array of such a dtype) as
+an `object` stand-in, and the decoder refuses such a `.npy` part. A `.npy` part is read by
+its header first: the dtype, and the shape's element count times the item size against
+the bytes actually present, before anything is allocated (a header may claim 2**40
+values). Strings arrive as valid Unicode: a lone surrogate, which JSON can carry but UTF-8
+cannot, becomes U+FFFD.
 
 A *frame* on the child's result pipe is one type byte (`S` setup, `R` result, `E` error),
 an 8-byte length and the data. The `S` frame is written before any student code runs.
@@ -19,14 +29,39 @@ import json
 import struct
 from typing import Any, Callable
 
+from grader.core.text import valid_unicode
+
 MAX_DEPTH = 32
 MAX_ITEMS = 100_000
 MAX_STR = 1_000_000
+#: numpy dtype kinds that cross as arrays: bool, signed and unsigned integers, floats, complex.
+NUMERIC = "biufc"
+#: Longest `.npy` header accepted (numpy writes a few hundred bytes).
+MAX_NPY_HEADER = 10_000
 _LEN = struct.Struct(">Q")
+_NUMPY_WORDS = {"U": "a numpy string", "S": "numpy bytes", "V": "a numpy structured (void) value",
+                "M": "a numpy datetime", "m": "a numpy timedelta", "O": "a numpy object"}
 
 
 class ProtocolError(ValueError):
     """Malformed data from the other side; for child data this means tampering or a bug."""
+
+
+def is_numeric_dtype(dtype: Any) -> bool:
+    """Does an array of `dtype` hold plain numbers (no fields, no sub-arrays, no objects)?"""
+    return dtype.kind in NUMERIC and dtype.fields is None and dtype.subdtype is None
+
+
+def numpy_words(dtype: Any, array: bool) -> str:
+    """A non-numeric numpy dtype in the student's terms: `a numpy string (numpy.str_)`,
+    `a numpy array of strings (dtype <U5)`."""
+    kind = "V" if dtype.fields is not None or dtype.subdtype is not None else dtype.kind
+    words = _NUMPY_WORDS.get(kind, f"a numpy value of dtype {dtype}")
+    if array:
+        plural = {"U": "strings", "S": "bytes", "V": "structured records", "M": "datetimes",
+                  "m": "timedeltas", "O": "Python objects"}.get(kind, "non-numbers")
+        return f"a numpy array of {plural} (dtype {dtype})"
+    return f"{words} (numpy.{dtype.type.__name__})"
 
 
 # ----------------------------------------------------------------------------- encoding
@@ -77,13 +112,16 @@ class _Encoder:
         import numpy as np
 
         if kind is np.ndarray:
-            if value.dtype.hasobject or value.dtype.fields is not None:
+            if not is_numeric_dtype(value.dtype):
                 reason = f"an array of dtype {value.dtype} (only numeric arrays cross)"
-                return _object(value, reason, strict=self.strict)
+                return _object(value, reason, strict=self.strict, what=numpy_words(value.dtype, array=True))
             return {"$": "ndarray", "part": self.npy(value)}
         if isinstance(value, np.ndarray):
             return _object(value, "a subclass of numpy.ndarray", "numpy.ndarray subclass ", self.strict)
-        if isinstance(value, np.generic) and not value.dtype.hasobject:
+        if isinstance(value, np.generic):
+            if not is_numeric_dtype(value.dtype):
+                reason = f"a numpy value of dtype {value.dtype} (only numbers cross)"
+                return _object(value, reason, strict=self.strict, what=numpy_words(value.dtype, array=False))
             return {"$": "npscalar", "part": self.npy(np.asarray(value))}
         torch = self.torch
         if torch is not None and kind in (torch.Tensor, torch.nn.Parameter):
@@ -106,12 +144,15 @@ class _Encoder:
         return out
 
 
-def _object(value: Any, reason: str, prefix: str = "", strict: bool = False) -> dict[str, Any]:
+def _object(value: Any, reason: str, prefix: str = "", strict: bool = False, what: str = "") -> dict[str, Any]:
     kind = type(value)
     if strict:
-        raise ProtocolError(f"cannot send a {kind.__qualname__}: {reason}")
+        raise ProtocolError(f"cannot send a {kind.__qualname__}: {what or reason}")
     name = f"{getattr(kind, '__module__', '?')}.{getattr(kind, '__qualname__', '?')}"
-    return {"$": "object", "type": prefix + name[:200], "reason": reason}
+    stand_in = {"$": "object", "type": prefix + name[:200], "reason": reason}
+    if what:
+        stand_in["what"] = what
+    return stand_in
 
 
 def encode(value: Any, torch_module: Any = None, strict: bool = False) -> bytes:
@@ -147,20 +188,14 @@ class _Decoder:
         return self.parts[index]
 
     def array(self, index: Any) -> Any:
-        import numpy as np
-
-        try:
-            array = np.load(io.BytesIO(self.part(index)), allow_pickle=False)
-        except (ValueError, OSError, EOFError) as error:
-            raise ProtocolError(f"malformed array data: {error}") from None
-        if not isinstance(array, np.ndarray) or array.dtype.hasobject:
-            raise ProtocolError("array part is not a plain numeric array")
-        return array
+        return read_npy(self.part(index))
 
     def decode(self, tagged: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH + 2:
             raise ProtocolError("value nested too deeply")
-        if tagged is None or type(tagged) in (bool, int, float, str):
+        if type(tagged) is str:
+            return valid_unicode(tagged)
+        if tagged is None or type(tagged) in (bool, int, float):
             return tagged
         if type(tagged) is list:
             return [self.decode(item, depth + 1) for item in tagged]
@@ -170,7 +205,7 @@ class _Decoder:
         if tag == "tuple" and type(tagged.get("items")) is list:
             return tuple(self.decode(item, depth + 1) for item in tagged["items"])
         if tag == "dict" and type(tagged.get("items")) is dict:
-            return {str(k): self.decode(v, depth + 1) for k, v in tagged["items"].items()}
+            return {valid_unicode(str(k)): self.decode(v, depth + 1) for k, v in tagged["items"].items()}
         if tag == "ndarray":
             return self.array(tagged.get("part"))
         if tag == "npscalar":
@@ -182,8 +217,9 @@ class _Decoder:
         if tag == "object":
             from grader.sandbox.jobs import ObjectInfo
 
-            return ObjectInfo(type=str(tagged.get("type", "?"))[:300],
-                              reason=str(tagged.get("reason", ""))[:300])
+            return ObjectInfo(type=valid_unicode(str(tagged.get("type", "?"))[:300]),
+                              reason=valid_unicode(str(tagged.get("reason", ""))[:300]),
+                              what=valid_unicode(str(tagged.get("what", ""))[:300]))
         raise ProtocolError(f"unknown tag {str(tag)[:40]!r}")
 
     def tensor(self, tagged: dict) -> Any:
@@ -193,9 +229,45 @@ class _Decoder:
         array = None if tagged.get("part") is None else self.array(tagged["part"])
         if array is not None and list(array.shape) != shape:
             raise ProtocolError("tensor shape does not match its data")
-        meta = {"dtype": str(tagged.get("dtype", "?"))[:40], "device": str(tagged.get("device", "?"))[:40],
+        meta = {"dtype": valid_unicode(str(tagged.get("dtype", "?"))[:40]),
+                "device": valid_unicode(str(tagged.get("device", "?"))[:40]),
                 "shape": tuple(shape), "requires_grad": bool(tagged.get("requires_grad", False))}
         return self.make_tensor(array, meta)
+
+
+def read_npy(data: bytes) -> Any:
+    """The numeric array in `.npy` bytes, checked from its header before anything is
+    allocated: version, dtype (NUMERIC, no fields), shape, and element count times item
+    size equal to the bytes that follow the header. ProtocolError says what is wrong."""
+    import numpy as np
+
+    stream = io.BytesIO(data)
+    try:
+        major, _minor = np.lib.format.read_magic(stream)
+        if major == 1:
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream, max_header_size=MAX_NPY_HEADER)
+        elif major in (2, 3):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream, max_header_size=MAX_NPY_HEADER)
+        else:
+            raise ProtocolError(f"unsupported .npy version {major}")
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, MemoryError, RecursionError) as error:
+        raise ProtocolError(f"malformed array header: {str(error)[:200]}") from None
+    if not is_numeric_dtype(dtype):
+        raise ProtocolError(f"an array part holds {numpy_words(dtype, array=True)}; only numeric arrays cross")
+    if not all(type(n) is int and n >= 0 for n in shape):
+        raise ProtocolError(f"an array part has a malformed shape {str(shape)[:100]}")
+    count = 1
+    for n in shape:
+        count *= n
+    present = len(data) - stream.tell()
+    if count * dtype.itemsize != present:
+        raise ProtocolError(f"an array part claims shape {tuple(shape)} ({count:,} values, "
+                            f"{count * dtype.itemsize:,} bytes) but holds {present:,} bytes")
+    try:
+        flat = np.frombuffer(data, dtype=dtype, count=count, offset=stream.tell())
+        return flat.reshape(shape, order="F" if fortran else "C").copy(order="K")
+    except (ValueError, TypeError) as error:
+        raise ProtocolError(f"malformed array data: {str(error)[:200]}") from None
 
 
 def _tensor_info(array: Any, meta: dict) -> Any:

@@ -200,7 +200,10 @@ def _check_case(question: Question, case: Case, args: list[Any], result: Mapping
                                 note=_mutation_note(case, args, result.get("inputs"), options.mutation))
     if shown.note and options.mutation == "forbid":
         return dataclasses.replace(shown, message=shown.note)
-    diff = cv.compare(got, expected, _policy(options)) if case.compare else None
+    if not case.compare:  # any answer will do, but not NaN or infinity where the reference has none
+        problem = cv.nonfinite_failure(got, expected)
+        return dataclasses.replace(shown, passed=problem is None, message=problem or "")
+    diff = cv.compare(got, expected, _policy(options))
     if diff is None:
         return dataclasses.replace(shown, passed=True)
     if case.hidden:
@@ -212,7 +215,7 @@ def _check_case(question: Question, case: Case, args: list[Any], result: Mapping
 def _hidden_message(message: str) -> str:
     """Keep the kind of mismatch, drop values a hidden case must not reveal."""
     for marker in ("expected shape", "expected a ", "expected dtype", "expected one number", "returned ",
-                   "the result contains NaN", "expected float", "expected integer"):
+                   "the result contains NaN", "the result is NaN", "expected float", "expected integer"):
         if message.startswith(marker):
             return message
     return "the values are not right"
@@ -244,13 +247,15 @@ def _check_properties(question: Question, reference: Reference, inputs: list[lis
         if prop.transform is not None:
             transformed, ref_transformed = results[extra], expected[extra]
             extra += 1
+        wanted = (expected[prop.case], ref_transformed)
         # the reference must satisfy its own properties: a spec mistake otherwise
         problem = _property_failure(question, reference, prop, inputs[prop.case],
                                     {"ok": True, "value": expected[prop.case]},
-                                    None if ref_transformed is None else {"ok": True, "value": ref_transformed})
+                                    None if ref_transformed is None else {"ok": True, "value": ref_transformed},
+                                    wanted, trusted=True)
         if problem:
             raise ValueError(f"spec error: the reference fails property {prop.name!r}: {problem}")
-        problem = _property_failure(question, reference, prop, inputs[prop.case], base, transformed)
+        problem = _property_failure(question, reference, prop, inputs[prop.case], base, transformed, wanted)
         label = f"property {prop.name}" + (f" ({prop.description})" if prop.description else "")
         case = options.cases[prop.case]
         inputs_text = "" if prop.hidden or case.hidden else _inputs_text(case, inputs[prop.case])
@@ -260,26 +265,43 @@ def _check_properties(question: Question, reference: Reference, inputs: list[lis
 
 
 def _property_failure(question: Question, reference: Reference, prop: Property, args: list[Any],
-                      base: Mapping[str, Any], transformed: Mapping[str, Any] | None) -> str | None:
+                      base: Mapping[str, Any], transformed: Mapping[str, Any] | None,
+                      wanted: tuple[Any, Any], trusted: bool = False) -> str | None:
+    """Why an output breaks `prop`, or None. `wanted` holds the reference's outputs for the
+    case and for the changed inputs: NaN and infinity fail a property before it is looked
+    at, unless the reference has them at the same places (a NaN output scales to NaN and is
+    never negative, so it would otherwise pass). `trusted`: the output is the reference's."""
     options: CodeOptions = question.options
     if not base.get("ok"):
         return _call_failure(base)
-    output = base.get("value")
+    output = _plain(base.get("value"))
+    nonfinite = cv.nonfinite_failure(output, wanted[0])
+    if nonfinite:
+        return nonfinite
     if prop.transform is not None:
         assert transformed is not None
         if not transformed.get("ok"):
             return "on the changed inputs the code " + _call_failure(transformed)
+        changed = ", ".join(f"{k} {_ops_text(v)}" for k, v in prop.transform.items())
+        nonfinite = cv.nonfinite_failure(_plain(transformed.get("value")), wanted[1])
+        if nonfinite:
+            return f"after changing {changed}, {nonfinite}"
         try:
-            want = cv.transform(_plain(output), prop.expect)
+            want = cv.transform(output, prop.expect)
         except (TypeError, ValueError) as error:
             return f"the output cannot be compared ({error})"
         diff = cv.compare(transformed.get("value"), want, cv.Policy(options.tolerance, "any", "ignore"))
-        changed = ", ".join(f"{k} {_ops_text(v)}" for k, v in prop.transform.items())
         return None if diff is None else f"after changing {changed}, {diff.message}"
     if prop.output is not None:
-        return cv.predicate_failure(_plain(output), prop.output, options.tolerance)
+        return cv.predicate_failure(output, prop.output, options.tolerance, wanted[0])
     fn = solutions.function(reference.solutions_root, reference.module, prop.check or "")
-    verdict = fn(_plain(output), *code_models.materialise(args))
+    try:
+        verdict = fn(output, *code_models.materialise(args))
+    except Exception as error:
+        if trusted:  # the reference's own output: the check itself is broken, a spec error
+            raise
+        # a student's output the check did not foresee (a string, a wrong shape) fails it
+        return f"the output does not pass {prop.check}() (checking it raised {type(error).__name__})"
     if verdict is True or verdict is None:
         return None
     return verdict if isinstance(verdict, str) else f"the output does not pass {prop.check}()"

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from grader.kinds.code import models as code_models
-from grader.sandbox import ObjectInfo, TensorInfo
+from grader.sandbox import ObjectInfo, TensorInfo, protocol
 from grader.kinds.tolerance import Tolerance
 
 #: Generators a case argument may use; the value is the recipe's argument.
@@ -167,6 +167,8 @@ def transform(value: Any, ops: Any) -> Any:
         return value
     is_torch = type(value).__module__.startswith("torch")
     array = value.detach().cpu().numpy() if is_torch else np.asarray(value)
+    if not protocol.is_numeric_dtype(array.dtype):
+        raise TypeError(f"{describe_type(value)} is not numbers")
     out = array.astype(float) if array.dtype.kind in "iub" else array.copy()
     if "add" in ops:
         out = out + ops["add"]
@@ -196,25 +198,38 @@ def check_predicates(predicates: Any) -> None:
         raise RecipeError("sum takes a number or {value, axis}")
 
 
-def predicate_failure(output: Any, predicates: Mapping[str, Any], tol: Tolerance) -> str | None:
-    """Why `output` breaks one of the predicates, or None when it meets them all."""
+def predicate_failure(output: Any, predicates: Mapping[str, Any], tol: Tolerance,
+                      reference: Any = None) -> str | None:
+    """Why `output` breaks one of the predicates, or None when it meets them all.
+
+    NaN and infinity break every predicate unless `reference` (the reference's output for
+    the same case) has them at the same places: `NaN < 0` is False, so a NaN output would
+    otherwise be "nonnegative" and "in range"."""
     array = as_array(output)
     if array is None:
-        return f"the output is {describe_type(output)}, not an array"
+        return f"the output is {describe_type(output)}, not an array of numbers"
     if predicates.get("finite") and not np.all(np.isfinite(array)):
         return "the output contains NaN or infinity"
-    if predicates.get("nonnegative") and np.any(array < 0):
-        return f"the output has negative entries (smallest {array.min():.4g})"
+    nonfinite = nonfinite_failure(array, reference)
+    if nonfinite:
+        return nonfinite
+    # NaN left here is where the reference has NaN too: it says nothing either way
+    real = np.real(array[~np.isnan(array)] if array.dtype.kind in "fc" else array.ravel())
+    if predicates.get("nonnegative") and np.any(real < 0):
+        return f"the output has negative entries (smallest {real.min():.4g})"
     if "shape" in predicates and list(array.shape) != list(predicates["shape"]):
         return f"the output has shape {tuple(array.shape)}, expected {tuple(predicates['shape'])}"
     if "range" in predicates:
         low, high = predicates["range"]
-        if array.size and (array.min() < low or array.max() > high):
-            return f"the output leaves [{low}, {high}] (it spans {array.min():.4g} … {array.max():.4g})"
+        if real.size and (real.min() < low or real.max() > high):
+            return f"the output leaves [{low}, {high}] (it spans {real.min():.4g} … {real.max():.4g})"
     if "sum" in predicates:
         spec = predicates["sum"] if isinstance(predicates["sum"], Mapping) else {"value": predicates["sum"]}
         axis = spec.get("axis")
-        sums = np.sum(array, axis=tuple(axis) if isinstance(axis, list) else axis)
+        try:
+            sums = np.sum(array, axis=tuple(axis) if isinstance(axis, list) else axis)
+        except (ValueError, IndexError, TypeError):  # numpy's AxisError is both of the first two
+            return f"the output has shape {tuple(array.shape)}, which has no axis {axis} to sum over"
         close = np.isclose(sums, spec["value"], rtol=tol.rel or 0, atol=tol.abs or 0)
         if not np.all(close):
             worst = np.asarray(sums).flat[int(np.argmax(np.abs(np.asarray(sums) - spec["value"])))]
@@ -247,13 +262,81 @@ class Difference:
 
 
 def as_array(value: Any) -> np.ndarray | None:
+    """`value` as a numeric numpy array (numbers, numeric arrays, tensors' data), else None:
+    a string, a datetime or a structured value is no number, whatever numpy calls it."""
     if isinstance(value, TensorInfo):
-        return value.array
-    if isinstance(value, np.ndarray):
-        return value
-    if isinstance(value, (np.generic, int, float)) and not isinstance(value, bool):
-        return np.asarray(value)
-    return None
+        array = value.array
+    elif isinstance(value, np.ndarray):
+        array = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        array = np.asarray(value if _INT64_MIN <= value <= _INT64_MAX else _big_int(value))
+    elif isinstance(value, (np.generic, float)) and not isinstance(value, bool):
+        array = np.asarray(value)
+    else:
+        return None
+    return array if isinstance(array, np.ndarray) and protocol.is_numeric_dtype(array.dtype) else None
+
+
+_INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+
+
+def _big_int(value: int) -> float:
+    """A whole number beyond int64 as the float nearest it (±inf beyond the floats)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _numeric(value: Any) -> np.ndarray | None:
+    """as_array, and a real torch tensor's values too (the reference's outputs, unsent)."""
+    if _is_tensor(value) and not isinstance(value, TensorInfo):
+        return _reference_array(value)
+    return as_array(value)
+
+
+def nonfinite_failure(got: Any, reference: Any, path: str = "") -> str | None:
+    """Why `got` holds NaN or ±inf where `reference` does not hold the same, or None.
+
+    NaN and infinity pass nothing on their own: a NaN output is no evidence that a property
+    holds (NaN < 0 is False, NaN scaled is NaN). They are accepted only where the reference
+    has them too, at the same places (and, for infinities, with the same sign). Lists, tuples
+    and dicts are walked in step with the reference."""
+    if isinstance(got, (tuple, list)):
+        same_shape = isinstance(reference, (tuple, list)) and len(reference) == len(got)
+        for index, item in enumerate(got):
+            inner = f"{path}[{index}]" if path else f"value {index + 1}"
+            found = nonfinite_failure(item, reference[index] if same_shape else None, inner)
+            if found:
+                return found
+        return None
+    if isinstance(got, dict):
+        for key, item in got.items():
+            paired = reference.get(key) if isinstance(reference, dict) else None
+            found = nonfinite_failure(item, paired, f"{path}[{key!r}]")
+            if found:
+                return found
+        return None
+    array = as_array(got)
+    if array is None or array.dtype.kind not in "fc" or array.size == 0:
+        return None
+    bad = ~np.isfinite(array)
+    if not bad.any():
+        return None
+    want = _numeric(reference) if reference is not None else None
+    if want is not None and want.shape == array.shape and want.dtype.kind in "fc":
+        with np.errstate(invalid="ignore"):
+            same = (np.isnan(array) & np.isnan(want)) | (np.isinf(array) & (array == want))
+        bad &= ~same
+        if not bad.any():
+            return None
+    where = f" in {path}" if path else ""
+    first = tuple(int(i) for i in np.argwhere(bad)[0]) if array.ndim else ()
+    value = array[first] if array.ndim else array[()]
+    word = "NaN" if np.isnan(value) else "-inf" if np.real(value) < 0 else "inf"
+    at = f", first at {_index(first)}" if array.ndim else ""
+    ref_has = "" if want is None else " (the reference's output has none there)"
+    return f"the output contains {word}{where}{at}{ref_has}"
 
 
 def _is_tensor(value: Any) -> bool:
@@ -262,15 +345,21 @@ def _is_tensor(value: Any) -> bool:
 
 def describe_type(value: Any) -> str:
     if isinstance(value, ObjectInfo):
-        return f"an object of type {value.type}"
+        return value.what or f"an object of type {value.type}"
     if isinstance(value, TensorInfo):
         return f"a torch tensor ({value.dtype}, on {value.device})"
     if _is_tensor(value):
         return f"a torch tensor ({value.dtype})"
     if isinstance(value, np.ndarray):
+        if not protocol.is_numeric_dtype(value.dtype):
+            return protocol.numpy_words(value.dtype, array=True)
         return f"a numpy array ({value.dtype})"
+    if isinstance(value, np.generic) and not protocol.is_numeric_dtype(value.dtype):
+        return protocol.numpy_words(value.dtype, array=False)
     if value is None:
         return "None"
+    if isinstance(value, int) and not isinstance(value, bool) and not _INT64_MIN <= value <= _INT64_MAX:
+        return f"a whole number with {len(str(abs(value))) if abs(value) < 10 ** 4000 else 'thousands of'} digits"
     return f"a {type(value).__name__}"
 
 
@@ -278,7 +367,8 @@ def compare(got: Any, expected: Any, policy: Policy, path: str = "") -> Differen
     """None if `got` matches `expected` under `policy`, else what differs first."""
     where = f" in {path}" if path else ""
     if isinstance(got, ObjectInfo):
-        return Difference(f"returned {describe_type(got)}{where} ({got.reason}); expected {describe_type(expected)}")
+        why = ", not numbers" if got.what else f" ({got.reason})"
+        return Difference(f"returned {describe_type(got)}{where}{why}; expected {describe_type(expected)}")
     if isinstance(expected, (tuple, list)):
         return _compare_sequence(got, expected, policy, path)
     if isinstance(expected, dict):
@@ -401,8 +491,8 @@ def _compare_scalar(got: Any, expected: Any, policy: Policy, path: str) -> Diffe
         return Difference(f"expected one number{where}, got {describe_type(got)}")
     value, want = array.item(), float(expected) if not isinstance(expected, complex) else expected
     if isinstance(value, complex) or not math.isfinite(float(value)):
-        if isinstance(value, float) and math.isnan(value) and not cmath.isnan(want):
-            return Difference(f"the result is NaN{where}")
+        if cmath.isnan(value):
+            return None if cmath.isnan(want) else Difference(f"the result is NaN{where}")
         return None if value == want else Difference(f"expected {want}{where}, got {value}")
     rel, absolute = policy.tolerance.rel or 0.0, policy.tolerance.abs or 0.0
     if abs(value - want) <= max(rel * abs(want), absolute):
