@@ -148,12 +148,7 @@ def _grade_batch(batch: _Batch) -> list[tuple[StudentResult, Path]]:
     for path in batch.paths:
         result = grade_path(path, now=batch.now, deadline=batch.deadline, late_penalty=batch.late_penalty)
         result = decisions.apply(result, batch.decided, batch.prints)
-        try:
-            written = output.write_result(batch.out, result)
-        except UnicodeEncodeError:  # text that is not valid Unicode slipped through: the class goes on
-            result = output.valid_unicode(result)
-            written = output.write_result(batch.out, result)
-        done.append((result, written))
+        done.append((result, output.write_result(batch.out, result)))
     return done
 
 

@@ -187,5 +187,5 @@ def test_text_that_is_not_unicode_is_written_all_the_same(graded: Graded) -> Non
     result = _assert_clean(graded, "undecodable-notebook-name")
     assert result.error == "\ufffd.ipynb is not a readable notebook: it is not valid JSON (line 1, column 2: " \
                            "Expecting property name enclosed in double quotes)"
-    result = _assert_clean(graded, "s\ufffd\ufffd")
+    result = _assert_clean(graded, BAD_NAME)  # the id as it is: its results file escapes it
     assert result.error is not None and "not a valid student id" in result.error

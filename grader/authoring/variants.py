@@ -51,7 +51,7 @@ def check_draw(recipe: Mapping[str, Any]) -> str | None:
 
 
 def seed_for(student: str, exercise_id: str) -> int:
-    digest = hashlib.sha256(f"{exercise_id}\0{student}".encode()).digest()
+    digest = hashlib.sha256(f"{exercise_id}\0{student}".encode("utf-8", "surrogatepass")).digest()
     return int.from_bytes(digest[:8], "big")
 
 

@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from grader.core import text
 from grader.core.errors import GraderError
 from grader.core.results import StudentResult
 
@@ -93,13 +92,6 @@ def refuse_shared_names(students: Sequence[str], names: Sequence[str]) -> None:
         if owner != student:
             raise GraderError(f"students {owner!r} and {student!r} would be written to one file "
                               f"({name}); rename one of the submissions")
-
-def valid_unicode(result: StudentResult) -> StudentResult:
-    """`result` with every lone surrogate in its text replaced by U+FFFD, so that it can be
-    written as UTF-8 (the results file, the reports); the rest is as it was."""
-    dumped = json.dumps(result.to_dict(), ensure_ascii=False, default=str)
-    return StudentResult.from_dict(json.loads(text.valid_unicode(dumped)))
-
 
 def result_json(result: StudentResult) -> str:
     # No indent: only the compact form uses json's C encoder, 3x faster on a class.

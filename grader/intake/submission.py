@@ -69,12 +69,13 @@ SUBMIT_ZIP_NAME = re.compile(r"(?P<student>.+)-(?P<time>\d{8}T\d{6}Z)\.zip", re.
 
 
 def student_id_from(path: Path) -> str:
-    """The student id in a folder or zip name (printable: a name that is not one is refused
-    later, by read_folder, and its result must still be writable)."""
+    """The student id in a folder or zip name, exactly as it is: a name that is not a valid
+    id is refused later, by read_folder, under its own name (so that two odd names never
+    become one id; output.safe_file_name gives each its own file, and the terminal and the
+    reports escape what they show)."""
     if match := SUBMIT_ZIP_NAME.fullmatch(path.name):
-        return printable(match["student"])
-    name = path.name[:-4] if path.suffix.lower() == ".zip" else path.name
-    return printable(name)
+        return match["student"]
+    return path.name[:-4] if path.suffix.lower() == ".zip" else path.name
 
 
 def packaged_time_from(path: Path) -> str:
