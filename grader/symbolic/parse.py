@@ -108,8 +108,15 @@ _SUPERSCRIPTS = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵":
                  "⁷": "7", "⁸": "8", "⁹": "9", "⁻": "-", "⁺": "+"}
 _SUBSCRIPTS = {"₀": "0", "₁": "1", "₂": "2", "₃": "3", "₄": "4", "₅": "5", "₆": "6",
                "₇": "7", "₈": "8", "₉": "9", "ᵢ": "i", "ⱼ": "j", "ₖ": "k", "ₘ": "m", "ₙ": "n"}
+_LOOKALIKES = {
+    **{chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)},  # full-width ！ to ～: （ ） ２ ｘ ＋
+    "\u3000": " ", "∣": "|", "｜": "|", "⁄": "/", "﹣": "-", "﹢": "+", "﹡": "*", "ˆ": "^",
+    "µ": "μ", "﹙": "(", "﹚": ")",
+}
+"""Characters that look like the ASCII ones people mean, mapped one to one (positions keep)."""
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {")", "]", "}"}
+_FLOORS = {"⌊": ("⌋", "floor"), "⌈": ("⌉", "ceiling")}
 _DIGITS = "0123456789"
 _NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*")
@@ -119,7 +126,7 @@ _SUB = re.compile(r"_(\{[A-Za-z0-9]+\}|[A-Za-z0-9]+)")
 @dataclass(frozen=True)
 class Token:
     kind: str
-    """num, name, op, open, close, bar, sup, sqrt, comma, eq, end"""
+    """num, name, op, open, close, bar, sup, sqrt, floor (⌊ or ⌈), comma, eq, end"""
     text: str
     pos: int
 
@@ -135,7 +142,24 @@ def canonical_name(text: str) -> str:
     return tokens[0].text
 
 
+def fold_lookalikes(text: str) -> str:
+    """Full-width forms (`（２ｘ）`), `∣x∣`, math italic letters (𝑥) as the characters they
+    look like, one character for one, so positions in the text stay the same."""
+    if text.isascii():
+        return text
+    out = []
+    for ch in text:
+        if ch in _LOOKALIKES:
+            ch = _LOOKALIKES[ch]
+        elif "\U0001d400" <= ch <= "\U0001d7ff":  # Mathematical Alphanumeric Symbols: 𝑥 𝐱 𝜃 𝟐
+            folded = unicodedata.normalize("NFKC", ch)
+            ch = folded if len(folded) == 1 else ch
+        out.append(ch)
+    return "".join(out)
+
+
 def tokenize(text: str) -> list[Token]:
+    text = fold_lookalikes(text)
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -170,8 +194,11 @@ def tokenize(text: str) -> list[Token]:
         elif ch in _OPENERS:
             tokens.append(Token("open", ch, i))
             i += 1
-        elif ch in _CLOSERS:
+        elif ch in _CLOSERS or ch in "⌋⌉":
             tokens.append(Token("close", ch, i))
+            i += 1
+        elif ch in _FLOORS:
+            tokens.append(Token("floor", ch, i))
             i += 1
         elif ch in "|,=":
             tokens.append(Token({"|": "bar", ",": "comma", "=": "eq"}[ch], ch, i))
@@ -343,7 +370,12 @@ FUNCTIONS: dict[str, tuple[_Builder, int, int]] = {
     "relu": (_relu, 1, 1), "ReLU": (_relu, 1, 1),
     "sigma": (_one(sigmoid), 1, 1), "sigmoid": (_one(sigmoid), 1, 1),
     "factorial": (_factorial, 1, 1), "gamma": (_gamma, 1, 1), "binomial": (_binomial, 2, 2),
+    "floor": (_one(sympy.floor), 1, 1), "ceil": (_one(sympy.ceiling), 1, 1),
+    "ceiling": (_one(sympy.ceiling), 1, 1),
 }
+_INVERSES = {"sin": "asin", "cos": "acos", "tan": "atan", "cot": "acot", "sinh": "asinh", "cosh": "acosh",
+             "tanh": "atanh", "exp": "log", "ln": "exp", "log": "exp"}
+"""Inverse functions, named in the message that refuses `sin^-1 x` (asin or 1/sin?)."""
 # Functions whose arguments are not all expressions: handled by the parser itself.
 SPECIAL_FUNCTIONS = {"diff": "diff", "Derivative": "diff", "Sum": "sum", "sum": "sum",
                      "Integral": "integral", "integrate": "integral"}
@@ -434,29 +466,62 @@ class _Parser:
         return left
 
     def term(self) -> sympy.Expr:
+        start = self.tok.pos
         left = self.unary()
+        division: tuple[Token, bool] | None = None
+        """The last `/` of this term, and whether its divisor is a number under a number (1/6)
+        or in parentheses (1/(2m)): then what follows is a factor of the fraction."""
         while True:
             token = self.tok
             if token.kind == "op" and token.text in "*/":
                 self.advance()
+                first = self.tok
                 right = self.operand(self.unary())
                 left = self.operand(left)
                 if token.text == "*":
+                    division = None
                     left = _check_size(left * right, token.pos)
                 else:
                     if right == 0:
                         raise ParseError("division by zero", token.pos)
+                    numeric = bool(left.is_number) and first.kind == "num" and right.is_Number
+                    grouped = first.kind == "open" and self.tokens[self.i - 1].kind == "close"
+                    division = (token, numeric or grouped)
                     left = _check_size(left * build_pow(right, sympy.Integer(-1), token.pos), token.pos)
             elif self.starts_operand(token):
-                if token.kind == "num":
-                    raise ParseError("write * between a factor and a number that follows it", token.pos)
+                self._check_juxtaposed(token)
+                if division is not None and not division[1] and not self.text[token.pos - 1].isspace():
+                    self._ambiguous_division(start, division[0])
                 right = self.operand(self.unary())
                 left = _check_size(self.operand(left) * right, token.pos)
             else:
                 return left
 
+    def _check_juxtaposed(self, token: Token) -> None:
+        """A number right after a number, `2 3` or `x^2 3`, may be one number written with a
+        space or a product: refused. After anything else (`2^x 3`, `(x+1) 2`) it is a factor."""
+        before = self.tokens[self.i - 1]
+        if token.kind == "num" and before.kind == "num":
+            raise ParseError(f"two numbers side by side ('{before.text} {token.text}'): write * between them "
+                             f"for a product ({before.text}*{token.text}) or no space for one number "
+                             f"({before.text}{token.text})", token.pos)
+
+    def _ambiguous_division(self, start: int, slash: Token) -> None:
+        """`a/bc`, `x/2y`: a product written tight after a division, without `*` or a space, reads
+        as (a/b)·c in sympy and Maxima but as a/(bc) to many people (and in mathjs): refused.
+        A space separates (`1/m sum(...)`, `x/2 y` are (1/m)·sum, (x/2)·y), and so do a
+        numeric fraction (`1/2x` is x/2, as everywhere) and a divisor in parentheses (`1/(2m)x`)."""
+        divisor = self.text[slash.pos + 1:self.tok.pos].strip()
+        factor_start = self.tok.pos
+        self.unary()  # only to find where the next factor ends, for the message
+        factor = self.text[factor_start:self.tok.pos].strip()
+        dividend = self.text[start:slash.pos].strip()
+        written = self.text[start:self.tok.pos].strip()
+        raise ParseError(f"'{written}' can be read as ({dividend}/{divisor})*{factor} or as "
+                         f"{dividend}/({divisor}*{factor}): write the parentheses you mean", slash.pos)
+
     def starts_operand(self, token: Token) -> bool:
-        if token.kind in ("num", "name", "open", "sqrt"):
+        if token.kind in ("num", "name", "open", "sqrt", "floor"):
             return True
         return token.kind == "bar" and self.abs_depth == 0
 
@@ -526,11 +591,29 @@ class _Parser:
             inner = self.operand(self.postfix())
             self.depth -= 1
             return sympy.sqrt(inner)
+        if token.kind == "floor":
+            return self.floor(token)
         if token.kind == "name":
+            self._expand_name()
             return self.name()
         if token.kind == "end":
             raise ParseError("the answer ends too early: something is missing here", token.pos)
         raise ParseError(f"expected a number, a name or '(' but found {token.text!r}", token.pos)
+
+    def floor(self, opener: Token) -> sympy.Expr:
+        """⌊x⌋ and ⌈x⌉."""
+        self.advance()
+        self.enter()
+        saved_abs, self.abs_depth = self.abs_depth, 0
+        inner = self.expression()
+        self.abs_depth = saved_abs
+        closer, function = _FLOORS[opener.text]
+        if self.tok.kind != "close" or self.tok.text != closer:
+            raise ParseError(f"expected {closer!r} to close the {opener.text!r} at position {opener.pos + 1}"
+                             f"{self._found()}", self.tok.pos)
+        self.advance()
+        self.depth -= 1
+        return sympy.floor(inner) if function == "floor" else sympy.ceiling(inner)
 
     def group(self) -> sympy.Expr | _Tuple:
         opener = self.advance()
@@ -574,12 +657,6 @@ class _Parser:
             return sympy.I
         if config.auto_symbols:
             return self.symbol(name)
-        pieces = self.split(name)
-        if pieces:
-            value: sympy.Expr = sympy.Integer(1)
-            for piece in pieces:
-                value = value * (self.symbol(piece) if piece in config.symbols else self.constant(piece))
-            return value
         raise ParseError(self.unknown(name), token.pos)
 
     def indexed(self, token: Token) -> sympy.Expr:
@@ -601,12 +678,61 @@ class _Parser:
             self.symbols[name] = sympy.Symbol(name, **self.config.domain_of(name).assumptions)
         return self.symbols[name]
 
-    @staticmethod
-    def constant(name: str) -> sympy.Expr:
-        return sympy.pi if name == "pi" else sympy.E
+    # -- runs of letters: `wx`, `sinx`, `2xsin(x)`
+    def _known(self, name: str) -> bool:
+        config = self.config
+        return (name in self.bound or name in config.symbols or name.partition("_")[0] in config.indexed
+                or name in FUNCTIONS or name in SPECIAL_FUNCTIONS or name in config.functions
+                or name in CONSTANTS or (name == "I" and config.imaginary)
+                or (config.auto_functions and self.peek().kind == "open"))
 
-    def split(self, name: str) -> list[str] | None:
-        """`wx` as w·x when both are declared: the split into the fewest known names."""
+    def _names_function(self, token: Token) -> bool:
+        """Whether the name at the current token is applied as a function (`cos` in `sin x cos x`)."""
+        if token.kind != "name" or token.text in self.bound or token.text in self.config.symbols:
+            return False
+        return (token.text in FUNCTIONS or token.text in SPECIAL_FUNCTIONS or token.text in self.config.functions
+                or (self.config.auto_functions and self.peek().kind == "open"))
+
+    def _expand_name(self) -> None:
+        """A run of letters that is no name of its own is cut into the names it is made of,
+        in the token list, so that each piece is a factor of its own: `wx^2` is w·x², the
+        power binding only the letter it touches, and `sinx`, `sin2x` apply sin as `sin x`,
+        `sin 2x` do. A run that can be cut both ways (s·i·n·x and sin x) is refused."""
+        token = self.tok
+        if token.kind != "name" or self.config.auto_symbols or self._known(token.text):
+            return
+        name = token.text
+        pieces = self.split(name)
+        applied = self._function_split(name)
+        if pieces and applied:
+            head, function, rest = applied
+            shown = " ".join(head + [f"{function}({rest or '...'})"])
+            raise ParseError(f"'{name}' can be read as the product {'*'.join(pieces)} or as {shown}: "
+                             "write it with * or with parentheses", token.pos)
+        if pieces:
+            new = self._piece_tokens(token, pieces)
+        elif applied:
+            head, function, rest = applied
+            new = self._piece_tokens(token, head + [function])
+            offset = len(name) - len(rest)
+            shift = token.pos + offset if self.text[token.pos:token.pos + len(name)] == name else token.pos
+            new += [Token(t.kind, t.text, t.pos + shift) for t in tokenize(rest)[:-1]]
+        else:
+            return
+        self.tokens[self.i:self.i + 1] = new
+        if len(self.tokens) > MAX_TOKENS + 1:
+            raise ParseError(f"the answer is too long (more than {MAX_TOKENS} symbols)", token.pos)
+
+    def _piece_tokens(self, token: Token, pieces: list[str]) -> list[Token]:
+        tokens, offset = [], 0
+        for piece in pieces:
+            at = token.pos + offset
+            tokens.append(Token("name", piece, at if self.text[at:at + len(piece)] == piece else token.pos))
+            offset += len(piece)
+        return tokens
+
+    def _splits(self, name: str) -> list[list[str] | None]:
+        """For each prefix of `name`, its split into the fewest declared symbols and constants."""
         known = set(self.config.symbols) | {"pi", "e"}
         best: list[list[str] | None] = [None] * (len(name) + 1)
         best[0] = []
@@ -616,8 +742,34 @@ class _Parser:
                 if head is not None and name[start:end] in known:
                     if best[end] is None or len(head) + 1 < len(best[end] or []):
                         best[end] = head + [name[start:end]]
-        found = best[len(name)]
+        return best
+
+    def split(self, name: str) -> list[str] | None:
+        """`wx` as w·x when both are declared: the split into the fewest known names."""
+        found = self._splits(name)[len(name)]
         return found if found and len(found) > 1 else None
+
+    def _function_split(self, name: str) -> tuple[list[str], str, str] | None:
+        """`sinx` as (sin, x), `wsin2x` as (w, sin, 2x), `xf` as (x, f): known symbols, then
+        the longest function name, then anything (read again as tokens)."""
+        functions = set(FUNCTIONS) | set(self.config.functions)
+        best = self._splits(name)
+        for start in range(len(name)):
+            head = best[start]
+            if head is None:
+                continue
+            for end in range(min(len(name), start + 12), start, -1):
+                function, rest = name[start:end], name[end:]
+                if function not in functions or rest.startswith("_"):
+                    continue
+                if function == "log" and rest[:1].isdigit():
+                    digits = re.match(r"\d+", rest)
+                    base = digits.group(0) if digits else rest
+                    raise ParseError(f"'{name}': is {base} the base of the logarithm or a factor? write "
+                                     f"log({rest}) for the logarithm of {rest}, or log(..., {base}) for "
+                                     f"the logarithm to base {base}", self.tok.pos)
+                return head, function, rest
+        return None
 
     def unknown(self, name: str) -> str:
         names = sorted(self.config.symbols) + sorted(f"{n}_i" for n in self.config.indexed) + \
@@ -631,22 +783,71 @@ class _Parser:
                 "the constants pi and e, and functions such as exp, log, sqrt, sin, tanh, σ")
 
     def call(self, token: Token) -> sympy.Expr:
+        """`sin(x)`, `sin x`, `sin 2x`, and `sin^2(x)`, `sin² x`, `log^2 2n`: a power written on the
+        function name is a power of the value, (sin x)², as in print."""
+        power: tuple[sympy.Expr, int] | None = None
+        if self.tok.kind == "sup" or (self.tok.kind == "op" and self.tok.text == "^"):
+            power = self._function_power(token)
+        value = self._apply_to_what_follows(token)
+        return value if power is None else build_pow(value, power[0], power[1])
+
+    def _function_power(self, token: Token) -> tuple[sympy.Expr, int]:
+        op = self.advance()
+        if op.kind == "sup":
+            exponent = self._superscript(op)
+        else:
+            self.enter()
+            exponent = self.operand(self.unary())
+            self.depth -= 1
         name = token.text
-        if self.tok.kind == "sup" and self.peek().kind == "open":
-            power = self.advance()
-            value = self.call(token)
-            return build_pow(value, self._superscript(power), power.pos)
+        if exponent == -1:
+            inverse = _INVERSES.get(name)
+            which = f"the inverse function {inverse}(x)" if inverse else "the inverse function"
+            raise ParseError(f"'{name}^-1' can mean {which} or 1/{name}(x): write "
+                             f"{inverse + '(x) or ' if inverse else ''}1/{name}(x)", op.pos)
+        if not (isinstance(exponent, sympy.Integer) and exponent >= 1):
+            raise ParseError(f"a power on a function name must be a whole number from 1 up ({name}^2(x) is "
+                             f"{name}(x)^2): write {name}(x)^(...) for other powers", op.pos)
+        return exponent, op.pos
+
+    def _apply_to_what_follows(self, token: Token) -> sympy.Expr:
+        name = token.text
         if self.tok.kind != "open":
             if name in SPECIAL_FUNCTIONS:
                 raise ParseError(f"{name} needs its arguments in parentheses", self.tok.pos)
-            # `sin x`, `ln x`: the function applies to the next power.
-            self.enter()
-            argument = self.operand(self.power())
-            self.depth -= 1
-            return self.apply(token, [argument])
+            return self.apply(token, [self.bare_argument(token)])
         if name in SPECIAL_FUNCTIONS:
             return self.special(token)
         return self.apply(token, self.arguments())
+
+    def bare_argument(self, function: Token) -> sympy.Expr:
+        """The argument of a function written without parentheses: `sin 2x + 1` is sin(2x) + 1,
+        `exp -x^2` is exp(-x²), `log 2n` is log(2n): a sign, then the product of the factors
+        that follow, up to the next + or −. Another function name starts a new factor
+        (`sin x cos x` is sin(x)·cos(x)); a `*` or `/` after it is refused as ambiguous
+        (`sin x/2`: sin(x/2) or sin(x)/2)."""
+        self.enter()
+        start = self.tok.pos
+        value = self.operand(self.unary())
+        while True:
+            if self.tok.kind == "name":
+                self._expand_name()
+            token = self.tok
+            if not self.starts_operand(token) or self._names_function(token):
+                break
+            self._check_juxtaposed(token)
+            value = _check_size(value * self.operand(self.power()), token.pos)
+        if self.tok.kind == "op" and self.tok.text in "*/":
+            op = self.advance()
+            argument = self.text[start:op.pos].strip()
+            factor_start = self.tok.pos
+            self.unary()  # only to find where the next factor ends, for the message
+            factor = self.text[factor_start:self.tok.pos].strip()
+            name = function.text
+            raise ParseError(f"'{name} {argument}{op.text}{factor}' can be read as {name}({argument}{op.text}{factor}) "
+                             f"or as {name}({argument}){op.text}{factor}: write the parentheses you mean", op.pos)
+        self.depth -= 1
+        return value
 
     def arguments(self) -> list[sympy.Expr]:
         opener = self.advance()
@@ -676,6 +877,10 @@ class _Parser:
             raise ParseError(f"{token.text} cannot take these arguments ({exc})", token.pos) from None
 
     def undefined_call(self, token: Token) -> sympy.Expr:
+        if self.tok.kind == "sup" or (self.tok.kind == "op" and self.tok.text == "^"):
+            f = token.text
+            raise ParseError(f"'{f}^n(x)' can mean the power ({f}(x))^n or {f} applied n times, {f}({f}(x)): "
+                             "write the one you mean", self.tok.pos)
         if self.tok.kind != "open":
             raise ParseError(f"{token.text} is a function: write {token.text}(...)", self.tok.pos)
         args = self.arguments()
