@@ -198,10 +198,24 @@ def test_ambiguous_forms_are_refused_with_both_readings(text: str, readings: tup
     assert value.position == position
 
 
-def test_a_run_that_splits_two_ways_is_refused() -> None:
-    config = ParseConfig(symbols={name: REAL for name in ("s", "i", "n", "x")})
-    value = refused("sinx", config)
-    assert "s*i*n*x" in value.message and "sin(x)" in value.message
+@pytest.mark.parametrize("symbols, text, readings", [
+    ("sinx", "sinx", ("s*i*n*x", "sin(x)")),
+    ("axh", "asinx", ("asin(x)", "a sin(x)")),
+    ("xh", "sinhx", ("sinh(x)", "sin(hx)")),
+])
+def test_a_run_that_splits_two_ways_is_refused(symbols: str, text: str, readings: tuple[str, str]) -> None:
+    value = refused(text, ParseConfig(symbols={name: REAL for name in symbols}))
+    for reading in readings:
+        assert reading in value.message, value.message
+
+
+def test_a_run_that_splits_one_way_is_read() -> None:
+    config = ParseConfig(symbols={name: REAL for name in "xht"})
+    h, t = sympy.Symbol("h", real=True), sympy.Symbol("t", real=True)
+    assert read("asinx", config) == sympy.asin(x)
+    assert read("cost", config) == cos(t)
+    assert read("hsinx", config) == h * sin(x)
+    assert read("sinhx", ParseConfig(symbols={"x": REAL})) == sympy.sinh(x)
 
 
 @pytest.mark.parametrize("text, message", [

@@ -750,10 +750,12 @@ class _Parser:
         return found if found and len(found) > 1 else None
 
     def _function_split(self, name: str) -> tuple[list[str], str, str] | None:
-        """`sinx` as (sin, x), `wsin2x` as (w, sin, 2x), `xf` as (x, f): known symbols, then
-        the longest function name, then anything (read again as tokens)."""
+        """`sinx` as (sin, x), `wsin2x` as (w, sin, 2x), `xf` as (x, f): declared symbols, a
+        function name, then a rest that reads (nothing, a number, declared symbols). A run
+        that cuts two ways (`asinx` with a declared: a·sin x or asin x) is refused."""
         functions = set(FUNCTIONS) | set(self.config.functions)
         best = self._splits(name)
+        found: list[tuple[list[str], str, str]] = []
         for start in range(len(name)):
             head = best[start]
             if head is None:
@@ -768,8 +770,13 @@ class _Parser:
                     raise ParseError(f"'{name}': is {base} the base of the logarithm or a factor? write "
                                      f"log({rest}) for the logarithm of {rest}, or log(..., {base}) for "
                                      f"the logarithm to base {base}", self.tok.pos)
-                return head, function, rest
-        return None
+                if not rest or not rest[0].isalpha() or self._known(rest) or self._splits(rest)[len(rest)]:
+                    found.append((head, function, rest))
+        if len(found) > 1:
+            readings = [" ".join(head + [f"{function}({rest or '...'})"]) for head, function, rest in found[:2]]
+            raise ParseError(f"'{name}' can be read as {readings[0]} or as {readings[1]}: write it with * "
+                             "or with parentheses", self.tok.pos)
+        return found[0] if found else None
 
     def unknown(self, name: str) -> str:
         names = sorted(self.config.symbols) + sorted(f"{n}_i" for n in self.config.indexed) + \
