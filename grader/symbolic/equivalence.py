@@ -41,6 +41,7 @@ from sympy.core.function import AppliedUndef
 
 from grader.core import budget
 from grader.symbolic import evaluate as ev
+from grader.symbolic.cuts import cut_points
 from grader.symbolic.domain import DOMAINS, FLAVOURS, REAL, Domain
 from grader.symbolic.functions import rewrite_special
 from grader.symbolic.timelimit import TimedOut, run_limited
@@ -283,6 +284,8 @@ def _numbers(a: sympy.Expr, b: sympy.Expr, tolerance: Tolerance | None, deadline
             scale = max(ca.scale, cb.scale, abs(va), abs(vb))
             same = abs(va - vb) <= mpmath.mpf(10) ** -40 * scale
         return Outcome(bool(same), "number")
+    except ev.NearCut:
+        return _cas(a, b, deadline, "a value lies within rounding of a branch cut")
     except (ev.Undefined, ev.Overflow):
         return Outcome(False, "number", "one side has no finite value") \
             if _finite(a) != _finite(b) else _cas(a, b, deadline, "no finite value")
@@ -295,6 +298,8 @@ def _finite(expr: sympy.Expr) -> bool:
         with mpmath.workdps(30):
             ev.evaluate(ev.compile_expr(expr, ev.MP), {}, ev.MP)
         return True
+    except ev.NearCut:
+        return True  # a value, on one side of a cut or the other
     except (ev.Undefined, ev.Overflow, ev.Unsupported):
         return False
 
@@ -348,12 +353,17 @@ def _sampled(a_expr: sympy.Expr, b_expr: sympy.Expr, symbols: list, arrays: list
     a, b = _Side(a_expr), _Side(b_expr)
     real, loose = _Tally([]), _Tally([])
     wide = a_expr.has(*PIECEWISE) or b_expr.has(*PIECEWISE)
+    over_c = _over_c(symbols)
     with mpmath.workdps(MP_DPS):
-        for env in _with_data(points(symbols, count, wide=wide), arrays):
+        envs: Iterator[dict] = points(symbols, count, wide=wide)
+        if over_c:
+            domains = [domain_of(s) for s in symbols]
+            envs = itertools.chain(envs, cut_points((a_expr, b_expr), symbols, domains, random.Random(SEED + 1)))
+        for env in _with_data(envs, arrays):
             if time.monotonic() > deadline:
                 # A verdict from the few points seen so far could be a coincidence.
                 return Outcome(None, "undecided", "ran out of time while comparing values")
-            judged = _judge(a, b, env, tolerance)
+            judged = _judge(a, b, env, tolerance, over_c)
             if judged is None:
                 continue
             same, real_valid = judged
@@ -374,8 +384,18 @@ def _sampled(a_expr: sympy.Expr, b_expr: sympy.Expr, symbols: list, arrays: list
     return _cas(a_expr, b_expr, deadline, "too few points where both sides have a value")
 
 
-def _judge(a: _Side, b: _Side, env: dict, tolerance: Tolerance | None) -> tuple[bool, bool] | None:
-    """(same, real-valid) at one point, or None when the point says nothing."""
+def _over_c(symbols: list[sympy.Symbol]) -> bool:
+    """Whether a symbol is complex: then both sides are functions on C, with principal
+    branches, and no point lies outside their domain for leaving the reals."""
+    return any(domain_of(s).complex for s in symbols)
+
+
+def _judge(a: _Side, b: _Side, env: dict, tolerance: Tolerance | None,
+           over_c: bool = False) -> tuple[bool, bool] | None:
+    """(same, real-valid) at one point, or None when the point says nothing.
+
+    Over C a difference the floats see is confirmed by mpmath: on a cut, floats may
+    round a value onto the other side of another cut."""
     try:
         va, ca = ev.evaluate(a.fast, env, ev.FLOAT)
         vb, cb = ev.evaluate(b.fast, env, ev.FLOAT)
@@ -386,21 +406,23 @@ def _judge(a: _Side, b: _Side, env: dict, tolerance: Tolerance | None) -> tuple[
             mva, mvb, scale, real_valid = _mp_pair(a, b, env)
         except (ev.Undefined, ev.Overflow):
             return None
-        return _verdict_mp(mva, mvb, scale, tolerance), real_valid
-    real_valid = not (ca.left_reals or cb.left_reals)
+        return _verdict_mp(mva, mvb, scale, tolerance), over_c or real_valid
+    real_valid = over_c or not (ca.left_reals or cb.left_reals)
     diff = abs(va - vb)
     scale = max(ca.scale, cb.scale, abs(va), abs(vb), 1e-300)
     if tolerance is not None:
-        return _within(diff, scale, tolerance), real_valid
-    if diff <= SCREEN_SAME * scale:
+        same = _within(diff, scale, tolerance)
+        if same or not over_c:
+            return same, real_valid
+    elif diff <= SCREEN_SAME * scale:
         return True, real_valid
-    if diff > SCREEN_DIFFER * scale:
+    elif diff > SCREEN_DIFFER * scale and not over_c:
         return False, real_valid
-    try:  # a close call: mpmath decides
+    try:  # a close call (or a difference over C): mpmath decides
         mva, mvb, mscale, real_valid = _mp_pair(a, b, env)
     except (ev.Undefined, ev.Overflow):
         return None
-    return _verdict_mp(mva, mvb, mscale, tolerance), real_valid
+    return _verdict_mp(mva, mvb, mscale, tolerance), over_c or real_valid
 
 
 def _confirm(a: _Side, b: _Side, agreeing: list[dict], tolerance: Tolerance | None) -> bool:
@@ -444,12 +466,14 @@ def sample_values(a: sympy.Expr, b: sympy.Expr, count: int = 12) -> list[tuple[c
         return []
     pairs = []
     arrays = _arrays(pa, pb)
-    for env in _with_data(points(_symbols(pa, pb, arrays), count), arrays):
+    symbols = _symbols(pa, pb, arrays)
+    over_c = _over_c(symbols)
+    for env in _with_data(points(symbols, count), arrays):
         try:
             va, ca = ev.evaluate(sa, env, ev.FLOAT)
             vb, cb = ev.evaluate(sb, env, ev.FLOAT)
         except (ev.Undefined, ev.Overflow):
             continue
-        if not (ca.left_reals or cb.left_reals):
+        if over_c or not (ca.left_reals or cb.left_reals):
             pairs.append((va, vb))
     return pairs
