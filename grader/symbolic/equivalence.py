@@ -12,7 +12,14 @@ Numbers first, the CAS last:
    1/3·13.0 is 13/3). Points where a side leaves the real numbers (sqrt or log of a
    negative, a fractional power of a negative base) lie outside its real domain and are
    skipped when enough real points remain: over the reals `1/sqrt(x)` is `sqrt(1/x)`,
-   and `sqrt(x**2)` is `x` only for positive x;
+   and `sqrt(x**2)` is `x` only for positive x. Where a symbol is complex both sides are
+   functions on C with principal branches: no point is skipped for leaving the reals,
+   the points cover the plane, its axes and the branch points (domain.py), and points
+   are added where an argument lies exactly on its branch cut (cuts.py), since
+   `log(1/z)` and `-log(z)` differ only there. Over C a difference the floats see is
+   confirmed by mpmath before it counts. The symbols carry sympy's `complex=True` and
+   nothing real, so no step before or after (sympy's own evaluation, the CAS) applies a
+   rule that holds only over the reals;
 4. only when no point can decide (every point is a pole, an unevaluated integral...) is
    the CAS asked, in a child process killed at the time limit. A time-out is "undecided".
 
