@@ -1,4 +1,5 @@
-"""Points where the argument of a function with a branch cut lies exactly on the cut.
+"""Points where the argument of a function with a branch cut lies exactly on the cut, or
+just beside it.
 
 Two expressions that agree off the cuts may still differ on them: `log(1/z)` and `-log(z)`
 agree everywhere but on the negative real axis, where log(1/z) = -log|z| + i pi and
@@ -11,7 +12,9 @@ A point is kept only when both backends compute g there exactly on the cut, so t
 rounding decides the side: that is so wherever the cut's preimage runs through such
 fractions (`z + i` is on its cut at -2 - i, `z**2` at 0.859375i), and for the cuts that
 do not (`exp(z)` on its cut at Im z = pi) the complex domain's own values on the axes
-remain.
+remain. Points just beside each cut, on both sides, are added too: the regions where
+an identity of principal branches fails are bounded by cuts, and may be too thin for
+random points to find.
 """
 
 from __future__ import annotations
@@ -37,7 +40,11 @@ TARGETS: dict[str, tuple[complex, ...]] = {
 STARTS = (-1.1 + 0.1j, 1.1 - 0.1j, 0.1 + 1.1j, -0.1 - 1.1j)
 """Newton starts after the random one, one per quadrant's axis: z**3 = -0.75 has three
 roots, and the real one is the one on a grid."""
-MAX_POINTS = 24
+BESIDE = 1e-2
+"""How far beside a cut (relative to the target) the points on either side of it lie: the
+regions where principal-branch identities fail are bounded by their arguments' cuts
+(sqrt(exp(u)) = exp(u/2) fails beyond Im u = pi, where exp(u) is on sqrt's cut)."""
+MAX_POINTS = 48
 NEWTON_STEPS = 30
 GRIDS = (2**-6, 2**-12, 2**-20, 2**-30)
 """Binary fractions a root is rounded to, the coarsest first."""
@@ -67,7 +74,8 @@ def _cut_name(node: sympy.Basic) -> str | None:
 
 def cut_points(exprs: tuple[sympy.Expr, ...], symbols: list[sympy.Symbol], domains: list[Domain],
                rng: random.Random) -> Iterator[dict]:
-    """Points (symbol -> value) where an argument with a cut lies exactly on it."""
+    """Points (symbol -> value) where an argument with a cut lies exactly on it, and
+    points just beside the cut on either side."""
     complex_symbols = {s for s, d in zip(symbols, domains) if d.complex}
     made = 0
     for name, argument in cut_arguments(exprs, complex_symbols):
@@ -79,19 +87,26 @@ def cut_points(exprs: tuple[sympy.Expr, ...], symbols: list[sympy.Symbol], domai
         for symbol in sorted(argument.free_symbols & complex_symbols, key=lambda s: s.name)[:2]:
             for target in TARGETS[name]:
                 base = {s: d.sample(rng, PLAIN, 0) for s, d in zip(symbols, domains)}
-                point = None
-                for start in (base[symbol], *STARTS):
-                    root = _solve(fast, {**base, symbol: start}, symbol, complex(target))
-                    point = None if root is None else _on_cut(name, fast, exact, base, symbol, root)
-                    if point is not None:
-                        break
-                if point is not None:
+                for point in _at_target(name, fast, exact, base, symbol, complex(target)):
                     yield point
                     made += 1
                     if made >= MAX_POINTS:
                         return
 
 
+def _at_target(name: str, fast: ev.Compiled, exact: ev.Compiled, base: dict, symbol: sympy.Symbol,
+               target: complex) -> Iterator[dict]:
+    """The point where the argument is `target` on the cut, and where it is just beside it."""
+    across = 1j if target.imag == 0 else 1  # a real-axis cut is crossed upwards
+    for offset in (0, BESIDE * abs(target) * across, -BESIDE * abs(target) * across):
+        for start in (base[symbol], *STARTS):
+            root = _solve(fast, {**base, symbol: start}, symbol, target + offset)
+            if root is None:
+                continue
+            point = _on_cut(name, fast, exact, base, symbol, root) if offset == 0 else {**base, symbol: root}
+            if point is not None:
+                yield point
+                break
 def _value(fn: ev.Compiled, env: dict, symbol: sympy.Symbol, z: complex) -> complex | None:
     try:
         value, _ = ev.evaluate(fn, {**env, symbol: z}, ev.FLOAT)
