@@ -5,11 +5,19 @@ positive) and the values the numeric comparison samples. Real values are drawn i
 flavours, cycled by the caller: plain reals, integers and half-integers. The last two
 matter: `(-1)**n` is real only at integer n, and `(a**2)**(1/2) = |a|` differs from
 `a**1` only where a is negative and the exponents are whole or half numbers.
+
+Complex values are drawn in the same three flavours: plain values anywhere in a disc
+of radius 4 (every sector, so `sqrt(z**2) = z` fails where Re z < 0 and `log(exp(z)) = z`
+where |Im z| > pi); special values on the axes, exactly (the negative real axis is where
+log, sqrt and non-integer powers have their cut: `log(1/z) = -log(z)` fails only there);
+and values close to the branch points 0, 1, -1, i, -i or far up the imaginary axis.
 """
 
 from __future__ import annotations
 
 import builtins
+import cmath
+import math
 import random
 from dataclasses import dataclass, field
 from typing import Mapping
@@ -20,6 +28,10 @@ FLAVOURS = 3
 
 _WHOLE = (2, -1, -2, 1, 3, -3, 4, -4, 5, -5)
 _HALF = (0.5, -0.5, 1.5, -1.5, 2.5, -2.5)
+_AXES = (-2.0, 2j, -0.5, -1.5j, 3.0, 0.5j, -3.5, 1.75, -0.25j, -1.0, 4j, 0.75,
+         -2.5 + 0.0j, 1.5 + 4.5j, -1.0 - 5.0j)
+"""Complex values on the axes (exactly: a zero part is +0.0) and two with |Im| > pi."""
+_BRANCH_POINTS = (0j, 1 + 0j, -1 + 0j, 1j, -1j)
 
 
 @dataclass(frozen=True)
@@ -45,7 +57,7 @@ class Domain:
     def sample(self, rng: random.Random, flavour: int, count: int) -> builtins.complex | float:
         """The `count`-th value of a flavour: plain values are random, the others cycle."""
         if self.complex:
-            return complex(rng.uniform(-2.0, 2.0), rng.uniform(0.2, 2.0) * rng.choice((-1, 1)))
+            return self._complex(rng, flavour, count)
         if self.integer:
             return float(self._integer(count))
         if flavour == WHOLE:
@@ -59,6 +71,20 @@ class Domain:
         if self.sign:
             value = abs(value) * self.sign
         return value
+
+    @staticmethod
+    def _complex(rng: random.Random, flavour: int, count: int) -> builtins.complex:
+        if flavour == WHOLE:
+            value = complex(_AXES[count % len(_AXES)])
+            return complex(value.real + 0.0, value.imag + 0.0)  # no signed zero: -0.0 is +0.0
+        if flavour == HALF and count % 2 == 0:
+            # near a branch point, from any direction
+            centre = _BRANCH_POINTS[(count // 2) % len(_BRANCH_POINTS)]
+            return centre + cmath.rect(rng.uniform(0.02, 0.15), rng.uniform(-math.pi, math.pi))
+        if flavour == HALF:
+            # far up or down the imaginary axis, where exp, sin and log(exp) wrap around
+            return complex(rng.uniform(-2.0, 2.0), rng.uniform(3.5, 7.0) * rng.choice((-1, 1)))
+        return cmath.rect(4.0 * math.sqrt(rng.random()) + 0.1, rng.uniform(-math.pi, math.pi))
 
     def _integer(self, count: int) -> int:
         if self.sign:
@@ -82,7 +108,9 @@ DOMAINS: dict[str, Domain] = {
                integer=True, zero=True),
         Domain("negative integer", {"integer": True, "negative": True}, sign=-1, integer=True),
         Domain("nonzero integer", {"integer": True, "nonzero": True}, integer=True),
-        Domain("complex", {}, complex=True),
+        # complex=True and nothing real: sympy then applies no rule that holds only over
+        # the reals (sqrt(z**2) stays, log(z*w) is not split), and equivalence samples C.
+        Domain("complex", {"complex": True}, complex=True),
     )
 }
 

@@ -12,7 +12,14 @@ Numbers first, the CAS last:
    1/3·13.0 is 13/3). Points where a side leaves the real numbers (sqrt or log of a
    negative, a fractional power of a negative base) lie outside its real domain and are
    skipped when enough real points remain: over the reals `1/sqrt(x)` is `sqrt(1/x)`,
-   and `sqrt(x**2)` is `x` only for positive x;
+   and `sqrt(x**2)` is `x` only for positive x. Where a symbol is complex both sides are
+   functions on C with principal branches: no point is skipped for leaving the reals,
+   the points cover the plane, its axes and the branch points (domain.py), and points
+   are added where an argument lies exactly on its branch cut (cuts.py), since
+   `log(1/z)` and `-log(z)` differ only there. Over C a difference the floats see is
+   confirmed by mpmath before it counts. The symbols carry sympy's `complex=True` and
+   nothing real, so no step before or after (sympy's own evaluation, the CAS) applies a
+   rule that holds only over the reals;
 4. only when no point can decide (every point is a pole, an unevaluated integral...) is
    the CAS asked, in a child process killed at the time limit. A time-out is "undecided".
 
@@ -41,6 +48,7 @@ from sympy.core.function import AppliedUndef
 
 from grader.core import budget
 from grader.symbolic import evaluate as ev
+from grader.symbolic.cuts import cut_points
 from grader.symbolic.domain import DOMAINS, FLAVOURS, REAL, Domain
 from grader.symbolic.functions import rewrite_special
 from grader.symbolic.timelimit import TimedOut, run_limited
@@ -48,6 +56,10 @@ from grader.symbolic.timelimit import TimedOut, run_limited
 POINTS = 36
 LATTICE = (2.0, -2.0, 0.5, -0.5)
 WIDE_POINTS = 16
+COMPLEX_SHARE = 3
+"""Over C, three times the points: log(sqrt(z) w) = log(sqrt(z)) + log(w) fails on an
+eighth of the plane pairs only, where the arguments add up past pi."""
+AXIS_STEP = 5
 DOIT_LIMIT = 120
 DOIT_SECONDS = 0.25
 """In-process time for carrying out one derivative before it is differentiated numerically."""
@@ -60,6 +72,8 @@ SCREEN_SAME = 1e-9
 SCREEN_DIFFER = 1e-3
 MP_DPS = 40
 MP_SAME = 1e-28
+SHRINKS = 1e-3
+"""A difference that falls below this share of itself at twice the precision is rounding."""
 SEED = 5860
 
 
@@ -124,7 +138,8 @@ def points(symbols: list[sympy.Symbol], count: int = POINTS, seed: int = SEED,
             flavour = (k // FLAVOURS**j) % FLAVOURS if structured else rng.randrange(FLAVOURS)
             n = used.get((j, flavour), 0)
             used[(j, flavour)] = n + 1
-            env[symbol] = domain.sample(rng, flavour, n)
+            # complex symbols go through the axis values out of step: z = w = 2i says little
+            env[symbol] = domain.sample(rng, flavour, n + (AXIS_STEP * j if domain.complex else 0))
         yield env
     lattice = [j for j, d in enumerate(domains) if not d.integer and not d.complex and not d.sign][:3]
     for combo in itertools.product(LATTICE, repeat=len(lattice)) if lattice else ():
@@ -283,6 +298,8 @@ def _numbers(a: sympy.Expr, b: sympy.Expr, tolerance: Tolerance | None, deadline
             scale = max(ca.scale, cb.scale, abs(va), abs(vb))
             same = abs(va - vb) <= mpmath.mpf(10) ** -40 * scale
         return Outcome(bool(same), "number")
+    except ev.NearCut:
+        return _cas(a, b, deadline, "a value lies within rounding of a branch cut")
     except (ev.Undefined, ev.Overflow):
         return Outcome(False, "number", "one side has no finite value") \
             if _finite(a) != _finite(b) else _cas(a, b, deadline, "no finite value")
@@ -295,6 +312,8 @@ def _finite(expr: sympy.Expr) -> bool:
         with mpmath.workdps(30):
             ev.evaluate(ev.compile_expr(expr, ev.MP), {}, ev.MP)
         return True
+    except ev.NearCut:
+        return True  # a value, on one side of a cut or the other
     except (ev.Undefined, ev.Overflow, ev.Unsupported):
         return False
 
@@ -348,13 +367,18 @@ def _sampled(a_expr: sympy.Expr, b_expr: sympy.Expr, symbols: list, arrays: list
     a, b = _Side(a_expr), _Side(b_expr)
     real, loose = _Tally([]), _Tally([])
     wide = a_expr.has(*PIECEWISE) or b_expr.has(*PIECEWISE)
+    over_c = _over_c(symbols)
     with mpmath.workdps(MP_DPS):
-        for env in _with_data(points(symbols, count, wide=wide), arrays):
+        envs: Iterator[dict] = points(symbols, count * COMPLEX_SHARE if over_c else count, wide=wide)
+        if over_c:
+            domains = [domain_of(s) for s in symbols]
+            envs = itertools.chain(envs, cut_points((a_expr, b_expr), symbols, domains, random.Random(SEED + 1)))
+        for env in _with_data(envs, arrays):
             if time.monotonic() > deadline:
                 # A verdict from the few points seen so far could be a coincidence.
                 return Outcome(None, "undecided", "ran out of time while comparing values")
-            judged = _judge(a, b, env, tolerance)
-            if judged is None:
+            judged = _judge(a, b, env, tolerance, over_c)
+            if judged is None or judged[0] is None:
                 continue
             same, real_valid = judged
             tally = real if real_valid else loose
@@ -374,8 +398,18 @@ def _sampled(a_expr: sympy.Expr, b_expr: sympy.Expr, symbols: list, arrays: list
     return _cas(a_expr, b_expr, deadline, "too few points where both sides have a value")
 
 
-def _judge(a: _Side, b: _Side, env: dict, tolerance: Tolerance | None) -> tuple[bool, bool] | None:
-    """(same, real-valid) at one point, or None when the point says nothing."""
+def _over_c(symbols: list[sympy.Symbol]) -> bool:
+    """Whether a symbol is complex: then both sides are functions on C, with principal
+    branches, and no point lies outside their domain for leaving the reals."""
+    return any(domain_of(s).complex for s in symbols)
+
+
+def _judge(a: _Side, b: _Side, env: dict, tolerance: Tolerance | None,
+           over_c: bool = False) -> tuple[bool | None, bool] | None:
+    """(same, real-valid) at one point, or None when the point says nothing.
+
+    Over C a difference the floats see is confirmed by mpmath: on a cut, floats may
+    round a value onto the other side of another cut."""
     try:
         va, ca = ev.evaluate(a.fast, env, ev.FLOAT)
         vb, cb = ev.evaluate(b.fast, env, ev.FLOAT)
@@ -386,21 +420,38 @@ def _judge(a: _Side, b: _Side, env: dict, tolerance: Tolerance | None) -> tuple[
             mva, mvb, scale, real_valid = _mp_pair(a, b, env)
         except (ev.Undefined, ev.Overflow):
             return None
-        return _verdict_mp(mva, mvb, scale, tolerance), real_valid
-    real_valid = not (ca.left_reals or cb.left_reals)
+        return _settled(a, b, env, mva, mvb, scale, tolerance), over_c or real_valid
+    real_valid = over_c or not (ca.left_reals or cb.left_reals)
     diff = abs(va - vb)
     scale = max(ca.scale, cb.scale, abs(va), abs(vb), 1e-300)
     if tolerance is not None:
-        return _within(diff, scale, tolerance), real_valid
-    if diff <= SCREEN_SAME * scale:
+        same = _within(diff, scale, tolerance)
+        if same or not over_c:
+            return same, real_valid
+    elif diff <= SCREEN_SAME * scale:
         return True, real_valid
-    if diff > SCREEN_DIFFER * scale:
+    elif diff > SCREEN_DIFFER * scale and not over_c:
         return False, real_valid
-    try:  # a close call: mpmath decides
+    try:  # a close call (or a difference over C): mpmath decides
         mva, mvb, mscale, real_valid = _mp_pair(a, b, env)
     except (ev.Undefined, ev.Overflow):
         return None
-    return _verdict_mp(mva, mvb, mscale, tolerance), real_valid
+    return _settled(a, b, env, mva, mvb, mscale, tolerance), over_c or real_valid
+
+
+def _settled(a: _Side, b: _Side, env: dict, va: Any, vb: Any, scale: float,
+             tolerance: Tolerance | None) -> bool | None:
+    """mpmath's verdict at a point; a difference that shrinks when the precision doubles
+    is rounding made large by a branch point (acos(1 + 1e-40 i) is 1.4e-20, not 0), and
+    then the point says nothing."""
+    if _verdict_mp(va, vb, scale, tolerance):
+        return True
+    try:
+        with mpmath.workdps(2 * MP_DPS):
+            sharp_a, sharp_b, _, _ = _mp_pair(a, b, env)
+    except (ev.Undefined, ev.Overflow):
+        return None
+    return False if abs(sharp_a - sharp_b) >= SHRINKS * abs(va - vb) else None
 
 
 def _confirm(a: _Side, b: _Side, agreeing: list[dict], tolerance: Tolerance | None) -> bool:
@@ -444,12 +495,14 @@ def sample_values(a: sympy.Expr, b: sympy.Expr, count: int = 12) -> list[tuple[c
         return []
     pairs = []
     arrays = _arrays(pa, pb)
-    for env in _with_data(points(_symbols(pa, pb, arrays), count), arrays):
+    symbols = _symbols(pa, pb, arrays)
+    over_c = _over_c(symbols)
+    for env in _with_data(points(symbols, count), arrays):
         try:
             va, ca = ev.evaluate(sa, env, ev.FLOAT)
             vb, cb = ev.evaluate(sb, env, ev.FLOAT)
         except (ev.Undefined, ev.Overflow):
             continue
-        if not (ca.left_reals or cb.left_reals):
+        if over_c or not (ca.left_reals or cb.left_reals):
             pairs.append((va, vb))
     return pairs

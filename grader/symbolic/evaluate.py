@@ -9,6 +9,16 @@ chosen precision: decides close calls and survives overflow). Each evaluation al
   outside the expression's domain; the comparison skips such points where it can.
 - `scale`: the largest magnitude met while summing, so tolerances are relative to the
   size of the terms and not to a result that cancelled to nearly nothing.
+
+Complex values take the principal branches sympy and mpmath use (arg in (-pi, pi], so
+log(-2) = log 2 + i pi, and the inverse trigonometric functions as mpmath has them on
+their cuts). Floats know a signed zero that would pick the other side of a cut (cmath's
+log(-2 - 0j) is log 2 - i pi); it is dropped before a function with a cut is applied, and
+on the cuts of asin, acos, atan, acot, asinh and atanh, where cmath's side is not
+mpmath's, the point goes to mpmath. An argument within rounding of a cut but not on it
+(-2 + 1e-17j, from a value that is -2 in exact arithmetic) falls on one side or the other
+by rounding alone: floats hand it to mpmath, and where mpmath too lands within rounding
+of the cut, the point says nothing (`NearCut`).
 """
 
 from __future__ import annotations
@@ -40,8 +50,70 @@ class Undefined(Exception):
     """The expression has no value at this point (a pole, 0**-1, log 0)."""
 
 
+class NearCut(Undefined):
+    """A function's argument lies within rounding of its branch cut, not on it: the side
+    it falls on, and so the value, is an accident of rounding."""
+
+
 class Overflow(Exception):
     """Too large for floats at this point; retry with mpmath."""
+
+
+# ----------------------------------------------------------------------------- branch cuts
+
+# function -> (axis of the cut, which part of that axis): the cut lies on the real axis
+# where the imaginary part is 0, or on the imaginary axis where the real part is 0.
+_CUTS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "log": ("real", lambda r: r < 0),
+    "power": ("real", lambda r: r < 0),
+    "arg": ("real", lambda r: r < 0),
+    "asin": ("real", lambda r: abs(r) > 1),
+    "acos": ("real", lambda r: abs(r) > 1),
+    "atanh": ("real", lambda r: abs(r) > 1),
+    "acosh": ("real", lambda r: r < 1),
+    "atan": ("imag", lambda i: abs(i) > 1),
+    "asinh": ("imag", lambda i: abs(i) > 1),
+    "acot": ("imag", lambda i: 0 < abs(i) < 1),
+}
+CUT_FUNCTIONS = frozenset(_CUTS) - {"power"}
+"""Functions whose principal branch has a cut (non-integer powers have one too)."""
+_CMATH_OTHER_SIDE = frozenset({"asin", "acos", "atanh", "atan", "asinh", "acot"})
+"""Where cmath's value on the cut is not mpmath's (and sympy's)."""
+_FLOAT_NEAR = 1e-12
+_MP_NEAR_BITS = 24
+"""mpmath's arguments within 2**-(precision - 24) of a cut count as on it by rounding only."""
+
+
+def cut_side(name: str, z: Any, near: Any) -> str:
+    """Where `z` lies with respect to the cut of `name`: "on", "near" (within `near`
+    relative, but not on it) or "off"."""
+    axis, inside = _CUTS[name]
+    along, across = (z.real, z.imag) if axis == "real" else (z.imag, z.real)
+    if not inside(along):
+        return "off"
+    if across == 0:
+        return "on"
+    return "near" if abs(across) <= near * max(abs(along), 1) else "off"
+
+
+def _unsigned(z: complex) -> complex:
+    """`z` without signed zeros (-0.0 + 0.0 is +0.0), so cmath takes the principal side."""
+    return complex(z.real + 0.0, z.imag + 0.0)
+
+
+def _float_cut(name: str, z: complex) -> complex:
+    """A complex argument made ready for cmath's `name`, or Overflow to let mpmath decide."""
+    side = cut_side(name, z, _FLOAT_NEAR)
+    if side == "near" or (side == "on" and name in _CMATH_OTHER_SIDE):
+        raise Overflow
+    return _unsigned(z)
+
+
+def _mp_cut(name: str, z: Any) -> None:
+    if isinstance(z, mpmath.mpc):
+        near = mpmath.mpf(2) ** (_MP_NEAR_BITS - mpmath.mp.prec)
+        if cut_side(name, z, near) == "near":
+            raise NearCut
 
 
 class DataTable:
@@ -104,8 +176,8 @@ def _float_number(value: sympy.Expr) -> Any:
     return converted.real if converted.imag == 0 else converted
 
 
-def _real_or_complex(real_fn: Callable[[float], float], complex_fn: Callable[[complex], complex]
-                     ) -> Callable[[Any, Context], Any]:
+def _real_or_complex(real_fn: Callable[[float], float], complex_fn: Callable[[complex], complex],
+                     cut: str | None = None) -> Callable[[Any, Context], Any]:
     """Apply the real function to reals; where it has no real value, go complex and say so."""
     def apply(x: Any, ctx: Context) -> Any:
         if isinstance(x, float):
@@ -115,6 +187,8 @@ def _real_or_complex(real_fn: Callable[[float], float], complex_fn: Callable[[co
                 pass
             except OverflowError:
                 raise Overflow from None
+            if cut in _CMATH_OTHER_SIDE:
+                raise Overflow  # a real argument outside the real domain lies on the cut
             try:
                 value = complex_fn(complex(x))
             except (ValueError, ZeroDivisionError):
@@ -123,6 +197,8 @@ def _real_or_complex(real_fn: Callable[[float], float], complex_fn: Callable[[co
                 return value.real
             ctx.left_reals = True
             return value
+        if cut is not None:
+            x = _float_cut(cut, x)
         try:
             value = complex_fn(x)
         except (ValueError, ZeroDivisionError):
@@ -194,18 +270,30 @@ def _float_power(base: Any, exponent: Any, ctx: Context) -> Any:
                     return 0.0
                 raise Undefined
             ctx.left_reals = True
-            return cmath.exp(exponent * cmath.log(base))
+            return cmath.sqrt(base) if exponent == 0.5 else cmath.exp(exponent * cmath.log(base))
         if base == 0:
             raise Undefined
         if isinstance(exponent, float) and exponent == int(exponent) and abs(exponent) < 1024:
             value = complex(base) ** int(exponent)
         else:
-            value = cmath.exp(exponent * cmath.log(base))
+            if isinstance(base, complex):
+                base = _float_cut("power", base)
+            # sqrt exactly where it can be: sqrt(-4) is 2i, not 1.2e-16 + 2i
+            value = cmath.sqrt(base) if exponent == 0.5 else cmath.exp(exponent * cmath.log(base))
     except ZeroDivisionError:
         raise Undefined from None
     except OverflowError:
         raise Overflow from None
     return value.real if isinstance(value, complex) and value.imag == 0 else value
+
+
+def _float_arg(x: Any, ctx: Context) -> float:
+    """The principal argument, in (-pi, pi]: arg(-2) is pi, whatever the sign of a zero."""
+    if x == 0:
+        raise Undefined  # sympy: arg(0) is nan
+    if isinstance(x, complex):
+        x = _float_cut("arg", x)
+    return cmath.phase(x)
 
 
 def _float_check(value: Any) -> Any:
@@ -220,27 +308,31 @@ def _float_check(value: Any) -> Any:
 
 _FLOAT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "exp": _real_or_complex(math.exp, cmath.exp),
-    "log": _real_or_complex(math.log, cmath.log),
+    "log": _real_or_complex(math.log, cmath.log, "log"),
     "sin": _real_or_complex(math.sin, cmath.sin),
     "cos": _real_or_complex(math.cos, cmath.cos),
     "tan": _real_or_complex(math.tan, cmath.tan),
     "cot": _real_or_complex(_inv(math.tan), _inv(cmath.tan)),
     "sec": _real_or_complex(_inv(math.cos), _inv(cmath.cos)),
     "csc": _real_or_complex(_inv(math.sin), _inv(cmath.sin)),
-    "asin": _real_or_complex(math.asin, cmath.asin),
-    "acos": _real_or_complex(math.acos, cmath.acos),
-    "atan": _real_or_complex(math.atan, cmath.atan),
-    "acot": _real_or_complex(lambda x: math.atan(1 / x), lambda x: cmath.atan(1 / x)),
+    "asin": _real_or_complex(math.asin, cmath.asin, "asin"),
+    "acos": _real_or_complex(math.acos, cmath.acos, "acos"),
+    "atan": _real_or_complex(math.atan, cmath.atan, "atan"),
+    "acot": _real_or_complex(lambda x: math.atan(1 / x), lambda x: cmath.atan(1 / x), "acot"),
     "sinh": _real_or_complex(math.sinh, cmath.sinh),
     "cosh": _real_or_complex(math.cosh, cmath.cosh),
     "tanh": _real_or_complex(math.tanh, cmath.tanh),
-    "asinh": _real_or_complex(math.asinh, cmath.asinh),
-    "acosh": _real_or_complex(math.acosh, cmath.acosh),
-    "atanh": _real_or_complex(math.atanh, cmath.atanh),
+    "asinh": _real_or_complex(math.asinh, cmath.asinh, "asinh"),
+    "acosh": _real_or_complex(math.acosh, cmath.acosh, "acosh"),
+    "atanh": _real_or_complex(math.atanh, cmath.atanh, "atanh"),
     "sigmoid": _real_or_complex(_sigmoid_float, lambda z: 1 / (1 + cmath.exp(-z))),
     "Abs": lambda x, ctx: abs(x),
     "sign": lambda x, ctx: (math.copysign(1.0, x) if x else 0.0) if isinstance(x, float)
     else (x / abs(x) if x else 0.0),
+    "conjugate": lambda x, ctx: x.conjugate(),
+    "re": lambda x, ctx: float(x.real),
+    "im": lambda x, ctx: float(x.imag),
+    "arg": _float_arg,
     "gamma": _gamma_float,
     "factorial": lambda x, ctx: _gamma_float(x + 1, ctx),
     "binomial": _real_only(_binomial_float),
@@ -282,8 +374,10 @@ def _mp_check(value: Any) -> Any:
     return value
 
 
-def _mp_fn(fn: Callable[[Any], Any]) -> Callable[[Any, Context], Any]:
+def _mp_fn(fn: Callable[[Any], Any], cut: str | None = None) -> Callable[[Any, Context], Any]:
     def apply(x: Any, ctx: Context) -> Any:
+        if cut is not None:
+            _mp_cut(cut, x)
         try:
             value = fn(x)
         except (ValueError, ZeroDivisionError):
@@ -310,6 +404,8 @@ def _mp_power(base: Any, exponent: Any, ctx: Context) -> Any:
         if isinstance(exponent, mpmath.mpf) and exponent > 0:
             return mpmath.mpf(0)
         raise Undefined
+    if not (isinstance(exponent, mpmath.mpf) and mpmath.isint(exponent)):
+        _mp_cut("power", base)
     value = mpmath.power(base, exponent)
     if isinstance(value, mpmath.mpc):
         if value.imag == 0:
@@ -323,8 +419,15 @@ def _mp_sign(x: Any, ctx: Context) -> Any:
     return mpmath.sign(x)
 
 
+def _mp_arg(x: Any, ctx: Context) -> Any:
+    if x == 0:
+        raise Undefined
+    _mp_cut("arg", x)
+    return mpmath.arg(x)
+
+
 _MP_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    name: _mp_fn(fn) for name, fn in {
+    name: _mp_fn(fn, name if name in CUT_FUNCTIONS else None) for name, fn in {
         "exp": mpmath.exp, "log": mpmath.log, "sin": mpmath.sin, "cos": mpmath.cos,
         "tan": mpmath.tan, "cot": mpmath.cot, "sec": mpmath.sec, "csc": mpmath.csc,
         "asin": mpmath.asin, "acos": mpmath.acos, "atan": mpmath.atan, "acot": mpmath.acot,
@@ -337,6 +440,10 @@ _MP_FUNCTIONS: dict[str, Callable[..., Any]] = {
 _MP_FUNCTIONS.update({
     "Abs": lambda x, ctx: abs(x),
     "sign": _mp_sign,
+    "conjugate": lambda x, ctx: mpmath.conj(x),
+    "re": lambda x, ctx: mpmath.re(x),
+    "im": lambda x, ctx: mpmath.im(x),
+    "arg": _mp_arg,
     "binomial": _mp_real_only(lambda n, k: _mp_check(mpmath.binomial(n, k))),
     "Max": _mp_real_only(max),
     "Min": _mp_real_only(min),

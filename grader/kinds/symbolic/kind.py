@@ -88,9 +88,11 @@ class SymbolicOptions:
 # ----------------------------------------------------------------------------- options
 
 def load_symbolic_options(raw: Mapping[str, Any]) -> SymbolicOptions:
+    symbols = _symbols(raw.get("symbols", {}))
     return SymbolicOptions(
-        config=ParseConfig(symbols=_symbols(raw.get("symbols", {})), functions=_names(raw, "functions"),
-                           indexed=_names(raw, "indexed")),
+        # `I` is the imaginary unit where a symbol is complex (unless I is declared itself)
+        config=ParseConfig(symbols=symbols, functions=_names(raw, "functions"), indexed=_names(raw, "indexed"),
+                           imaginary=any(domain.complex for domain in symbols.values())),
         form=_forms(raw.get("form")),
         form_credit=_fraction(raw.get("form_credit", 0.5)),
         tolerance=_tolerance(raw.get("tolerance")),
