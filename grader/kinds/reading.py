@@ -8,7 +8,7 @@ import re
 from typing import Any, Mapping
 
 from grader.core import registry
-from grader.parsing.numbers import GROUPING_NAMES, NumberFormat, Reading, format_from_spec
+from grader.parsing.numbers import GROUPING_NAMES, FormatError, NumberFormat, Reading, format_from_spec
 
 NUMBER_FORMAT_SCHEMA = {
     "type": "object",
@@ -37,8 +37,8 @@ _RESERVED = ("pi", "e", "sqrt", "nan", "inf", "infinity", "x", "by")
 def load_format(raw: Mapping[str, Any]) -> NumberFormat:
     try:
         return format_from_spec(raw.get("number_format"))
-    except ValueError as exc:
-        raise registry.OptionError(str(exc), "number_format") from None
+    except FormatError as exc:
+        raise registry.OptionError(str(exc), f"number_format.{exc.key}" if exc.key else "number_format") from None
 
 
 def load_reading(raw: Mapping[str, Any], one_number: bool = True) -> Reading:

@@ -88,36 +88,45 @@ def default_format(decimal: str) -> NumberFormat:
     return NumberFormat(decimal, (" ", other, "'", "_"), (other,))
 
 
+class FormatError(ValueError):
+    """A malformed `number_format:`; `key` is the offending key inside it ('' for the whole)."""
+
+    def __init__(self, message: str, key: str = "") -> None:
+        super().__init__(message)
+        self.key = key
+
+
 def format_from_spec(raw: object) -> NumberFormat:
-    """A spec's `number_format:` mapping as a NumberFormat; ValueError says what is wrong.
+    """A spec's `number_format:` mapping as a NumberFormat; FormatError says what is wrong.
     `{decimal: ",", grouping: [space, dot]}`; grouping characters given are trusted, so
     `1.234` reads as 1234 when the course declares dots as grouping."""
     if raw is None:
         return DEFAULT_FORMAT
     if not isinstance(raw, dict):
-        raise ValueError('number_format must be a mapping such as {decimal: ",", grouping: [space]}')
+        raise FormatError('number_format must be a mapping such as {decimal: ",", grouping: [space]}')
     from grader.core.suggest import did_you_mean
 
     for key in raw:
         if key not in ("decimal", "grouping"):
-            raise ValueError(f"unknown number_format key {key!r}{did_you_mean(str(key), ('decimal', 'grouping'))}; "
-                             "use decimal, grouping")
+            raise FormatError(f"unknown number_format key {key!r}{did_you_mean(str(key), ('decimal', 'grouping'))}; "
+                             "use decimal, grouping", str(key))
     decimal = raw.get("decimal", ".")
     if decimal not in DECIMAL_MARKS:
-        raise ValueError(f'number_format decimal must be "." or ",", got {decimal!r}')
+        raise FormatError(f'number_format decimal must be "." or ",", got {decimal!r}', "decimal")
     if "grouping" not in raw:
         return default_format(decimal)
     grouping = raw["grouping"]
     if not isinstance(grouping, list):
-        raise ValueError("number_format grouping must be a list such as [space, comma] (or [] for none)")
+        raise FormatError("number_format grouping must be a list such as [space, comma] (or [] for none)", "grouping")
     chars: list[str] = []
-    for item in grouping:
+    for index, item in enumerate(grouping):
         char = GROUPING_NAMES.get(item, item) if isinstance(item, str) else None
         if char not in GROUPING_NAMES.values():
-            raise ValueError(f"number_format grouping {item!r} is not one of {', '.join(GROUPING_NAMES)}"
-                             f"{did_you_mean(str(item), list(GROUPING_NAMES))}")
+            raise FormatError(f"number_format grouping {item!r} is not one of {', '.join(GROUPING_NAMES)}"
+                              f"{did_you_mean(str(item), list(GROUPING_NAMES))}", f"grouping[{index}]")
         if char == decimal:
-            raise ValueError(f"number_format grouping {item!r} is the decimal mark: a number could not be read")
+            raise FormatError(f"number_format grouping {item!r} is the decimal mark: a number could not be read",
+                              f"grouping[{index}]")
         if char not in chars:
             chars.append(char)
     return NumberFormat(decimal, tuple(chars), ())
@@ -351,7 +360,7 @@ def _stray_mark(segment: str, fmt: NumberFormat) -> str:
     """With a decimal comma, a dot or comma outside a number (`.5`, `4.`, `2,`) is refused."""
     if fmt.decimal == "," and ("." in segment or "," in segment):
         return "the decimal mark here is a comma, between digits (such as 2,5 or 0,5)"
-    if fmt.decimal == "." and "," in segment:
+    if fmt.decimal == "." and "," in segment and "[" not in segment:  # a list: the parser says where
         return "one number is expected, and a comma here is no decimal mark (write 2.5) nor grouping (write 1234)"
     return ""
 
