@@ -66,10 +66,9 @@ def load_reading(raw: Mapping[str, Any], one_number: bool = True) -> Reading:
 
 
 def describe(reading: Reading) -> str:
-    """What the answer format adds to 'a number such as 2.5': the course's marks, percent, units."""
+    """What the answer format adds to 'a number such as 2.5' (whose examples show the
+    course's decimal mark): percent and units."""
     parts = []
-    if reading.format.decimal == ",":
-        parts.append("with a decimal comma (2,5)")
     if reading.percent:
         parts.append("a percentage such as 2% works too")
     if reading.units:

@@ -239,7 +239,7 @@ def _clean(raw: str, reading: Reading) -> tuple[str, Fraction] | Invalid:
     if reading.one_number and (message := _sizes(text)):
         return Invalid(message)
     text = _SCIENTIFIC_X.sub("*", text).replace("×", "*")
-    text = _SPACED_EXPONENT.sub(lambda m: "e" + m.group(1), text)
+    text = join_spaced_exponents(text)
     text_or_invalid = _ungroup(text, reading.format)
     if isinstance(text_or_invalid, Invalid):
         return text_or_invalid
@@ -257,6 +257,11 @@ _UNIT = re.compile(r"(?<=[\d).])\s*([^\W\d_]{2,}(?:[ -][^\W\d_]+){0,2})$")
 _SIZE = re.compile(r"\d+(?:\s*[×xX*]\s*\d+){1,3}")
 
 
+def join_spaced_exponents(text: str) -> str:
+    """`1.23 e 2` as `1.23e2` (also for a list, before its entries are split at spaces)."""
+    return _SPACED_EXPONENT.sub(lambda m: "e" + m.group(1), text)
+
+
 def _strip_percent(text: str, reading: Reading) -> tuple[str, Fraction | Invalid]:
     match = _PERCENT.search(text)
     if not match:
@@ -266,7 +271,8 @@ def _strip_percent(text: str, reading: Reading) -> tuple[str, Fraction | Invalid
         return text[:match.start()].strip(), Fraction(1)
     rest = text[:match.start()].strip()
     if not reading.percent:
-        example = "for 2% write 0.02" if sign == "%" else "for 2‰ write 0.002"
+        show = reading.format.show
+        example = f"for 2% write {show('0.02')}" if sign == "%" else f"for 2‰ write {show('0.002')}"
         return text, Invalid(f"this question takes a plain number, not a percentage: write it without {sign} "
                              f"({example})")
     if not rest:

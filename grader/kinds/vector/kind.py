@@ -22,7 +22,7 @@ from grader.kinds.numeric.kind import TOLERANCE_SCHEMA, load_tolerance, show_num
 from grader.core.model import Invalid, Question, Verdict
 from grader.core.results import JSON
 from grader.kinds import reading
-from grader.parsing.numbers import DEFAULT_FORMAT, NumberFormat, Reading, parse_number
+from grader.parsing.numbers import DEFAULT_FORMAT, NumberFormat, Reading, join_spaced_exponents, parse_number
 from grader.kinds.tolerance import Tolerance, within
 
 MAX_TEXT = 20_000
@@ -149,7 +149,7 @@ def parse_vector(raw: Any, number_format: NumberFormat = DEFAULT_FORMAT) -> Vect
                 return Invalid(f"answer is too long ({len(raw):,} characters)")
             grouped_digits = re.search(r"\d[, ]\d{3}(?!\d)" if separator == "," else r"\d \d{3}(?!\d)",
                                        raw) is not None
-            nested = _split_text(raw, separator)
+            nested = _split_text(join_spaced_exponents(raw), separator)
         elif isinstance(raw, (list, tuple)):
             nested = _as_lists(raw, 0)
         else:
