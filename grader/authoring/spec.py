@@ -223,7 +223,8 @@ def _defaults(out: _Collector, data: dict[str, Any]) -> dict[str, Any]:
     """The exercise-level defaults of EXERCISE_DEFAULTS that are well formed, each checked
     by the first kind that takes the option (kinds found from the questions first)."""
     defaults: dict[str, Any] = {}
-    questions = data.get("questions") if isinstance(data.get("questions"), list) else []
+    raw = data.get("questions")
+    questions: list[Any] = raw if isinstance(raw, list) else []
     named = [q.get("kind") for q in questions if isinstance(q, dict) and isinstance(q.get("kind"), str)]
     for key in EXERCISE_DEFAULTS:
         if key not in data:

@@ -121,7 +121,7 @@ def format_from_spec(raw: object) -> NumberFormat:
     chars: list[str] = []
     for index, item in enumerate(grouping):
         char = GROUPING_NAMES.get(item, item) if isinstance(item, str) else None
-        if char not in GROUPING_NAMES.values():
+        if char is None or char not in GROUPING_NAMES.values():
             raise FormatError(f"number_format grouping {item!r} is not one of {', '.join(GROUPING_NAMES)}"
                               f"{did_you_mean(str(item), list(GROUPING_NAMES))}", f"grouping[{index}]")
         if char == decimal:
