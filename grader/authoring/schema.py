@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from grader.core import registry
-from grader.authoring import variants
+from grader.authoring import spec, variants
 
 _ID = {"type": ["string", "integer"], "pattern": "^[A-Za-z0-9_]+$"}
 _VALUE_SOURCE = {
@@ -38,6 +38,17 @@ def _question_schema(kind: registry.QuestionKind) -> dict[str, Any]:
             "properties": properties}
 
 
+def _exercise_defaults(kinds: dict[str, registry.QuestionKind]) -> dict[str, Any]:
+    """Schemas of the exercise-level defaults (`number_format`), as the kinds that take them declare."""
+    found: dict[str, Any] = {}
+    for key in spec.EXERCISE_DEFAULTS:
+        for _, kind in sorted(kinds.items()):
+            if key in kind.option_keys:
+                found[key] = kind.option_keys[key]
+                break
+    return found
+
+
 def spec_schema() -> dict[str, Any]:
     kinds = registry.load_all()
     draw = {"type": "object", "minProperties": 1, "additionalProperties": False,
@@ -65,6 +76,7 @@ def spec_schema() -> dict[str, Any]:
                                "max": {"type": "number", "minimum": 0, "maximum": 1},
                                "grace_minutes": {"type": "number", "minimum": 0},
                                "cutoff": {"type": "string", "format": "date-time"}}},
+            **_exercise_defaults(kinds),
             "questions": {"type": "array", "minItems": 1,
                           "items": {"oneOf": [_question_schema(k) for _, k in sorted(kinds.items())]}},
         },

@@ -19,7 +19,11 @@ from grader.core.model import Course, Exercise, Location, Mistake, Question, Val
 from grader.core.suggest import did_you_mean, one_of
 
 EXERCISE_KEYS = ("id", "title", "source", "solutions", "params", "questions", "deadline",
-                 "late_penalty", "description")
+                 "late_penalty", "description", "number_format")
+EXERCISE_DEFAULTS = ("number_format",)
+"""Exercise keys that set the question option of the same name for every question whose
+kind takes that option (a question may still set its own). The value is checked once, at
+the exercise's key, by a kind that takes it."""
 QUESTION_KEYS = ("id", "kind", "points", "prompt", "answer", "mistakes", "reveal")
 MISTAKE_KEYS = ("answer", "feedback", "credit")
 IDENT = re.compile(r"[A-Za-z0-9_]+")
@@ -117,7 +121,8 @@ def load_exercise(file: Path) -> tuple[Exercise | None, list[Problem], Path | No
     title = _text(out, data, "title", "", required=True)
     params = _params(out, data.get("params"))
     root, module = _solutions(out, file, data.get("solutions"))
-    questions = _questions(out, data.get("questions"), root, module, params)
+    defaults = _defaults(out, data)
+    questions = _questions(out, data.get("questions"), root, module, params, defaults)
     deadline, late_penalty = _lateness(out, data.get("deadline"), data.get("late_penalty"))
     if out.problems or exercise_id is None:
         return None, out.problems, root
@@ -214,8 +219,40 @@ def _solutions(out: _Collector, file: Path, raw: Any) -> tuple[Path | None, str 
     return root, raw
 
 
+def _defaults(out: _Collector, data: dict[str, Any]) -> dict[str, Any]:
+    """The exercise-level defaults of EXERCISE_DEFAULTS that are well formed, each checked
+    by the first kind that takes the option (kinds found from the questions first)."""
+    defaults: dict[str, Any] = {}
+    raw = data.get("questions")
+    questions: list[Any] = raw if isinstance(raw, list) else []
+    named = [q.get("kind") for q in questions if isinstance(q, dict) and isinstance(q.get("kind"), str)]
+    for key in EXERCISE_DEFAULTS:
+        if key not in data:
+            continue
+        kind = _kind_taking(key, [name for name in named if name in registry.kind_names()])
+        if kind is None:
+            out.add(key, f"{key}: no question kind takes it")
+            continue
+        try:
+            kind.load_options({key: data[key]})
+        except registry.OptionError as exc:
+            if exc.key == key or exc.key.startswith(key + "."):
+                out.add(exc.key, str(exc))
+                continue
+        defaults[key] = data[key]
+    return defaults
+
+
+def _kind_taking(key: str, first: list[str]) -> registry.QuestionKind | None:
+    for name in [*first, *registry.kind_names()]:
+        kind = registry.get(name)
+        if key in kind.option_keys:
+            return kind
+    return None
+
+
 def _questions(out: _Collector, raw: Any, root: Path | None, module: str | None,
-               params: dict[str, Any]) -> list[Question]:
+               params: dict[str, Any], defaults: dict[str, Any]) -> list[Question]:
     if not isinstance(raw, list) or not raw:
         out.add("questions", "questions must be a non-empty list")
         return []
@@ -226,7 +263,7 @@ def _questions(out: _Collector, raw: Any, root: Path | None, module: str | None,
         if not isinstance(item, dict):
             out.add(path, "a question must be a mapping with id, kind, points, prompt and answer")
             continue
-        question = _question(out, item, path, root, module)
+        question = _question(out, item, path, root, module, defaults)
         if question is None:
             continue
         if question.id in seen:
@@ -238,7 +275,7 @@ def _questions(out: _Collector, raw: Any, root: Path | None, module: str | None,
 
 
 def _question(out: _Collector, item: dict[str, Any], path: str, root: Path | None,
-              module: str | None) -> Question | None:
+              module: str | None, defaults: dict[str, Any]) -> Question | None:
     before = len(out.problems)
     question_id = _ident(out, item, "id", path)
     kind_name = item.get("kind")
@@ -263,7 +300,8 @@ def _question(out: _Collector, item: dict[str, Any], path: str, root: Path | Non
     options = None
     if kind is not None:
         try:
-            options = kind.load_options(item)
+            inherited = {k: v for k, v in defaults.items() if k in kind.option_keys and k not in item}
+            options = kind.load_options({**inherited, **item})
         except registry.OptionError as exc:
             out.add(f"{path}.{exc.key}" if exc.key else path, str(exc))
     mistakes = _mistakes(out, item.get("mistakes"), f"{path}.mistakes", root, module, kind)

@@ -36,7 +36,7 @@ from typing import Any, Mapping, Sequence
 
 from grader.intake import notebook
 from grader.core import output, registry, yamlsafe
-from grader.authoring import solutions, variants
+from grader.authoring import solutions, spec, variants
 from grader.core.errors import GraderError
 from grader.kinds.common import function_stub
 from grader.core.model import Course, Exercise, Question, Reference
@@ -59,9 +59,11 @@ class Bundle:
 
 
 def raw_questions(exercise: Exercise) -> dict[str, dict[str, Any]]:
-    """The spec's raw question mappings by id (the loaded options are kind-private objects)."""
+    """The spec's raw question mappings by id (the loaded options are kind-private objects),
+    with the exercise-level defaults (`number_format`) a question inherits, as loading gives them."""
     document = yamlsafe.loads(Path(exercise.path).read_bytes())
-    return {str(q.get("id")): q for q in document.data.get("questions", []) if isinstance(q, dict)}
+    defaults = {key: document.data[key] for key in spec.EXERCISE_DEFAULTS if key in document.data}
+    return {str(q.get("id")): {**defaults, **q} for q in document.data.get("questions", []) if isinstance(q, dict)}
 
 
 def public_keys(kind: Any) -> tuple[str, ...]:

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from grader.core import registry
-from grader.kinds import tolerance
+from grader.kinds import reading, tolerance
 from grader.core.model import Invalid, Question, Verdict
-from grader.parsing.numbers import Number, parse_number, significant_figures
+from grader.parsing.numbers import DEFAULT_FORMAT, Number, NumberFormat, Reading, figures_of, parse_number
 from grader.kinds.tolerance import Tolerance
 
 
 @dataclass(frozen=True)
 class NumericOptions:
     tolerance: Tolerance
+    reading: Reading = Reading()
+    """The course's number format and what this question allows (percent, units)."""
 
 
 TOLERANCE_SCHEMA = {
@@ -39,16 +41,17 @@ def load_tolerance(raw: Mapping[str, Any]) -> Tolerance:
         raise registry.OptionError(str(exc), "tolerance") from None
 
 
-def show_number(value: float, tol: Tolerance) -> str:
-    """The shortest readable form of `value` that still passes `tol` when typed back."""
+def show_number(value: float, tol: Tolerance, number_format: NumberFormat = DEFAULT_FORMAT) -> str:
+    """The shortest readable form of `value` that still passes `tol` when typed back,
+    with the course's decimal mark."""
     if tol.sigfigs is not None:
         rounded = tolerance.round_significant(value, tol.sigfigs)
-        return format(rounded, "f") if -6 < rounded.adjusted() < 15 else format(rounded, "E")
+        return number_format.show(format(rounded, "f") if -6 < rounded.adjusted() < 15 else format(rounded, "E"))
     for fmt in (".4g", ".6g", ".10g"):
         text = format(value, fmt)
         if tolerance.within(float(text), value, tol):
-            return text
-    return repr(value)
+            return number_format.show(text)
+    return number_format.show(repr(value))
 
 
 def _hint(student: float, expected: float, tol: Tolerance) -> str:
@@ -65,35 +68,47 @@ def _hint(student: float, expected: float, tol: Tolerance) -> str:
 
 class NumericKind:
     name = "numeric"
-    option_keys = {"tolerance": TOLERANCE_SCHEMA}
-    public_keys = ("tolerance",)
+    option_keys = {"tolerance": TOLERANCE_SCHEMA, "number_format": reading.NUMBER_FORMAT_SCHEMA,
+                   "percent": reading.PERCENT_SCHEMA, "units": reading.UNITS_SCHEMA}
+    public_keys = ("tolerance", "number_format", "percent", "units")
     """What `grader check` needs to parse an answer; none of it gives the answer away."""
     answer_source = "answers"
     calls_reference = True
     supports_mistakes = True
 
     def load_options(self, raw: Mapping[str, Any]) -> NumericOptions:
-        return NumericOptions(load_tolerance(raw))
+        return NumericOptions(load_tolerance(raw), reading.load_reading(raw))
 
     def answer_format(self, question: Question) -> str:
-        figures = question.options.tolerance.sigfigs
+        options: NumericOptions = question.options
+        figures = options.tolerance.sigfigs
+        mark = options.reading.format.show
         if figures is not None:
-            return f"a decimal number with {figures} significant figures, such as 0.0123"
-        return "a number such as 2.5 (7/4 and 4.1e-2 work too)"
+            text = f"a decimal number with {figures} significant figures, such as {mark('0.0123')}"
+        else:
+            text = f"a number such as {mark('2.5')} (7/4 and {mark('4.1e-2')} work too)"
+        more = reading.describe(options.reading)
+        return f"{text}; {more}" if more else text
 
     def parse(self, raw: Any, question: Question) -> Number | Invalid:
         if isinstance(raw, (list, dict)):
             return Invalid("expected one number, got a list" if isinstance(raw, list) else "expected one number")
-        parsed = parse_number(raw)
+        options: NumericOptions = question.options
+        if isinstance(raw, float) and options.reading.format.decimal == ",":
+            return Invalid("write the number as text with a decimal comma, in quotes (\"2,5\"): here a dot is "
+                           "not the decimal mark")
+        parsed = parse_number(raw, options.reading)
         if isinstance(parsed, Invalid):
             return parsed
-        if question.options.tolerance.sigfigs is not None and significant_figures(str(raw)) is None:
+        if options.tolerance.sigfigs is not None and figures_of(parsed.plain) is None:
             return Invalid("write the answer as a decimal number (such as 0.0123 or 1.23e-2) "
                            "so its significant figures can be counted")
         return parsed
 
     def parse_reference(self, raw: Any, question: Question) -> float:
-        parsed = parse_number(raw.item() if hasattr(raw, "item") else raw)
+        # A literal in the spec (a known mistake, say) is written as the course writes numbers.
+        as_written = replace(question.options.reading, one_number=False)
+        parsed = parse_number(raw.item() if hasattr(raw, "item") else raw, as_written)
         if isinstance(parsed, Invalid):
             raise ValueError(f"reference is not a number: {parsed.message}")
         return parsed.value
@@ -109,8 +124,8 @@ class NumericKind:
         return Verdict("incorrect", 0.0, feedback)
 
     def _check_sigfigs(self, value: Number | float, expected: float, tol: Tolerance) -> Verdict:
-        text = value.text if isinstance(value, Number) else show_number(value, tol)
-        written = significant_figures(text)
+        plain = value.plain if isinstance(value, Number) else show_number(value, tol)
+        written = figures_of(plain)
         number = value.value if isinstance(value, Number) else float(value)
         if written is None:
             return Verdict("incorrect", 0.0, "Not written as a decimal number.")
@@ -129,7 +144,8 @@ class NumericKind:
     def show(self, value: Number | float, question: Question) -> str:
         if isinstance(value, Number):
             return value.text.strip()
-        return show_number(float(value), question.options.tolerance)
+        options: NumericOptions = question.options
+        return show_number(float(value), options.tolerance, options.reading.format)
 
 
 registry.register(NumericKind())

@@ -3,6 +3,12 @@
 Accepted forms: a YAML list (`[4.33, 2]`, nested for matrices), bracketed text
 (`[4.33, 2]`, `(28, 28, 1)`, `[[1, 2], [3, 4]]`), rows split by `;` (`1 2; 3 4`) and
 shapes written with x or × (`28x28x1`).
+
+Commas and plain spaces separate entries, so they never group digits inside a vector
+(`[1,234]` is two entries, and a wrong shape says so); thin and no-break spaces do group
+(`[1 234 567, 2]`, as the course's number_format allows). With a decimal comma
+(`number_format: {decimal: ","}`) entries are separated by `;` or spaces: `[4,33; 2]`,
+`[[1,5; 2]; [3; 4]]`.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from grader.core import registry
 from grader.kinds.numeric.kind import TOLERANCE_SCHEMA, load_tolerance, show_number
 from grader.core.model import Invalid, Question, Verdict
 from grader.core.results import JSON
-from grader.parsing.numbers import parse_number
+from grader.kinds import reading
+from grader.parsing.numbers import DEFAULT_FORMAT, NumberFormat, Reading, join_spaced_exponents, parse_number
 from grader.kinds.tolerance import Tolerance, within
 
 MAX_TEXT = 20_000
@@ -30,6 +37,7 @@ class VectorOptions:
     """Credit the share of entries that are right, when the shape matches."""
     names: tuple[str, ...] = ()
     """Names of the entries, in order: then `w = 4.33, b = 2` (in any order) is understood."""
+    number_format: NumberFormat = DEFAULT_FORMAT
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,9 @@ class Vector:
 
     values: tuple[float, ...]
     shape: tuple[int, ...]
+    grouped_digits: bool = False
+    """The text had `1,234` or `1 234` (three digits after a comma or space): a wrong shape
+    then says that commas and spaces separate entries and never group digits in a list."""
 
 
 class _Fail(Exception):
@@ -65,24 +76,29 @@ def _flatten(nested: Any) -> list[Any]:
     return [nested]
 
 
-def _split_text(text: str) -> Any:
+#: What separates entries: plain whitespace and the separator of the decimal mark. Thin and
+#: no-break spaces stay inside an entry, where they group digits.
+_WHITE = " \t\r\n\f\v"
+
+
+def _split_text(text: str, separator: str = ",") -> Any:
     """Turn the text forms into nested lists of number strings."""
     text = text.strip()
     if re.fullmatch(r"\d+(\s*[x×X*]\s*\d+)+", text):
         return re.split(r"\s*[x×X*]\s*", text)
-    if ";" in text and not re.search(r"[\[\]()]", text):
+    if separator == "," and ";" in text and not re.search(r"[\[\]()]", text):
         return [_split_row(row) for row in text.split(";") if row.strip()]
-    return _bracketed(text)
+    return _bracketed(text, separator)
 
 
 def _split_row(row: str) -> list[str]:
-    parts = [p for p in re.split(r"[,\s]+", row.strip()) if p]
+    parts = [p for p in re.split(r"[,\t\r\n ]+", row.strip()) if p]
     if not parts:
         raise _Fail("empty row")
     return parts
 
 
-def _bracketed(text: str) -> Any:
+def _bracketed(text: str, separator: str = ",") -> Any:
     """A small parser for [a, b], (a, b) and nesting; leaves stay as text for parse_number."""
     stack: list[list[Any]] = [[]]
     token_start: int | None = None
@@ -109,7 +125,7 @@ def _bracketed(text: str) -> Any:
                 raise _Fail(f"unbalanced {char!r}", pos)
             inner = stack.pop()
             stack[-1].append(inner)
-        elif char == "," or char.isspace():
+        elif char == separator or char in _WHITE:
             flush(pos)
         elif token_start is None:
             token_start = pos
@@ -122,17 +138,22 @@ def _bracketed(text: str) -> Any:
     return top
 
 
-def parse_vector(raw: Any) -> Vector | Invalid:
+def parse_vector(raw: Any, number_format: NumberFormat = DEFAULT_FORMAT) -> Vector | Invalid:
     text = raw if isinstance(raw, str) else None
+    entry = Reading(number_format, one_number=False)
+    separator = ";" if number_format.decimal == "," else ","
+    grouped_digits = False
     try:
         if isinstance(raw, str):
             if len(raw) > MAX_TEXT:
                 return Invalid(f"answer is too long ({len(raw):,} characters)")
-            nested = _split_text(raw)
+            grouped_digits = re.search(r"\d[, ]\d{3}(?!\d)" if separator == "," else r"\d \d{3}(?!\d)",
+                                       raw) is not None
+            nested = _split_text(join_spaced_exponents(raw), separator)
         elif isinstance(raw, (list, tuple)):
             nested = _as_lists(raw, 0)
         else:
-            number = parse_number(raw)
+            number = parse_number(raw, entry)
             if isinstance(number, Invalid):
                 return Invalid(f"expected a list such as [1, 2] or a shape such as 28x28x1: {number.message}")
             nested = [raw]
@@ -142,13 +163,19 @@ def parse_vector(raw: Any) -> Vector | Invalid:
             return Invalid(f"too many entries ({len(leaves):,}; the limit is {MAX_ELEMENTS:,})")
         values = []
         for index, leaf in enumerate(leaves):
-            number = parse_number(leaf)
+            number = parse_number(leaf, entry)
             if isinstance(number, Invalid):
-                return Invalid(f"entry {index + 1} ({str(leaf)[:40]!r}): {number.message}")
+                return Invalid(f"entry {index + 1} ({str(leaf)[:40]!r}): {number.message}{_list_hint(leaf, separator)}")
             values.append(number.value)
     except _Fail as fail:
         return Invalid(f"expected a list such as [1, 2] or a shape such as 28x28x1: {fail.message}", fail.pos, text)
-    return Vector(tuple(values), shape)
+    return Vector(tuple(values), shape, grouped_digits)
+
+
+def _list_hint(leaf: Any, separator: str) -> str:
+    if separator == ";" and isinstance(leaf, str) and re.search(r"\d,(\s|$)|,\s*\d", leaf):
+        return "; with a decimal comma, separate the entries with ; (such as [4,33; 2])"
+    return ""
 
 
 def _as_lists(raw: Any, depth: int) -> Any:
@@ -176,12 +203,12 @@ def _index(flat: int, shape: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(p) for p in reversed(position)) + "]"
 
 
-def named_values(raw: Any, names: tuple[str, ...]) -> list[Any] | Invalid:
+def named_values(raw: Any, names: tuple[str, ...], separator: str = ",") -> list[Any] | Invalid:
     """`w = 4.33, b = 2` (or a YAML mapping {w: 4.33, b: 2}) as values in the order of `names`."""
     if isinstance(raw, dict):
         pairs = [(str(k).strip(), v) for k, v in raw.items()]
     else:
-        pieces = [p for p in re.split(r"[,;]|\band\b", raw) if p.strip()]
+        pieces = [p for p in re.split(r"[,;]|\band\b" if separator == "," else r";|\band\b", raw) if p.strip()]
         pairs = []
         for piece in pieces:
             name, equals, value = piece.partition("=")
@@ -206,8 +233,9 @@ class VectorKind:
         "partial": {"type": "boolean", "description": "credit the share of right entries"},
         "names": {"type": "array", "items": {"type": "string"},
                   "description": "entry names in order, so `w = 4.33, b = 2` is understood"},
+        "number_format": reading.NUMBER_FORMAT_SCHEMA,
     }
-    public_keys = ("tolerance", "partial", "names")
+    public_keys = ("tolerance", "partial", "names", "number_format")
     answer_source = "answers"
     calls_reference = True
     supports_mistakes = True
@@ -220,27 +248,33 @@ class VectorKind:
         if not isinstance(names, list) or not all(isinstance(n, str) and n.isidentifier() for n in names) \
                 or len(set(names)) != len(names):
             raise registry.OptionError("names must be a list of distinct names such as [w, b]", "names")
-        return VectorOptions(load_tolerance(raw), partial, tuple(names))
+        return VectorOptions(load_tolerance(raw), partial, tuple(names), reading.load_format(raw))
 
     def answer_format(self, question: Question) -> str:
-        names: tuple[str, ...] = question.options.names
+        options: VectorOptions = question.options
+        names = options.names
+        if options.number_format.decimal == ",":
+            if names:
+                return f"a list [{'; '.join(names)}] such as [1,5; 2], or {names[0]} = 1,5; ..."
+            return "a list such as [1,5; 2] (or [[1,5; 2]; [3; 4]] for a matrix): a decimal comma, entries split by ;"
         if names:
             return f"a list [{', '.join(names)}] such as [1, 2], or {names[0]} = 1, ..."
         return "a list such as [1, 2] (or [[1, 2], [3, 4]] for a matrix)"
 
     def parse(self, raw: Any, question: Question) -> Vector | Invalid:
-        names: tuple[str, ...] = question.options.names
+        options: VectorOptions = question.options
+        names, fmt = options.names, options.number_format
         if isinstance(raw, dict) or (isinstance(raw, str) and "=" in raw and len(raw) <= MAX_TEXT):
             if not names:
                 return Invalid("write the values as a list such as [1, 2]")
-            values = named_values(raw, names)
-            return values if isinstance(values, Invalid) else parse_vector(values)
-        return parse_vector(raw)
+            values = named_values(raw, names, ";" if fmt.decimal == "," else ",")
+            return values if isinstance(values, Invalid) else parse_vector(values, fmt)
+        return parse_vector(raw, fmt)
 
     def parse_reference(self, raw: Any, question: Question) -> Vector:
         if hasattr(raw, "tolist"):
             raw = raw.tolist()
-        parsed = parse_vector(list(raw) if isinstance(raw, tuple) else raw)
+        parsed = parse_vector(list(raw) if isinstance(raw, tuple) else raw, question.options.number_format)
         if isinstance(parsed, Invalid):
             raise ValueError(f"reference is not a vector: {parsed.message}")
         return parsed
@@ -248,8 +282,14 @@ class VectorKind:
     def check(self, question: Question, value: Vector, expected: Vector) -> Verdict:
         options: VectorOptions = question.options
         if value.shape != expected.shape:
+            note = ""
+            if value.grouped_digits:
+                note = (" Commas and spaces separate the entries of a list; they never group digits in one "
+                        "(write 1234, not 1,234 or 1 234).")
+            elif options.number_format.decimal == ",":
+                note = " Here the decimal mark is a comma: separate the entries with ; and quote the list (\"[4,33; 2]\")."
             return Verdict("incorrect", 0.0, f"Expected shape {_shape_text(expected.shape)}, "
-                                             f"got {_shape_text(value.shape)}.")
+                                             f"got {_shape_text(value.shape)}.{note}")
         tol = options.tolerance
         wrong = [i for i, (a, b) in enumerate(zip(value.values, expected.values)) if not within(a, b, tol)]
         if not wrong:
@@ -275,13 +315,13 @@ class VectorKind:
     def show(self, value: Vector, question: Question) -> str:
         tol = question.options.tolerance
         shown = tuple(float(show_number(v, tol)) if v != int(v) else v for v in value.values)
-        return _format(_nest(shown, value.shape))
+        return _format(_nest(shown, value.shape), question.options.number_format)
 
 
-def _format(nested: Any) -> str:
+def _format(nested: Any, fmt: NumberFormat = DEFAULT_FORMAT) -> str:
     if isinstance(nested, list):
-        return "[" + ", ".join(_format(item) for item in nested) + "]"
-    return str(int(nested)) if float(nested).is_integer() and abs(nested) < 1e15 else repr(nested)
+        return "[" + ("; " if fmt.decimal == "," else ", ").join(_format(item, fmt) for item in nested) + "]"
+    return str(int(nested)) if float(nested).is_integer() and abs(nested) < 1e15 else fmt.show(repr(nested))
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
