@@ -111,3 +111,15 @@ def test_empty_folder(tmp_path: Path) -> None:
 def test_the_inf5860_specs_load() -> None:
     course = load_course([EXERCISES])
     assert {"ex01", "ex02", "ex03", "ex06"} <= {e.id for e in course.exercises}
+
+
+def test_numbers_written_with_an_exponent_are_numbers(project: Path) -> None:
+    """`1e-9` is a string to YAML 1.1 (PyYAML) but a number to every author; quoted it stays text."""
+    text = ("id: a\ntitle: t\nquestions:\n"
+            "  - {id: q1, kind: numeric, answer: 2e3, tolerance: {rel: 1e-9, abs: 5E-12}}\n")
+    question = load_course([write(project, text)]).exercises[0].questions[0]
+    assert (question.options.tolerance.rel, question.options.tolerance.abs) == (1e-9, 5e-12)
+    from grader.core import yamlsafe
+
+    assert yamlsafe.loads("a: 1e-9\nb: '1e-9'\nc: x1e5\n").data == {"a": 1e-9, "b": "1e-9", "c": "x1e5"}
+    assert yamlsafe.loads("a: 1e-9\n", raw_scalars=True).data == {"a": "1e-9"}

@@ -8,6 +8,7 @@ counts against a budget), and each key path maps to its line for `file:line` err
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,9 @@ ALLOWED_TAGS = {
     "tag:yaml.org,2002:" + name
     for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
 }
+_EXPONENT_FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+")
+"""`1e-9`, which YAML 1.1 (PyYAML) reads as a string but YAML 1.2 and every author read as a
+number: a spec's `tolerance: {rel: 1e-9}` must not be refused as "not a number"."""
 MAX_NODES = 200_000
 MAX_DEPTH = 64
 MAX_BYTES = 4_000_000
@@ -110,6 +114,8 @@ class _Walker:
             return [self.walk(item, join(path, i), depth + 1) for i, item in enumerate(node.value)]
         if self.raw_scalars:
             return None if node.tag == "tag:yaml.org,2002:null" else str(node.value)
+        if node.tag == "tag:yaml.org,2002:str" and not node.style and _EXPONENT_FLOAT.fullmatch(node.value):
+            return float(node.value)
         value = self.scalars.construct_object(node, deep=True)
         return value.isoformat() if hasattr(value, "isoformat") else value
 
