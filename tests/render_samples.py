@@ -199,11 +199,11 @@ def all_status_student() -> StudentResult:
           expected="1/6*((w+b-1.5)^2 + (2w+b-2)^2 + (3w+b-2.5)^2)",
           prompt="Write the loss J(w, b) as a formula.",
           feedback="One of the three terms is missing.\nCheck the sum runs over all m = 3 points.",
-          details={"answer_latex": r"\frac{1}{6}\left((w+b-1.5)^{2}+(2w+b-2)^{2}\right)",
-                   "expected_latex": r"\frac{1}{6}\left((w+b-1.5)^{2}+(2w+b-2)^{2}+(3w+b-2.5)^{2}\right)"}),
+          expected_latex=r"\frac{1}{6}\left((w+b-1.5)^{2}+(2w+b-2)^{2}+(3w+b-2.5)^{2}\right)",
+          details={"answer_latex": r"\frac{1}{6}\left((w+b-1.5)^{2}+(2w+b-2)^{2}\right)"}),
         q("ex02.a", "equation", 0, 1, "missing", prompt="Solve σ(θᵀx) = 0.5 for x.",
           feedback="No answer was given.", expected="x = -1/2",
-          details={"expected_latex": r"x=-\frac{1}{2}"}),
+          expected_latex=r"x=-\frac{1}{2}"),
         q("ex02.b", "symbolic", 0, 1, "invalid", answer="2x+",
           prompt="Give the derivative of σ(x).",
           feedback="Your answer is malformed: expected a term after '+'.\n  2x+\n     ^"),
@@ -230,8 +230,8 @@ def hostile_student() -> StudentResult:
     questions = (
         q("ex01.e", "numeric", 0, 1, "incorrect", answer=XSS_SCRIPT, expected=XSS_IMG,
           prompt=f"Prompt with {XSS_SVG}", feedback=f"Feedback with {XSS_SCRIPT}",
-          details={"answer_latex": r"\text{" + XSS_SCRIPT + "}",
-                   "expected_latex": r"\mathrm{" + XSS_IMG + "}"}),
+          expected_latex=r"\mathrm{" + XSS_IMG + "}",
+          details={"answer_latex": r"\text{" + XSS_SCRIPT + "}"}),
         q("ex01.f", "text", 0, 1, "incorrect", answer=XSS_IMG, expected=None,
           details={"answer_latex": 42, "figure_png_b64": "javascript:alert(1)"}),
         graded("hostile", "ex01.g"),
@@ -291,13 +291,13 @@ def synthetic_class(n: int, seed: int = 0) -> list[StudentResult]:
             real = _real_record(kind, status)
             if kind == "symbolic":
                 # Distinct per student, so the benchmark pays for real conversions.
-                details = {"answer_latex": r"\frac{%d}{6} x^{%d}" % (rng.randint(1, 999), i),
-                           "expected_latex": r"\frac{1}{6}"}
+                details = {"answer_latex": r"\frac{%d}{6} x^{%d}" % (rng.randint(1, 999), i)}
             answer = {"vector": "[-4.33, -2]" if mistake == 0 else f"[{rng.randint(0, 9)}, 2]"}.get(
                 kind, f"{rng.randint(0, 20) / 4}")
             questions.append(q(qid, kind, score, points, status,
                                answer=None if status == "missing" or real else answer,
                                expected="[4.33, 2]" if kind == "vector" else "2.083",
+                               expected_latex=r"\frac{1}{6}" if kind == "symbolic" else None,
                                prompt=f"Question {j} prompt", mistake=mistake,
                                feedback="You dropped the minus sign." if mistake == 0 else "",
                                details=real.details if real else details,

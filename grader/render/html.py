@@ -2,7 +2,7 @@
 
 Renderers read `StudentResult` data and nothing else; they never grade. Code questions
 are shown from their typed records (`QuestionResult.cases` and `.run`); `details` only
-adds a kind's extras (formula LaTeX, figures, a model's layers). Every string
+adds a kind's extras (the answer's LaTeX, figures, a model's layers). Every string
 from a result goes through jinja2's autoescape; the only markup built in Python is
 whitelisted MathML (grader.render.math) and the histogram SVG (grader.render.svg).
 A Content-Security-Policy in each page forbids any network access and any script
@@ -255,8 +255,8 @@ def question_view(q: QuestionResult) -> dict[str, Any]:
         "answer_is_formula": _is_latex(details.get("answer_latex")),
         "feedback": _clip(q.feedback),
         "expected": _clip(q.expected) if reveal else None,
-        "expected_math": _rendered_value(q.expected, details.get("expected_latex")) if reveal else None,
-        "expected_is_formula": _is_latex(details.get("expected_latex")),
+        "expected_math": _rendered_value(q.expected, q.expected_latex) if reveal else None,
+        "expected_is_formula": reveal and _is_latex(q.expected_latex),
         "review": review,
         "code": _code_view(q, details, reveal),
     }

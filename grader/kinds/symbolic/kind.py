@@ -326,5 +326,8 @@ class SymbolicKind:
     def show(self, value: sympy.Expr, question: Question) -> str:
         return display.text(value)
 
+    def show_latex(self, value: sympy.Expr, question: Question) -> str:
+        return display.latex(value)
+
 
 registry.register(SymbolicKind())
