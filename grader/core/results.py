@@ -70,6 +70,9 @@ class CaseResult:
     """What the student's code returned or reached, summarised; empty when hidden."""
     largest_difference: float | None = None
     """Largest absolute difference from the expected values, when they are numbers (finite)."""
+    where: str = ""
+    """Where the returned value is off the most: the index of the largest difference in an
+    array (`[2, 0]`, with the part of a tuple or dict it lies in); empty when hidden or not known."""
     message: str = ""
     """Why it failed, in the student's terms; empty for a pass."""
     note: str = ""
@@ -88,6 +91,7 @@ class CaseResult:
                           weight=data.number("weight", 1.0), inputs=data.text("inputs", ""),
                           expected=data.text("expected", ""), got=data.text("got", ""),
                           largest_difference=data.optional_number("largest_difference"),
+                          where=data.text("where", ""),
                           message=data.text("message", ""), note=data.text("note", ""))
 
 

@@ -211,7 +211,7 @@ def _check_case(question: Question, case: Case, args: list[Any], result: Mapping
     if case.hidden:
         return dataclasses.replace(shown, message=_hidden_message(diff.message))
     largest = diff.largest if diff.largest is not None and np.isfinite(diff.largest) else None
-    return dataclasses.replace(shown, message=diff.message, largest_difference=largest)
+    return dataclasses.replace(shown, message=diff.message, largest_difference=largest, where=diff.where or "")
 
 
 def _hidden_message(message: str) -> str:
