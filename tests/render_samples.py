@@ -17,7 +17,7 @@ from grader import api
 from grader.authoring import variants
 from grader.core.model import Course
 from grader.core.results import Lateness, QuestionResult, Review, StudentResult
-from grader.grading import engine
+from grader.grading import engine, overrides
 from grader.intake.submission import read_folder
 
 #: Each XSS payload would set window.__xss or change document.title if it ever ran.
@@ -25,6 +25,11 @@ XSS_SCRIPT = "<script>window.__xss='script';document.title='pwned'</script>"
 XSS_IMG = "<img src=x onerror=\"window.__xss='img';document.title='pwned'\">"
 XSS_SVG = "<svg onload=\"window.__xss='svg'\"></svg>"
 XSS_STRINGS = (XSS_SCRIPT, XSS_IMG, XSS_SVG)
+
+#: Markdown that would run script or load something if a prompt's Markdown let it through.
+MARKDOWN_XSS = ("[a link](javascript:window.__xss='link') [data](data:text/html,<script>window.__xss=1</script>) "
+                "![an image](http://192.0.2.1/x.png) <a href=\"javascript:window.__xss='a'\">raw</a> "
+                "$\\text{<img src=x onerror=\"window.__xss='math'\">}$ `<b>code</b>`")
 
 LONG_ANSWER = "θ" + "1234567890" * 10_000
 
@@ -85,7 +90,7 @@ SPECS = {
         "params": {"x": [1, 2, 3, 4], "y": [2.5, 2, 1.5, 3]},
         "questions": [
             {"id": "grad", "kind": "code", "points": 4,
-             "prompt": "Implement grad(X, y, theta) for logistic regression.", "function": "grad",
+             "prompt": "Implement `grad(X, y, theta)` for **logistic** regression.", "function": "grad",
              "cases": [{"name": "small batch", "args": _CASE},
                        {"name": "random batch 1", "args": {**_CASE, "X": {"randn": [8, 3]}, "y": {"rand": [8]}}},
                        {"name": "random batch 2", "args": {**_CASE, "X": {"randn": [16, 3]}, "y": {"rand": [16]}}},
@@ -197,20 +202,25 @@ def all_status_student() -> StudentResult:
           mistake=0),
         q("ex01.a", "symbolic", 0.5, 1, "partial", answer="1/6*((w+b-1.5)^2 + (2w+b-2)^2)",
           expected="1/6*((w+b-1.5)^2 + (2w+b-2)^2 + (3w+b-2.5)^2)",
-          prompt="Write the loss J(w, b) as a formula.",
+          prompt="Write the loss $J(w, b)$ as a formula.",
           feedback="One of the three terms is missing.\nCheck the sum runs over all m = 3 points.",
-          details={"answer_latex": r"\frac{1}{6}\left((w+b-1.5)^{2}+(2w+b-2)^{2}\right)",
-                   "expected_latex": r"\frac{1}{6}\left((w+b-1.5)^{2}+(2w+b-2)^{2}+(3w+b-2.5)^{2}\right)"}),
+          expected_latex=r"\frac{1}{6}\left((w+b-1.5)^{2}+(2w+b-2)^{2}+(3w+b-2.5)^{2}\right)",
+          details={"answer_latex": r"\frac{1}{6}\left((w+b-1.5)^{2}+(2w+b-2)^{2}\right)"}),
         q("ex02.a", "equation", 0, 1, "missing", prompt="Solve σ(θᵀx) = 0.5 for x.",
           feedback="No answer was given.", expected="x = -1/2",
-          details={"expected_latex": r"x=-\frac{1}{2}"}),
+          expected_latex=r"x=-\frac{1}{2}"),
         q("ex02.b", "symbolic", 0, 1, "invalid", answer="2x+",
           prompt="Give the derivative of σ(x).",
           feedback="Your answer is malformed: expected a term after '+'.\n  2x+\n     ^"),
-        q("ex02.c", "text", 1, 1, "review", answer="Because X^T X can be singular.",
-          prompt="Why use an iterative method?", feedback="A teacher will read this answer.",
-          review=Review(score=1, comment="Good point about singularity.", by="ta-kari",
-                        at="2026-11-20T10:00:00Z")),
+        # A decision applied by the grading's own code (grader.grading.overrides), as a regrade does.
+        overrides.apply_one(
+            q("ex02.c", "text", 0, 1, "review", answer="Because X^T X can be singular.",
+              prompt="Name one advantage of an *iterative* method such as gradient descent:\n\n"
+                     "- over the `normal equations`, or\n"
+                     "- over [Newton's method](https://en.wikipedia.org/wiki/Newton%27s_method).",
+              feedback="The rubric suggests 1 of 1 points; an instructor decides. Found: singular."),
+            overrides.Override(score=1, comment="Good point about singularity.", by="ta-kari",
+                               at="2026-11-20T10:00:00Z", spec="fp"), "fp"),
         graded("good", "ex03.grad"),
         graded("good", "ex03.plot"),
         graded("good", "ex03.model"),
@@ -230,9 +240,9 @@ def hostile_student() -> StudentResult:
     questions = (
         q("ex01.e", "numeric", 0, 1, "incorrect", answer=XSS_SCRIPT, expected=XSS_IMG,
           prompt=f"Prompt with {XSS_SVG}", feedback=f"Feedback with {XSS_SCRIPT}",
-          details={"answer_latex": r"\text{" + XSS_SCRIPT + "}",
-                   "expected_latex": r"\mathrm{" + XSS_IMG + "}"}),
-        q("ex01.f", "text", 0, 1, "incorrect", answer=XSS_IMG, expected=None,
+          expected_latex=r"\mathrm{" + XSS_IMG + "}",
+          details={"answer_latex": r"\text{" + XSS_SCRIPT + "}"}),
+        q("ex01.f", "text", 0, 1, "incorrect", answer=XSS_IMG, expected=None, prompt=MARKDOWN_XSS,
           details={"answer_latex": 42, "figure_png_b64": "javascript:alert(1)"}),
         graded("hostile", "ex01.g"),
         q("ex01.p", "model", 0, 1, "incorrect", details={"architecture": [XSS_SCRIPT, 3, None]}),
@@ -291,13 +301,13 @@ def synthetic_class(n: int, seed: int = 0) -> list[StudentResult]:
             real = _real_record(kind, status)
             if kind == "symbolic":
                 # Distinct per student, so the benchmark pays for real conversions.
-                details = {"answer_latex": r"\frac{%d}{6} x^{%d}" % (rng.randint(1, 999), i),
-                           "expected_latex": r"\frac{1}{6}"}
+                details = {"answer_latex": r"\frac{%d}{6} x^{%d}" % (rng.randint(1, 999), i)}
             answer = {"vector": "[-4.33, -2]" if mistake == 0 else f"[{rng.randint(0, 9)}, 2]"}.get(
                 kind, f"{rng.randint(0, 20) / 4}")
             questions.append(q(qid, kind, score, points, status,
                                answer=None if status == "missing" or real else answer,
                                expected="[4.33, 2]" if kind == "vector" else "2.083",
+                               expected_latex=r"\frac{1}{6}" if kind == "symbolic" else None,
                                prompt=f"Question {j} prompt", mistake=mistake,
                                feedback="You dropped the minus sign." if mistake == 0 else "",
                                details=real.details if real else details,

@@ -160,3 +160,14 @@ def test_validate_reports_a_broken_reference(variant_course, tmp_path: Path) -> 
     with pytest.raises(SpecError) as caught:
         api.validate([tmp_path / "exercises"])
     assert any("var.broken: reference does not compute" in str(p) for p in caught.value.problems)
+
+
+def test_formula_questions_carry_the_expected_answer_as_latex(course) -> None:
+    """The report typesets the expected answer of a formula like the student's: the
+    symbolic and equation kinds give it as LaTeX; the other kinds give none."""
+    questions = by_id(grade(course, "s100001"))
+    assert questions["ex02.a"].expected_latex == "2 x + 1 = 0"
+    assert questions["ex03.sigmoid_grad"].expected_latex == r"\frac{e^{- x}}{\left(1 + e^{- x}\right)^{2}}"
+    assert questions["ex01.e"].expected_latex is None and questions["ex01.e"].expected is not None
+    restored = type(questions["ex02.a"]).from_dict(questions["ex02.a"].to_dict())
+    assert restored.expected_latex == "2 x + 1 = 0"

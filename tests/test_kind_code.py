@@ -219,6 +219,22 @@ def test_failed_runs_keep_what_is_known(solutions_root: Path, tmp_path: Path, so
     assert "grader-job-" not in run.traceback + verdict.feedback and "/tmp/" not in run.traceback + verdict.feedback
 
 
+def test_syntax_error_names_line_and_column_with_a_caret(solutions_root: Path, tmp_path: Path) -> None:
+    verdict = grade(solutions_root, tmp_path, "import numpy as np\n\ndef layer(X, W, b):\n    return np.maximum(0, X\n")
+    assert verdict.status == "error" and verdict.fault == "student"
+    assert verdict.run is not None
+    trace = verdict.run.traceback
+    assert "SyntaxError: '(' was never closed (ex.py, line 4, column 22)" in trace, trace
+    assert "\n    return np.maximum(0, X\n                     ^" in trace  # the caret under the "("
+    assert "', ('" not in trace and "grader-job-" not in trace + verdict.feedback  # not Python's args tuple
+
+
+def test_timeout_is_the_students_fault(solutions_root: Path, tmp_path: Path) -> None:
+    verdict = grade(solutions_root, tmp_path, "def layer(X, W, b):\n    while True:\n        pass\n",
+                    {**LAYER, "limits": {"wall_s": 1}})
+    assert (verdict.status, verdict.fault) == ("error", "student")
+
+
 def test_known_mistake_gets_its_feedback(solutions_root: Path, tmp_path: Path) -> None:
     mistake = Mistake(ValueSource(solution="linear_layer"), "Apply the ReLU.", 0.0)
     verdict = grade(solutions_root, tmp_path, "def layer(X, W, b):\n    return X @ W + b\n", mistakes=(mistake,))

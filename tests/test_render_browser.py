@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from grader.render import write_reports
-from tests.render_samples import all_status_student, hostile_student, sample_results, unicode_student
+from tests.render_samples import STUDENTS, all_status_student, hostile_student, sample_results, unicode_student
 
 CHROMIUM = next(
     (path for name in ("chromium", "chromium-browser", "google-chrome", "chrome")
@@ -198,11 +198,12 @@ def test_page_loads_without_errors_or_network(site, browser, shots, name):
                "unicode": unicode_student}.get(name)
     expected = f"Feedback for {student().student} · {TITLE}" if student else f"Class overview · {TITLE}"
     assert browser.evaluate("document.title") == expected
-    browser.screenshot(shots / f"{name}.png")
-    if name in ("good", "index"):
-        browser.screenshot(shots / f"{name}-phone.png", width=390, mobile=True)
-        # On a phone nothing may force sideways scrolling of the whole page.
-        assert browser.evaluate("document.documentElement.scrollWidth") <= 400
+    browser.screenshot(shots / f"{name}.png", width=1280)
+    browser.screenshot(shots / f"{name}-phone.png", width=390, mobile=True)
+    # On a phone nothing may force sideways scrolling of the whole page: a wide table
+    # scrolls inside its own box.
+    assert browser.evaluate("document.scrollingElement.scrollWidth <= innerWidth"), name
+    browser.page("Emulation.clearDeviceMetricsOverride")
 
 
 def test_formulas_are_mathml(site, browser):
@@ -218,8 +219,8 @@ def test_status_badges_carry_text(site, browser):
     labels = browser.evaluate(
         "Array.from(document.querySelectorAll('article .qhead .badge'), b => b.textContent)")
     assert labels == ["✓Correct", "✗Incorrect", "◐Partly correct", "∅Not answered",
-                      "⚠Could not read your answer", "?Needs review by a teacher",
-                      "◐Partly correct", "◐Partly correct", "✓Correct", "‼Error while grading"]
+                      "⚠Could not read your answer", "✓Correct",
+                      "◐Partly correct", "◐Partly correct", "✓Correct", "✗Your code failed"]
 
 
 def test_question_links_jump_to_their_question(site, browser):
@@ -315,3 +316,108 @@ def test_print_layout_shows_everything(site, browser, shots):
         assert (shots / "good.pdf").read_bytes().startswith(b"%PDF")
     finally:
         browser.page("Emulation.setEmulatedMedia", {"media": ""})
+
+
+def _at_phone_width(browser: Browser) -> None:
+    browser.page("Emulation.setDeviceMetricsOverride", {
+        "width": 390, "height": 900, "deviceScaleFactor": 1, "mobile": True})
+
+
+def test_wide_tables_scroll_in_their_box_on_a_phone(site, browser):
+    _at_phone_width(browser)
+    try:
+        browser.open(site["index"].as_uri())
+        facts = browser.evaluate(
+            "(() => { const t = document.getElementById('questions-table'), w = t.parentElement;"
+            " return {page: document.scrollingElement.scrollWidth, view: innerWidth, table: t.scrollWidth,"
+            " box: w.clientWidth, overflow: getComputedStyle(w).overflowX}; })()")
+        assert facts["page"] <= facts["view"] == 390
+        assert facts["table"] > facts["box"] and facts["overflow"] == "auto"  # scrolls inside its box
+        browser.open(site["good"].as_uri())
+        assert browser.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
+        assert browser.evaluate("Array.from(document.querySelectorAll('table.case'), t =>"
+                                " t.getBoundingClientRect().right <= innerWidth + 1).every(Boolean)")
+    finally:
+        browser.page("Emulation.clearDeviceMetricsOverride")
+
+
+def test_expected_and_given_formulas_are_both_typeset(site, browser):
+    browser.open(site["good"].as_uri())
+    answer, expected = browser.evaluate(
+        "Array.from(document.querySelectorAll('#q-ex01_a .answer-box'), b => b.querySelector('math mfrac') !== null)")
+    assert answer and expected
+    assert browser.evaluate("document.querySelector('#q-ex02_a .answer-box math').textContent") == "x=−12"
+
+
+def test_prompts_are_markdown(site, browser):
+    browser.open(site["good"].as_uri())
+    prompt = "document.querySelector('#q-ex02_c .prompt')"
+    assert browser.evaluate(f"{prompt}.querySelector('em').textContent") == "iterative"
+    assert browser.evaluate(f"{prompt}.querySelector('code').textContent") == "normal equations"
+    assert browser.evaluate(f"{prompt}.querySelectorAll('li').length") == 2
+    assert browser.evaluate(f"{prompt}.querySelector('a').href").startswith("https://en.wikipedia.org/")
+    assert browser.evaluate("document.querySelector('#q-ex01_a .prompt math') !== null")  # $J(w, b)$
+    assert browser.evaluate("document.querySelector('#q-ex03_grad .prompt code').textContent") == "grad(X, y, theta)"
+
+
+def test_markdown_in_a_prompt_cannot_script_or_load(site, browser):
+    browser.open(site["hostile"].as_uri())
+    prompt = "document.querySelector('#q-ex01_f .prompt')"
+    hrefs = browser.evaluate(f"Array.from({prompt}.querySelectorAll('a'), a => a.getAttribute('href'))")
+    assert not any(h.lower().startswith(("javascript:", "data:")) for h in hrefs), hrefs
+    assert browser.evaluate(f"{prompt}.querySelectorAll('img, script, iframe, [onerror]').length") == 0
+    text = browser.evaluate(f"{prompt}.innerText")
+    assert "[a link](javascript:" in text and '<a href="javascript:' in text and "<b>code</b>" in text
+    browser.evaluate(f"{prompt}.querySelectorAll('a').forEach(a => a.click())")
+    assert browser.evaluate("typeof window.__xss") == "undefined"
+
+
+def test_code_is_highlighted_and_the_failing_case_is_a_table(site, browser, shots):
+    browser.open(site["good"].as_uri())
+    grad = "document.getElementById('q-ex03_grad')"
+    assert browser.evaluate(f"{grad}.querySelectorAll('pre.code .line').length") == \
+        STUDENTS["good"]["ex03.py"].count("\n")
+    keyword = browser.evaluate(f"getComputedStyle({grad}.querySelector('pre.code .k')).color")
+    assert keyword not in ("rgb(27, 27, 27)", "rgb(0, 0, 0)")  # coloured, not body text
+    rows = browser.evaluate(
+        f"Array.from({grad}.querySelector('table.case').rows, r => r.cells[0].textContent)")
+    assert rows == ["Inputs", "Expected", "Your code gave", "Where they differ", "Why it fails"]
+    where = browser.evaluate(f"{grad}.querySelector('table.case').rows[3].cells[1].textContent")
+    assert where.startswith("at [") and "off by" in where
+    box = browser.evaluate(f"(() => {{ const r = {grad}.getBoundingClientRect(); return [r.y + scrollY, r.height]; }})()")
+    shot = browser.page("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": {
+        "x": 0, "y": box[0], "width": 1000, "height": min(box[1], 3000), "scale": 1}})
+    (shots / "good-ex03-grad.png").write_bytes(base64.b64decode(shot["data"]))
+
+
+def test_a_syntax_error_points_at_its_column(site, browser):
+    browser.open(site["good"].as_uri())
+    trace = browser.evaluate("Array.from(document.querySelectorAll('#q-ex04_loss pre'), p => p.textContent).pop()")
+    lines = trace.splitlines()
+    line = next(i for i, text in enumerate(lines) if "return -np.log(p" in text)
+    assert lines[line + 1].index("^") == lines[line].index("(")  # the caret under the open bracket
+    assert "grader-job-" not in trace and "/tmp/" not in trace
+
+
+def test_review_decision_replaces_awaiting(site, browser):
+    browser.open(site["good"].as_uri())
+    text = browser.evaluate("document.getElementById('q-ex02_c').innerText")
+    assert "Reviewed by ta-kari" in text and "Awaiting" not in text
+    browser.open(site["hostile"].as_uri())
+    assert "Awaiting review by an instructor." in browser.evaluate("document.getElementById('q-ex01_h').innerText")
+
+
+def test_overview_tells_code_failures_from_grader_faults(tmp_path, browser):
+    from grader.core.results import QuestionResult, RunRecord, StudentResult
+
+    def student(name: str, fault: str, run: RunRecord | None) -> StudentResult:
+        question = QuestionResult("ex03.grad", "code", 0.0, 1.0, "error", fault=fault, run=run)  # type: ignore[arg-type]
+        return StudentResult(name, 0.0, 1.0, (question,))
+    index = write_reports([student("s1", "student", RunRecord(limits_hit="timeout")),
+                           student("s2", "grader", RunRecord()), student("s3", "", None)], tmp_path)[0]
+    browser.open(index.as_uri())
+    rows = browser.evaluate("Array.from(document.querySelectorAll('#students-table tbody tr'),"
+                            " r => [r.cells[0].textContent.trim(), r.cells[3].innerText.replace(/\\s+/g, ' ').trim()])")
+    assert rows == [["s2", "‼Grader fault ×1"], ["s3", "‼Error while grading ×1"], ["s1", "✗Your code failed ×1"]]
+    wrong = browser.evaluate("document.querySelector('#questions-table tbody tr').cells[3].innerText")
+    assert "no result: ran out of time" in wrong

@@ -129,7 +129,8 @@ def test_gradescope_carries_each_check_and_what_the_code_printed():
                            '        raise ValueError("shapes (3,16) and (5,) not aligned")']
     assert checks[5] == "  failed: large batch (hidden): the values are not right"
     assert "Printed output:" in grad and "grad: X has shape (4, 3)" in grad
-    assert "Error trace:" in tests["ex04.loss"] and 'File "ex04.py", line 4' in tests["ex04.loss"]
+    assert "Error trace:" in tests["ex04.loss"] and "(ex04.py, line 4, column 19)" in tests["ex04.loss"]
+    assert tests["ex04.loss"].startswith("Result: Your code failed\n")
     assert "  passed: test accuracy" in tests["ex03.model"]
     assert "  failed: ylabel: the plot has no y-axis label" in tests["ex03.plot"]
 

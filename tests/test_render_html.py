@@ -73,9 +73,12 @@ def test_pages_are_offline_and_locked_down(request, html_name):
     csp = html_lib.unescape(
         re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html).group(1))
     assert "default-src 'none'" in csp and "img-src data:" in csp
-    # No external resource: every src is inline data, every href a local anchor or file.
-    for attr in re.findall(r'\b(?:src|href)="([^"]*)"', html):
-        assert attr.startswith(("data:image/png;base64,", "#", "students/")), attr
+    # No external resource: every src is inline data; every href a local anchor or file, or
+    # a link a prompt's Markdown made to a web page or a mail address (followed only if clicked).
+    for attr in re.findall(r'\bsrc="([^"]*)"', html):
+        assert attr.startswith("data:image/png;base64,"), attr
+    for attr in re.findall(r'\bhref="([^"]*)"', html):
+        assert attr.startswith(("#", "students/", "https://", "http://", "mailto:")), attr
     assert "url(" not in html and "@import" not in html
 
 
@@ -92,10 +95,33 @@ def test_header_shows_totals_per_exercise_and_provenance(good_html):
 @pytest.mark.parametrize("status, label", [
     ("correct", "Correct"), ("partial", "Partly correct"), ("incorrect", "Incorrect"),
     ("missing", "Not answered"), ("invalid", "Could not read your answer"),
-    ("error", "Error while grading"), ("review", "Needs review by a teacher"),
+    ("code-failed", "Your code failed"),
 ])
 def test_every_status_has_icon_and_words(good_html, status, label):
     assert re.search(rf'data-status="{status}"><span class="icon" aria-hidden="true">.</span>{label}<', good_html)
+
+
+def test_review_status_has_icon_and_words(hostile_html):
+    assert re.search(r'data-status="review"><span class="icon" aria-hidden="true">\?</span>Needs review by a teacher<',
+                     hostile_html)
+
+
+@pytest.mark.parametrize("status, fault, run, label", [
+    ("error", "grader", None, "Grader fault"),
+    ("error", "student", RunRecord(limits_hit="timeout"), "Your code failed"),
+    ("error", "student", None, "Submission unreadable"),
+    ("error", "", None, "Error while grading"),  # results written before `fault` was there
+    ("incorrect", "", RunRecord(), "Incorrect"),
+])
+def test_an_error_says_whose_doing_it_is(status, fault, run, label):
+    html = render_student(StudentResult("s1", 0, 1, (q("ex.c", "code", 0, 1, status, fault=fault, run=run),)))
+    badge = article(html, "ex.c").split('<div class="qhead">', 1)[1]
+    assert re.search(rf'<span class="icon" aria-hidden="true">.</span>{label}</span>', badge), badge[:600]
+
+
+def text_of(html: str) -> str:
+    """What a reader sees of some HTML: the text without tags, entities decoded."""
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", html))
 
 
 def test_feedback_keeps_newlines_and_caret(good_html):
@@ -103,7 +129,7 @@ def test_feedback_keeps_newlines_and_caret(good_html):
 
 
 def test_formulas_and_vectors_are_mathml(good_html):
-    assert good_html.count("<math") == 5  # two vectors, two formulas, one expected equation
+    assert good_html.count("<math") == 6  # two vectors, two formulas, one expected equation, a prompt's $J(w, b)$
     assert "<mfrac>" in good_html
     assert "<mn>−4.33</mn>" in good_html
 
@@ -120,8 +146,12 @@ def test_expected_hidden_when_not_revealed():
 
 
 def test_review_and_stale_review(good_html, hostile_html):
-    assert "Reviewed by ta-kari</strong> on 2026-11-20T10:00:00Z: 1 point." in good_html
-    assert "Outdated review (not applied)" in hostile_html
+    reviewed = text_of(article(good_html, "ex02.c"))
+    assert "Reviewed by ta-kari on 2026-11-20T10:00:00Z" in reviewed and "Decision: 1 point of 1." in reviewed
+    assert "Good point about singularity." in reviewed and "Awaiting" not in reviewed
+    assert "Automatic feedback (before the review)" in reviewed
+    stale = text_of(article(hostile_html, "ex01.h"))
+    assert "Outdated review (not applied)" in stale and "Awaiting review by an instructor." in stale
 
 
 def test_code_cases_show_first_failures_in_full():
@@ -170,9 +200,11 @@ def test_code_question_shows_its_tests_code_output_and_run(good_html):
     for name in ("small batch", "random batch 1", "random batch 2", "large batch"):
         assert f"<strong>{name}</strong>" in grad
     source = STUDENTS["good"]["ex03.py"]
-    assert "Your code" in grad and f'<pre class="source">{escape(source)}</pre>' in grad
+    shown = grad[grad.index('<pre class="source code">'):]
+    assert "Your code" in grad and text_of(shown[:shown.index("</pre>")]) == source
+    assert '<span class="k">def</span>' in shown  # highlighted
     assert "What your code printed" in grad and "grad: X has shape (16, 3)" in grad
-    assert "Largest difference" in grad and "ValueError: shapes (3,16) and (5,) not aligned" in grad
+    assert "Where they differ" in grad and "ValueError: shapes (3,16) and (5,) not aligned" in grad
     assert "Ran on</span>cpu" in grad and "Sandbox isolation: pidns+ipcns, rlimits" in grad
     assert "Your answer" not in grad and "(no answer given)" not in grad
 
@@ -188,10 +220,13 @@ def test_hidden_case_shows_only_that_it_failed(good_html):
 
 def test_a_syntax_error_shows_the_code_and_the_trace(good_html):
     loss = article(good_html, "ex04.loss")
-    assert "Error while grading" in loss and "Your answer" not in loss
-    assert f'<pre class="source">{escape(STUDENTS["good"]["ex04.py"])}</pre>' in loss
-    assert "Error trace (your code)" in loss and 'File "ex04.py", line 4' in html_lib.unescape(loss)
-    assert "grader-job-" not in loss
+    assert "Your code failed" in loss and "Your answer" not in loss
+    assert text_of(loss[loss.index('<pre class="source code">'):].split("</pre>", 1)[0]) == STUDENTS["good"]["ex04.py"]
+    trace = text_of(loss[loss.index("Error trace (your code)"):].split("</pre>", 1)[0])
+    # Where it is, the line and a caret under the column; no args tuple, no temporary path.
+    assert "SyntaxError: '(' was never closed (ex04.py, line 4, column 19)\n    return -np.log(p\n" \
+           "                  ^" in trace, trace
+    assert "grader-job-" not in loss and "', ('" not in trace
 
 
 def test_model_and_plot_show_their_checks_and_figures(good_html):
@@ -200,7 +235,7 @@ def test_model_and_plot_show_their_checks_and_figures(good_html):
     assert "Model layers" in model and "Linear(in_features=2, out_features=16" in model
     plot = article(good_html, "ex03.plot")
     assert "Tests: 3 of 4 passed" in plot and "the plot has no y-axis label" in plot
-    assert "Your figure" in plot and "Reference figure" in plot and "def plot_data" in plot
+    assert "Your figure" in plot and "Reference figure" in plot and "def plot_data" in text_of(plot)
 
 
 def test_unanswered_code_question_says_so():

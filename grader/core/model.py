@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from grader.core.memo import Memo
 
-from grader.core.results import JSON, CaseResult, RunRecord, Status
+from grader.core.results import JSON, CaseResult, Fault, RunRecord, Status
 
 @dataclass(frozen=True)
 class Location:
@@ -167,3 +167,6 @@ class Verdict:
     """The checks of code the student wrote (code, model and plot kinds), in order."""
     run: RunRecord | None = None
     """The sandbox run of the student's code, for kinds that run it."""
+    fault: Fault = ""
+    """For an `error`: `student` (their code failed: a crash, a timeout, an endless loop) or
+    `grader` (the grader's own fault); "" for every other status."""

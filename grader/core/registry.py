@@ -107,6 +107,8 @@ REQUIRED: tuple[Member, ...] = (
 OPTIONAL: tuple[Member, ...] = (
     Member("prove", True, "`grader validate`", "prove(question, expected) -> list of problems, for kinds that "
            "run code (instead of the parse/check round trip)"),
+    Member("show_latex", True, "engine, reports", "show_latex(value, question) -> the value as LaTeX, for "
+           "kinds whose answers are formulas: the report typesets the expected answer like the student's"),
     Member("describe_expected", True, "engine", "describe_expected(question) -> what a revealed expected "
            "answer says, for kinds that run code"),
     Member("answer_format", True, "`grader release`, `grader check`", "answer_format(question) -> how to write "

@@ -26,6 +26,12 @@ STATUSES: tuple[Status, ...] = (
 #: JSON data: what `details` may hold, so a results file is plain JSON and nothing else.
 JSON = Union[None, bool, int, float, str, list["JSON"], dict[str, "JSON"]]
 
+#: Whose doing an `error` is: `student` (their code crashed, looped, ran out of time or
+#: memory, broke the sandbox protocol; their submission cannot be read) or `grader` (a
+#: grader or reference fault: not the student's to fix). "" for every other status, and
+#: for results written before this field, whose errors say nothing of their cause.
+Fault = Literal["", "student", "grader"]
+
 #: A sandbox limit the student's code ran into; "" when it ran into none.
 LimitHit = Literal["", "timeout", "memory", "output"]
 
@@ -64,6 +70,9 @@ class CaseResult:
     """What the student's code returned or reached, summarised; empty when hidden."""
     largest_difference: float | None = None
     """Largest absolute difference from the expected values, when they are numbers (finite)."""
+    where: str = ""
+    """Where the returned value is off the most: the index of the largest difference in an
+    array (`[2, 0]`, with the part of a tuple or dict it lies in); empty when hidden or not known."""
     message: str = ""
     """Why it failed, in the student's terms; empty for a pass."""
     note: str = ""
@@ -82,6 +91,7 @@ class CaseResult:
                           weight=data.number("weight", 1.0), inputs=data.text("inputs", ""),
                           expected=data.text("expected", ""), got=data.text("got", ""),
                           largest_difference=data.optional_number("largest_difference"),
+                          where=data.text("where", ""),
                           message=data.text("message", ""), note=data.text("note", ""))
 
 
@@ -159,6 +169,9 @@ class QuestionResult:
     """What the student reads about the answer."""
     expected: str | None = None
     """The expected answer in readable form; None where the spec does not reveal it."""
+    expected_latex: str | None = None
+    """The expected answer as LaTeX, for kinds whose answers are formulas (the report typesets
+    it like the student's); None where the kind has no such form or `expected` is None."""
     answer: str | None = None
     """The student's answer as the grader understood it (or the raw text if it did not parse)."""
     prompt: str = ""
@@ -169,6 +182,8 @@ class QuestionResult:
     """Kind-private extras as JSON data (formula LaTeX, figures, metrics); not cases or runs."""
     review: Review | None = None
     """A human's review of this question, if any."""
+    fault: Fault = ""
+    """For an `error`: whose doing it is (see Fault); "" for every other status."""
     cases: tuple[CaseResult, ...] = ()
     """The checks of code the student wrote, in order (code, model and plot kinds)."""
     run: RunRecord | None = None
@@ -192,8 +207,10 @@ class QuestionResult:
         return QuestionResult(
             id=data.text("id"), kind=data.text("kind"), score=data.number("score"), max_score=data.number("max_score"),
             status=_STATUS[status], feedback=data.text("feedback", ""), expected=data.optional_text("expected"),
+            expected_latex=data.optional_text("expected_latex"),
             answer=data.optional_text("answer"), prompt=data.text("prompt", ""), mistake=data.optional_whole("mistake"),
             details=data.json_object("details"), review=_review(review) if review else None,
+            fault=_fault(data.text("fault", "")),
             cases=tuple(CaseResult.from_dict(case) for case in data.items("cases")),
             run=RunRecord.from_dict(run) if run else None)
 
@@ -276,7 +293,14 @@ class StudentResult:
 _STUDENT_FIELDS = tuple(f.name for f in fields(StudentResult))
 
 _STATUS: dict[str, Status] = {status: status for status in STATUSES}
+_FAULTS: dict[str, Fault] = {"": "", "student": "student", "grader": "grader"}
 _LIMITS_HIT: dict[str, LimitHit] = {"": "", "timeout": "timeout", "memory": "memory", "output": "output"}
+
+
+def _fault(fault: str) -> Fault:
+    if fault not in _FAULTS:
+        raise ValueError(f"a question's fault is {fault!r}, not one of {', '.join(map(repr, _FAULTS))}")
+    return _FAULTS[fault]
 
 
 def _review(raw: object) -> Review:

@@ -31,6 +31,8 @@ class Expected:
     mistakes: tuple[Any, ...]
     shown: str | None = None
     """The expected answer as the student may see it; None unless the spec reveals it."""
+    latex: str | None = None
+    """`shown` as LaTeX, where the kind has a `show_latex` hook; None unless the spec reveals it."""
 
 
 def _params_key(params: Mapping[str, Any]) -> str:
@@ -61,7 +63,7 @@ def expected_for(course: Course, exercise: Exercise, question: Question, params:
     def compute() -> Expected:
         value = reference_value(course, exercise, question, answer, params)
         mistakes = tuple(reference_value(course, exercise, question, m.answer, params) for m in question.mistakes)
-        return Expected(value, mistakes, _expected_text(question, value))
+        return Expected(value, mistakes, _expected_text(question, value), _expected_latex(question, value))
 
     # students who share a variant share the work of computing, parsing and showing it
     key = (exercise.id, question.id, variant if variant is not None else _params_key(params))
@@ -94,6 +96,15 @@ def _expected_text(question: Question, expected: Any) -> str | None:
         return kind.show(expected, question)
     describe = registry.hook(kind, "describe_expected")
     return describe(question) if describe else None
+
+
+def _expected_latex(question: Question, expected: Any) -> str | None:
+    """The revealed expected answer as LaTeX, for kinds that show their values so."""
+    if not question.reveal:
+        return None
+    kind = registry.get(question.kind)
+    show_latex = registry.hook(kind, "show_latex") if kind.calls_reference else None
+    return show_latex(expected, question) if show_latex else None
 
 
 def raw_answer(submission: Submission, exercise: Exercise, question: Question, params: Mapping[str, Any]) -> Any:
@@ -134,10 +145,11 @@ def grade_question(course: Course, exercise: Exercise, question: Question, submi
     try:
         expected = expected_for(course, exercise, question, params, variant)
     except Exception as exc:  # an instructor's bug must not sink the student's other answers
-        return QuestionResult(**base, score=0.0, status="error",
+        return QuestionResult(**base, score=0.0, status="error", fault="grader",
                               feedback=f"The reference answer could not be computed (grader fault): {exc}")
     raw = raw_answer(submission, exercise, question, params)
     base["expected"] = expected.shown
+    base["expected_latex"] = expected.latex
     if _is_missing(raw):
         return QuestionResult(**base, score=0.0, status="missing", feedback="No answer was given.")
     try:
@@ -147,8 +159,8 @@ def grade_question(course: Course, exercise: Exercise, question: Question, submi
                               details={"over_budget": exc.why})
     except Exception as exc:
         detail = without_paths("".join(traceback.format_exception_only(type(exc), exc)).strip())
-        return QuestionResult(**base, score=0.0, status="error", feedback=f"Grader fault on this question: {detail}",
-                              answer=_shown(raw))
+        return QuestionResult(**base, score=0.0, status="error", fault="grader",
+                              feedback=f"Grader fault on this question: {detail}", answer=_shown(raw))
 
 
 def _graded(kind: registry.QuestionKind, question: Question, raw: Any, expected: Expected,
@@ -163,7 +175,8 @@ def _graded(kind: registry.QuestionKind, question: Question, raw: Any, expected:
         shown_answer = kind.show(value, question) if kind.answer_source == "answers" else None
     return QuestionResult(**base, score=round(verdict.fraction * question.points, 6), status=verdict.status,
                           feedback=verdict.feedback, answer=shown_answer, mistake=verdict.mistake,
-                          details=dict(verdict.details), cases=verdict.cases, run=verdict.run)
+                          details=dict(verdict.details), cases=verdict.cases, run=verdict.run,
+                          fault=verdict.fault if verdict.status == "error" else "")
 
 
 def unknown_answers(course: Course, submission: Submission) -> list[str]:
@@ -189,7 +202,7 @@ def grade_submission(course: Course, submission: Submission, now: datetime | Non
         for question in exercise.questions:
             if submission.error:
                 results.append(QuestionResult(id=f"{exercise.id}.{question.id}", kind=question.kind, score=0.0,
-                                              max_score=question.points, status="error",
+                                              max_score=question.points, status="error", fault="student",
                                               feedback=f"The submission could not be read: {submission.error}",
                                               prompt=prompt_for(course, exercise, question, params, variant)))
             else:

@@ -279,7 +279,7 @@ def apply_one(question: QuestionResult, decision: Override, current: str | None,
         return replace(question, review=replace(review, stale=True))
     score = min(decision.score, question.max_score)
     return replace(question, score=round(score * keep, 6), status=status_for(score, question.max_score),
-                   review=review)
+                   review=review, fault="")
 
 
 def apply(result: StudentResult, entries: Overrides, prints: Mapping[str, str]) -> StudentResult:

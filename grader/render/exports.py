@@ -109,8 +109,18 @@ def _cut(text: str) -> str:
     return text if len(text) <= MAX_OUTPUT else f"{text[:MAX_OUTPUT]}\n… ({len(text) - MAX_OUTPUT} more characters)"
 
 
+#: An error told by whose doing it is (QuestionResult.fault), as the HTML report tells it.
+_FAULT_WORDS = {"grader": "Grader fault", "student": "Your code failed"}
+
+
+def _result_words(q: QuestionResult) -> str:
+    if q.status == "error" and q.fault:
+        return _FAULT_WORDS[q.fault] if q.fault == "grader" or q.run is not None else "Submission unreadable"
+    return _STATUS_WORDS.get(q.status, q.status)
+
+
 def _test_output(q: QuestionResult) -> str:
-    lines = [f"Result: {_STATUS_WORDS.get(q.status, q.status)}"]
+    lines = [f"Result: {_result_words(q)}"]
     if q.answer is not None:
         lines.append(f"Your answer: {q.answer}")
     if q.feedback:

@@ -2,7 +2,7 @@
 
 Renderers read `StudentResult` data and nothing else; they never grade. Code questions
 are shown from their typed records (`QuestionResult.cases` and `.run`); `details` only
-adds a kind's extras (formula LaTeX, figures, a model's layers). Every string
+adds a kind's extras (the answer's LaTeX, figures, a model's layers). Every string
 from a result goes through jinja2's autoescape; the only markup built in Python is
 whitelisted MathML (grader.render.math) and the histogram SVG (grader.render.svg).
 A Content-Security-Policy in each page forbids any network access and any script
@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from grader.core.results import STATUSES, CaseResult, QuestionResult, RunRecord, Status, StudentResult
 from grader.render import math as mathml
+from grader.render import text as rich
 from grader.core.output import unique_file_names, write_atomic
 from grader.render.svg import histogram
 
@@ -41,6 +42,15 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "invalid": ("⚠", "Could not read your answer"),
     "error": ("‼", "Error while grading"),
     "review": ("?", "Needs review by a teacher"),
+}
+
+#: An `error` told by whose doing it is (QuestionResult.fault): the student's code failed
+#: (a crash, a timeout, an endless loop), the submission could not be read, or the grader
+#: failed. Results written before the field was there keep the plain "Error while grading".
+FAULT_LABELS: dict[str, tuple[str, str, str]] = {
+    "code": ("code-failed", "✗", "Your code failed"),
+    "submission": ("code-failed", "✗", "Submission unreadable"),
+    "grader": ("error", "‼", "Grader fault"),
 }
 
 CASE_PASSED = {"key": "correct", "icon": "✓", "label": "Passed"}
@@ -141,6 +151,24 @@ def _status(status: str) -> dict[str, str]:
     return {"key": status if status in STATUS_LABELS else "unknown", "icon": icon, "label": label}
 
 
+def _fault(q: QuestionResult) -> str:
+    """Whose doing an error is, as FAULT_LABELS names it; "" when not an error or not known."""
+    if q.status != "error" or not q.fault:
+        return ""
+    if q.fault == "grader":
+        return "grader"
+    return "code" if q.run is not None else "submission"
+
+
+def question_status(q: QuestionResult) -> dict[str, str]:
+    """The badge of a question: its status, and for an error whose doing it is."""
+    fault = _fault(q)
+    if not fault:
+        return _status(q.status)
+    key, icon, label = FAULT_LABELS[fault]
+    return {"key": key, "icon": icon, "label": label}
+
+
 def _is_latex(latex: Any) -> bool:
     return isinstance(latex, str) and bool(latex.strip())
 
@@ -192,6 +220,7 @@ def _cases(cases: Sequence[CaseResult]) -> dict[str, Any] | None:
             "expected": _clip(case.expected, 1_000),
             "got": _clip(case.got, 1_000),
             "max_diff": largest if largest is not None and math.isfinite(largest) else None,
+            "where": _clip(case.where, 200),
             "message": _clip(case.message, 2_000),
             "note": _clip(case.note, 1_000),
         })
@@ -202,8 +231,9 @@ def _run_view(run: RunRecord | None) -> dict[str, Any]:
     """What the report shows of the student's run: the code, its output and trace, where it ran."""
     if run is None:
         return {"source": "", "stdout": "", "trace": "", "device": "", "isolation": "", "limit": ""}
+    source = _clip(run.source, MAX_SOURCE_SHOWN)
     return {
-        "source": _clip(run.source, MAX_SOURCE_SHOWN),
+        "source": rich.python(source) if source else "",
         "stdout": _clip(run.stdout),
         "trace": _clip(run.traceback),
         "device": _clip(run.device, 100),
@@ -239,14 +269,16 @@ def question_view(q: QuestionResult) -> dict[str, Any]:
     wrong = _wrong_entries(details, q.answer)
     review = None
     if q.review is not None:
-        review = {"score": q.review.score, "comment": q.review.comment, "by": q.review.by,
-                  "at": q.review.at, "stale": q.review.stale}
+        review = {"score": q.review.score, "comment": _clip(q.review.comment), "by": _clip(q.review.by, 200),
+                  "at": _clip(q.review.at, 100), "stale": q.review.stale}
     return {
         "id": q.id,
         "anchor": "q-" + re.sub(r"[^A-Za-z0-9_-]", "_", q.id),
         "kind": q.kind,
-        "prompt": _clip(q.prompt),
-        "status": _status(q.status),
+        "prompt": rich.markdown(_clip(q.prompt)) if q.prompt else "",
+        "status": question_status(q),
+        # Awaiting a human: a review status with no decision applied (a stale one is not).
+        "awaiting": q.status == "review" and (q.review is None or q.review.stale),
         "score": q.score,
         "max_score": q.max_score,
         "answer": _clip(q.answer, MAX_ANSWER) if q.answer is not None else None,
@@ -255,8 +287,8 @@ def question_view(q: QuestionResult) -> dict[str, Any]:
         "answer_is_formula": _is_latex(details.get("answer_latex")),
         "feedback": _clip(q.feedback),
         "expected": _clip(q.expected) if reveal else None,
-        "expected_math": _rendered_value(q.expected, details.get("expected_latex")) if reveal else None,
-        "expected_is_formula": _is_latex(details.get("expected_latex")),
+        "expected_math": _rendered_value(q.expected, q.expected_latex) if reveal else None,
+        "expected_is_formula": reveal and _is_latex(q.expected_latex),
         "review": review,
         "code": _code_view(q, details, reveal),
     }
@@ -295,8 +327,10 @@ def _lateness(result: StudentResult) -> list[dict[str, Any]]:
 
 def render_student(result: StudentResult, title: str = "") -> str:
     """One student's self-contained feedback page."""
-    counts = Counter(q.status for q in result.questions)
-    summary = [{"status": _status(s), "count": counts[s]} for s in STATUSES if counts[s]]
+    badges = [question_status(q) for q in sorted(result.questions, key=lambda q: STATUSES.index(q.status))]
+    counts = Counter(badge["label"] for badge in badges)
+    shown = {badge["label"]: badge for badge in badges}
+    summary = [{"status": badge, "count": counts[label]} for label, badge in shown.items()]
     return environment().get_template("student.html.j2").render(
         title=title,
         student=result.student,
@@ -311,22 +345,38 @@ def render_student(result: StudentResult, title: str = "") -> str:
         exercises=_exercises(result.questions),
         summary=summary,
         statuses=[_status(s) for s in STATUSES],
+        highlight_css=Markup(rich.highlight_css()),
         csp="default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
             "script-src 'none'; base-uri 'none'; form-action 'none'",
     )
 
 
+def _needs_a_human(q: QuestionResult) -> bool:
+    """An answer waiting for a decision, or an error that is not the student's code failing
+    (a grader fault, or an error from before errors said whose doing they are)."""
+    return q.status == "review" or (q.status == "error" and _fault(q) != "code")
+
+
 def needs_attention(result: StudentResult) -> bool:
-    return bool(result.error) or any(q.status in ATTENTION for q in result.questions)
+    return bool(result.error) or any(_needs_a_human(q) for q in result.questions)
+
+
+def _is_wrong(q: QuestionResult) -> bool:
+    """Counted among the wrong answers: wrong or partly right, or code of the student's that failed."""
+    return q.status in ("incorrect", "partial") or _fault(q) == "code"
 
 
 def _wrong_key(q: QuestionResult) -> str:
     """What groups wrong answers in the overview: the answer, or for code (which has no
-    typed answer) the first check it fails."""
+    typed answer) the first check it fails, or how the run failed."""
     if q.answer not in (None, ""):
         return _clip(q.answer, 80)
-    failed = next((case.name for case in q.cases if not case.passed), None)
-    return f"fails {_clip(failed, 70)}" if failed else ""
+    failed = next((case for case in q.cases if not case.passed), None)
+    if failed is not None:
+        return f"fails {_clip(failed.name, 70)}"
+    if q.run is not None and q.status == "error":
+        return "no result: " + (LIMIT_WORDS.get(q.run.limits_hit) or "the code failed to run")
+    return ""
 
 
 def _question_stats(results: Sequence[StudentResult]) -> list[dict[str, Any]]:
@@ -336,7 +386,7 @@ def _question_stats(results: Sequence[StudentResult]) -> list[dict[str, Any]]:
             by_id.setdefault(q.id, []).append(q)
     stats = []
     for qid, answers in by_id.items():
-        wrong = Counter(key for q in answers if q.status in ("incorrect", "partial") and (key := _wrong_key(q)))
+        wrong = Counter(key for q in answers if _is_wrong(q) and (key := _wrong_key(q)))
         mistakes = Counter(q.mistake for q in answers if isinstance(q.mistake, int))
         feedback = {q.mistake: q.feedback for q in answers if isinstance(q.mistake, int)}
         max_score = max(q.max_score for q in answers)
@@ -359,11 +409,19 @@ def _question_stats(results: Sequence[StudentResult]) -> list[dict[str, Any]]:
     return stats
 
 
+def _flag_order(item: tuple[str, int]) -> tuple[int, str]:
+    """Grader faults first, then what waits for a review, then the student's own failures."""
+    order = {FAULT_LABELS["grader"][2]: 0, STATUS_LABELS["error"][1]: 1, STATUS_LABELS["review"][1]: 2}
+    return order.get(item[0], 3), item[0]
+
+
 def _student_rows(results: Sequence[StudentResult]) -> list[dict[str, Any]]:
     rows = []
     for result, name in zip(results, unique_file_names(r.student for r in results)):
-        counts = Counter(q.status for q in result.questions)
-        flags = [_status(s) | {"count": counts[s]} for s in ATTENTION if counts[s]]
+        counts = Counter(question_status(q)["label"] for q in result.questions
+                         if q.status in ATTENTION and not (result.error and q.status == "error"))
+        badges = {question_status(q)["label"]: question_status(q) for q in result.questions}
+        flags = [badges[label] | {"count": n} for label, n in sorted(counts.items(), key=_flag_order)]
         rows.append({
             "student": result.student,
             "href": f"students/{name}.html",
@@ -393,6 +451,7 @@ def render_overview(results: Sequence[StudentResult], title: str = "") -> str:
         students=_student_rows(results),
         attention=sum(needs_attention(r) for r in results),
         sort_script=Markup(SORT_SCRIPT),
+        highlight_css=Markup(rich.highlight_css()),
         csp="default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
             f"script-src 'sha256-{_script_hash(SORT_SCRIPT)}'; base-uri 'none'; form-action 'none'",
     )

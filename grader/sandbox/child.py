@@ -333,6 +333,8 @@ def describe_exception(error: BaseException, workdir: str) -> tuple[str, str]:
         pass
     if isinstance(error, SystemExit):
         return "exit", "the code called sys.exit() (or exit/quit) instead of returning a value"
+    if isinstance(error, SyntaxError):
+        return "exception", _syntax_error(error)
     message = f"{_type_name(error)}: {_safe_str(error)}"
     lowered = message.lower()
     if isinstance(error, MemoryError) or any(marker in lowered for marker in MEMORY_MARKERS):
@@ -342,12 +344,39 @@ def describe_exception(error: BaseException, workdir: str) -> tuple[str, str]:
     return "exception", message + _student_trace(error, workdir)
 
 
+def _syntax_error(error: SyntaxError) -> str:
+    """A syntax error as Python prints it, without the sandbox's folder: the message, then
+    the file's name, the line and column, the line itself and a caret under the column.
+    (`str()` of one is the args tuple with the full temporary path.) Every attribute is
+    read defensively: a student may raise a SyntaxError of their own making."""
+    try:
+        name, msg, line, column = _type_name(error), error.msg, error.lineno, error.offset
+        filename, text = error.filename, error.text
+        msg = msg if type(msg) is str else _safe_str(error)
+        where = []
+        if type(filename) is str and filename:
+            where.append(Path(filename).name)
+        if type(line) is int:
+            where.append(f"line {line}")
+        if type(column) is int and column > 0:
+            where.append(f"column {column}")
+        head = f"{name}: {msg[:500]}" + (f" ({', '.join(where)})" if where else "")
+        if type(text) is not str or not text.strip():
+            return head
+        source = text.rstrip("\r\n").expandtabs(1)
+        indent = len(source) - len(source.lstrip())
+        shown = source.strip()[:300]
+        caret = ""
+        if type(column) is int and indent < column <= indent + len(shown) + 1:
+            caret = "\n    " + " " * (column - 1 - indent) + "^"
+        return f"{head}\n    {shown}{caret}"
+    except BaseException:
+        return "SyntaxError: the code does not parse"
+
+
 def _student_trace(error: BaseException, workdir: str) -> str:
     try:
         frames = traceback.extract_tb(error.__traceback__)
-        if isinstance(error, SyntaxError) and error.filename:
-            text = (error.text or "").rstrip()
-            return f"\n  File \"{Path(error.filename).name}\", line {error.lineno}\n    {text.strip()}"
         lines = []
         for frame in frames:
             if frame.filename.startswith(workdir + os.sep):

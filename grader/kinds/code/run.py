@@ -131,7 +131,8 @@ def _run_failure(outcome: sandbox.Outcome, calls: int, run: RunRecord) -> Verdic
         return _sandbox_failure(outcome, run)
     results = outcome.value
     if not isinstance(results, list) or len(results) != calls or not all(isinstance(r, dict) for r in results):
-        return Verdict("error", 0.0, "The sandbox returned a malformed result (tampering?).", run=run)
+        return Verdict("error", 0.0, "The sandbox returned a malformed result (tampering?).", run=run,
+                       fault="student")
     return None
 
 
@@ -139,11 +140,12 @@ def _sandbox_failure(outcome: sandbox.Outcome, run: RunRecord) -> Verdict:
     kind = outcome.error_kind or "sandbox"
     error = error_text(outcome)
     if kind == "sandbox":
-        return Verdict("error", 0.0, f"Grader fault while running your code: {error}", run=run)
+        return Verdict("error", 0.0, f"Grader fault while running your code: {error}", run=run, fault="grader")
     if kind == "missing":
         return Verdict("missing", 0.0, f"Your {error}.", run=run)
     status = _STATUS_FOR_ERROR.get(kind, "error")
-    return Verdict(status, 0.0, f"Your code {_phrase(kind)}: {error}", run=run)
+    return Verdict(status, 0.0, f"Your code {_phrase(kind)}: {error}", run=run,
+                   fault="student" if status == "error" else "")
 
 
 def _phrase(kind: str) -> str:
@@ -209,7 +211,7 @@ def _check_case(question: Question, case: Case, args: list[Any], result: Mapping
     if case.hidden:
         return dataclasses.replace(shown, message=_hidden_message(diff.message))
     largest = diff.largest if diff.largest is not None and np.isfinite(diff.largest) else None
-    return dataclasses.replace(shown, message=diff.message, largest_difference=largest)
+    return dataclasses.replace(shown, message=diff.message, largest_difference=largest, where=diff.where or "")
 
 
 def _hidden_message(message: str) -> str:

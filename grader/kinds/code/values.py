@@ -259,6 +259,7 @@ class Difference:
     message: str
     largest: float | None = None
     where: str | None = None
+    """The index of the largest difference (`[2, 0]`, then ` in value 1 of the tuple`), for arrays."""
 
 
 def as_array(value: Any) -> np.ndarray | None:
@@ -469,8 +470,10 @@ def _compare_values(array: np.ndarray, reference: np.ndarray, tol: Tolerance, pa
     largest = float(np.asarray(diff)[worst]) if diff.ndim else float(diff)
     count = int(wrong.sum())
     hint = _sign_hint(array, reference, tol)
-    return Difference(f"{count} of {array.size} values differ{where} beyond {tol.describe()}; the largest "
-                      f"difference is {largest:.4g} at {_index(worst)}{hint}", largest, _index(worst))
+    at = _index(worst) + (f" in {path}" if path else "")
+    return Difference(f"{count} of {array.size} values differ{where} by more than the tolerance "
+                      f"({tol.describe()}); the largest difference is {largest:.4g}, at {_index(worst)}{hint}",
+                      largest, at)
 
 
 def _sign_hint(array: np.ndarray, reference: np.ndarray, tol: Tolerance) -> str:

@@ -209,5 +209,8 @@ class EquationKind:
     def show(self, value: Equation, question: Question) -> str:
         return display.equation_text(value.lhs, value.rhs)
 
+    def show_latex(self, value: Equation, question: Question) -> str:
+        return display.equation_latex(value.lhs, value.rhs)
+
 
 registry.register(EquationKind())

@@ -523,12 +523,13 @@ def verdict_for(options: ModelOptions, outcome: Outcome, module: Path | None = N
     if not outcome.ok:
         fault = outcome.error_kind == "sandbox"
         lead = "The grader could not run your model (grader fault)" if fault else "Training your model failed"
-        return Verdict("error", 0.0, f"{lead}: {error_text(outcome)}", run=run)
+        return Verdict("error", 0.0, f"{lead}: {error_text(outcome)}", run=run,
+                       fault="grader" if fault else "student")
     try:
         report = read_report(outcome.value, options)
     except _Malformed as exc:
         return Verdict("error", 0.0, f"The results your code sent back do not add up (tampering?): {exc}.",
-                       run=run)
+                       run=run, fault="student")
     return _trained_verdict(options, report, replace(run, device=_device(report["device"])))
 
 

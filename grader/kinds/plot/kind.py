@@ -398,14 +398,15 @@ def verdict_for(options: PlotOptions, outcome: Outcome, reference: Drawn, module
     base = {"reference_png_b64": _png64(reference.png)}
     run = run_record(outcome, module, device="cpu")  # Agg draws on the CPU; the child sees no GPU
     if not outcome.ok:
-        lead = ("The grader could not run your plot (grader fault)" if outcome.error_kind == "sandbox"
-                else f"Calling {options.function}() failed")
-        return Verdict("error", 0.0, f"{lead}: {error_text(outcome)}", base, run=run)
+        fault = outcome.error_kind == "sandbox"
+        lead = "The grader could not run your plot (grader fault)" if fault else f"Calling {options.function}() failed"
+        return Verdict("error", 0.0, f"{lead}: {error_text(outcome)}", base, run=run,
+                       fault="grader" if fault else "student")
     try:
         drawn = read_drawing(outcome.value)
     except _Malformed as exc:
         return Verdict("error", 0.0, f"The results your code sent back do not add up (tampering?): {exc}.",
-                       base, run=run)
+                       base, run=run, fault="student")
     if drawn.axes is None:
         return Verdict("incorrect", 0.0, f"{options.function}() returned {drawn.returned}; it must return the "
                                          "matplotlib Figure (fig) or Axes (ax) it drew on.", base, run=run)

@@ -328,5 +328,8 @@ class SymbolicKind:
     def show(self, value: sympy.Expr, question: Question) -> str:
         return display.text(value)
 
+    def show_latex(self, value: sympy.Expr, question: Question) -> str:
+        return display.latex(value)
+
 
 registry.register(SymbolicKind())

@@ -264,8 +264,9 @@ class TextKind:
         }
         feedback = _feedback(hits)
         if not options.auto_score:
-            suggestion = f"{details['suggested_score']:g} of {question.points:g}"
-            return Verdict("review", 0.0, f"Awaiting review by an instructor (rubric suggests {suggestion}). "
+            suggestion = f"{details['suggested_score']:g} of {question.points:g} points"
+            # "Awaiting review" is the status's to say (and a decision's to replace), not the feedback's.
+            return Verdict("review", 0.0, f"The rubric suggests {suggestion}; an instructor decides. "
                            + feedback, details)
         status: Status = "correct" if fraction >= 1 else "partial" if fraction > 0 else "incorrect"
         return Verdict(status, fraction, feedback, details)
