@@ -383,6 +383,9 @@ class Released:
     files: list[Path]
     bundles: int
     """How many bundles: one per student named, else one for everyone."""
+    note: str | None = None
+    """For one bundle for everyone when params are drawn per student: what it marks, and how
+    to give each student their own values (grader.student.release.class_bundle_note)."""
 
 
 def release(spec_paths: Sequence[Path], to: Path, students: Sequence[str] = (), roster: Path | None = None,
@@ -394,7 +397,7 @@ def release(spec_paths: Sequence[Path], to: Path, students: Sequence[str] = (), 
     course = load(spec_paths)
     preflight.ensure_course(course, "release")  # visible checks run the references
     files = releasing.release(course, to, ids or None, with_notebook=with_notebook)
-    return Released(files, len(ids) or 1)
+    return Released(files, len(ids) or 1, None if ids else releasing.class_bundle_note(course))
 
 
 def check(specs: Path, submission_path: Path) -> CheckReport:
