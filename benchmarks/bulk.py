@@ -45,7 +45,7 @@ def grade(specs: Path, klass: Path, out: Path, jobs: int) -> tuple[float, float]
     script = (
         "import resource, sys, runpy\n"
         "sys.argv = ['grader'] + sys.argv[1:]\n"
-        "try:\n    runpy.run_module('cli', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "try:\n    runpy.run_module('grader', run_name='__main__')\nexcept SystemExit:\n    pass\n"
         "own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
         "print('PEAK_KB', max(own, kids), file=sys.stderr)\n"

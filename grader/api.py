@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
-from grader.grading import engine, executor as executors
+from grader.grading import engine, executor as executors, preflight
 from grader.core import lock, output, registry, text
 from grader.authoring import spec, variants
 from grader.intake import open_submission, submission
@@ -38,8 +38,10 @@ def load(spec_paths: Sequence[Path]) -> Course:
 def validate(spec_paths: Sequence[Path]) -> Course:
     """Prove every spec: it loads, every reference runs and passes its own check (also when
     typed back as a student would), every known mistake fails it, every variant renders.
-    Raises SpecError listing every problem."""
+    Raises SpecError listing every problem; EnvironmentProblem (exit 2) before any proof
+    when this Python lacks what the specs need (grader.grading.preflight)."""
     course = load(spec_paths)
+    preflight.ensure_course(course, "validate")
     problems: list[Problem] = []
     for exercise in course.exercises:
         students = VALIDATION_STUDENTS if variants.has_draws(exercise.params) else VALIDATION_STUDENTS[:1]
@@ -215,6 +217,7 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
     earlier runs' (grading one late student into the class's folder keeps the class).
     """
     course = load(spec_paths)
+    preflight.ensure_course(course, "grade")
     from grader.grading import overrides as decisions
 
     decided = decisions.load(overrides or decisions.default_path(spec_paths))
@@ -380,6 +383,9 @@ class Released:
     files: list[Path]
     bundles: int
     """How many bundles: one per student named, else one for everyone."""
+    note: str | None = None
+    """For one bundle for everyone when params are drawn per student: what it marks, and how
+    to give each student their own values (grader.student.release.class_bundle_note)."""
 
 
 def release(spec_paths: Sequence[Path], to: Path, students: Sequence[str] = (), roster: Path | None = None,
@@ -388,8 +394,10 @@ def release(spec_paths: Sequence[Path], to: Path, students: Sequence[str] = (), 
     from grader.student import release as releasing
 
     ids = list(students) + (releasing.read_roster(roster) if roster else [])
-    files = releasing.release(load(spec_paths), to, ids or None, with_notebook=with_notebook)
-    return Released(files, len(ids) or 1)
+    course = load(spec_paths)
+    preflight.ensure_course(course, "release")  # visible checks run the references
+    files = releasing.release(course, to, ids or None, with_notebook=with_notebook)
+    return Released(files, len(ids) or 1, None if ids else releasing.class_bundle_note(course))
 
 
 def check(specs: Path, submission_path: Path) -> CheckReport:

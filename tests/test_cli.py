@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from grader.cli import main
 from grader import __version__
 from grader.core.errors import SpecError
 from tests.conftest import EXAMPLES, EXERCISES, ROOT, run_grader
@@ -92,7 +92,7 @@ def test_schema_of_results_is_generated_from_the_records() -> None:
 
 
 def test_help_does_not_import_heavy_libraries() -> None:
-    code = ("import sys; sys.argv=['grader','--help']\nimport cli\ntry:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+    code = ("import sys; sys.argv=['grader','--help']\nfrom grader import cli\ntry:\n    cli.main()\nexcept SystemExit:\n    pass\n"
             "heavy=[m for m in ('torch','sympy','numpy','jinja2','matplotlib') if m in sys.modules]\n"
             "print('HEAVY', heavy)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
@@ -184,7 +184,7 @@ def test_grader_debug_shows_the_traceback(monkeypatch) -> None:
 
 
 def test_a_real_process_reports_an_internal_error_with_exit_3() -> None:
-    code = ("import sys\nimport cli\nfrom grader import api\n"
+    code = ("import sys\nfrom grader import cli\nfrom grader import api\n"
             "def boom(*args, **kwargs):\n    raise KeyError('no such thing')\n"
             "api.validate = boom\nsys.argv = ['grader', 'validate', sys.argv[1]]\ncli.main()\n")
     env = {k: v for k, v in os.environ.items() if k != "GRADER_DEBUG"}

@@ -281,7 +281,7 @@ def test_check_shows_hostile_keys_and_file_names_safely(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("line", [f"s1{OSC52}: unknown question", f"{CLEAR}\u202e"])
 def test_every_print_of_the_cli_goes_through_the_sanitizer(line: str, capsys: pytest.CaptureFixture[str]) -> None:
-    import cli
+    from grader import cli
 
     cli._echo("warning: ", line, ("styled" + OSC0, "red"), err=True)
     assert_nothing_raw(capsys.readouterr().err.encode())

@@ -100,13 +100,18 @@ params:
 """
 
 
-def test_drawn_params_need_students_and_give_one_sheet_each(tmp_path: Path) -> None:
+def test_drawn_params_give_one_sheet_each_or_one_marked_bundle_for_the_class(tmp_path: Path) -> None:
     specs = write_course(tmp_path / "course", code=False)
     text = (specs / "ex01.yaml").read_text().replace("params:\n  x: [1.25, 3.5, 4.125, 7.0]\n  a: 2.5\n",
                                                     DRAWN.lstrip("\n"))
     (specs / "ex01.yaml").write_text(text)
-    refused = grader("release", specs, "--to", tmp_path / "none")
-    assert refused.returncode == 2 and "--student" in refused.stderr
+    shared = grader("release", specs, "--to", tmp_path / "class", check=True)
+    assert "ex01 (x) drawn per student" in shared.stderr and "--roster FILE" in shared.stderr
+    public = yaml.safe_load((tmp_path / "class" / "specs" / "ex01.yaml").read_text())
+    assert "‹x: drawn per student›" in public["questions"][0]["prompt"]
+    assert public["questions"][1]["shape"] == [2]  # step takes only the literal a: its facts still ship
+    for name in ("answers.yaml", "sheet.html"):
+        assert "differ per student" in (tmp_path / "class" / name).read_text()
     roster = tmp_path / "roster.csv"
     roster.write_text("student,name\ns1,Ada\ns2,Bo\n")
     grader("release", specs, "--to", tmp_path / "out", "--roster", roster, "--student", "s3", check=True)

@@ -198,7 +198,7 @@ def _write_results(folder: Path) -> None:
 def test_cli_export(tmp_path, fmt, target):
     from click.testing import CliRunner
 
-    import cli
+    from grader import cli
 
     assert cli.EXPORT_FORMATS == FORMATS
     _write_results(tmp_path)
@@ -214,7 +214,7 @@ def test_cli_export(tmp_path, fmt, target):
 def test_cli_export_refuses_bad_results(tmp_path, content, message):
     from click.testing import CliRunner
 
-    import cli
+    from grader import cli
 
     (tmp_path / "results").mkdir()
     if content is not None:
@@ -226,7 +226,7 @@ def test_cli_export_refuses_bad_results(tmp_path, content, message):
 def test_cli_export_gradescope_json_needs_one_student(tmp_path):
     from click.testing import CliRunner
 
-    import cli
+    from grader import cli
 
     _write_results(tmp_path)
     run = CliRunner().invoke(cli.main, ["export", str(tmp_path), "--format", "gradescope",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import cli
+from grader import cli
 from grader import api
 from grader.grading import overrides, review
 
@@ -186,7 +186,7 @@ def test_nothing_to_review(tmp_path: Path) -> None:
 def test_real_terminal_session_in_a_subprocess(graded: tuple[Path, Path]) -> None:
     specs, out = graded
     process = subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), "review", str(specs), str(out), "--by", "bob"],
+        [sys.executable, "-m", "grader", "review", str(specs), str(out), "--by", "bob"],
         input="1.5\nnames one problem\ns\nq\n", capture_output=True, text=True, timeout=120, cwd=ROOT,
     )
     assert process.returncode == 0, process.stderr

@@ -79,6 +79,23 @@ class QuestionKind(Protocol):
 
 
 @dataclass(frozen=True)
+class Requirement:
+    """Something a question needs from the Python environment that runs grader, declared by
+    its kind (`requires`); grader.grading.preflight checks all of them before any work, so
+    a missing library stops the run with the command that installs it instead of costing
+    students points."""
+
+    module: str
+    """The top-level module to import, e.g. "torch"."""
+    package: str
+    """The distribution pip installs it from (its pin comes from grader's own extras)."""
+    why: str
+    """What it is needed for, finishing "needed for …", e.g. "training the model"."""
+    gpu: bool = False
+    """Also a CUDA device that `module` (torch) can use."""
+
+
+@dataclass(frozen=True)
 class Member:
     """One member of the contract: what it is, who uses it and what for."""
 
@@ -125,6 +142,9 @@ OPTIONAL: tuple[Member, ...] = (
     Member("budget", True, "engine, `grader check`", "budget(question) -> grader.core.budget.Budget: the time "
            "and memory that parsing, checking and showing one answer may take in this process, all together; "
            "past it the answer goes to a human"),
+    Member("requires", True, "`grader validate`, `grade`, `check`, `release`, `submit`", "requires(question) -> "
+           "list of Requirement: the libraries (and GPU) grading the question needs, checked before any work "
+           "(question.options is None when a bundle's public keys did not suffice to load them)"),
     Member("graded_later", False, "`grader check`", "what happens to an answer the self-check cannot check "
            "(e.g. 'read against a rubric')", (str,)),
 )
@@ -191,6 +211,12 @@ def attribute(kind: QuestionKind, name: str, default: Any) -> Any:
     if member is None or member.callable:
         raise KeyError(f"{name!r} is not an optional attribute of the kind contract")
     return getattr(kind, name, default)
+
+
+def requirements(kind: QuestionKind, question: Question) -> list[Requirement]:
+    """What `question` needs from the environment, as its kind declares (none if it declares nothing)."""
+    declare = hook(kind, "requires")
+    return list(declare(question)) if declare is not None else []
 
 
 def sandbox_modules() -> list[str]:

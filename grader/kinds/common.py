@@ -28,6 +28,10 @@ def load_limits(raw: Any, default: Limits) -> Limits:
         raise registry.OptionError(str(exc), exc.key) from None
 
 
+#: torch, which model questions (and code questions on tensors or seeded models) run.
+TORCH = registry.Requirement("torch", "torch", "running PyTorch code")
+
+
 class CodeAnswered:
     """Mixin: parse and parse_reference of a kind answered with code, not in answers.yaml."""
 

@@ -30,8 +30,17 @@ from grader.render import text as rich
 from grader.core.output import unique_file_names, write_atomic
 from grader.render.svg import histogram
 
-#: The repository's templates/ folder (grader/render/html.py -> parents[2]).
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+#: Where the report templates are: installed, the package data grader/templates/ (pyproject.toml
+#: maps the repository's templates/ folder there); in a checkout, templates/ beside grader/.
+TEMPLATE_FOLDERS = (Path(__file__).resolve().parents[1] / "templates",
+                    Path(__file__).resolve().parents[2] / "templates")
+
+
+def templates_dir() -> Path:
+    """The first folder of TEMPLATE_FOLDERS that holds the templates (the checkout's when none)."""
+    return next((folder for folder in TEMPLATE_FOLDERS if (folder / "student.html.j2").is_file()),
+                TEMPLATE_FOLDERS[-1])
+
 
 #: Icon and words for each status: the icon and the text carry the meaning, colour only helps.
 STATUS_LABELS: dict[str, tuple[str, str]] = {
@@ -111,7 +120,7 @@ def _script_hash(script: str) -> str:
 def environment() -> jinja2.Environment:
     """The jinja2 environment of the report templates; autoescape is always on."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -280,14 +280,31 @@ def _read_untrusted(path: Path, limit: int) -> bytes:
     return data
 
 
+def installed() -> bool:
+    """Whether grader runs from a site-packages folder (a wheel) rather than a checkout."""
+    return PACKAGE_ROOT.name in ("site-packages", "dist-packages")
+
+
+def _library_folder(entry: str) -> bool:
+    """A folder of installed libraries: site-packages, or the standard library of this Python."""
+    libs = {os.path.join(os.path.realpath(prefix), "lib") for prefix in (sys.prefix, sys.base_prefix)}
+    return "-packages" in entry or any(entry == lib or entry.startswith(lib + os.sep) for lib in libs)
+
+
 def read_paths() -> list[str]:
-    """Directories the child may read: Python's own and system libraries, never the project."""
-    root = str(PACKAGE_ROOT)
+    """Directories the child may read: Python's own and system libraries, never the project.
+    Installed, the folder that holds grader is site-packages, which holds the libraries the
+    child needs too: only a checkout (where solutions and specs may live) is kept out."""
+    root = os.path.realpath(PACKAGE_ROOT)
     paths = []
     for entry in sys.path:
         if not entry or not os.path.isdir(entry):
             continue
         entry = os.path.realpath(entry)
+        if installed():  # libraries only: not the current folder, where a course may live
+            if _library_folder(entry):
+                paths.append(entry)
+            continue
         if root == entry or root.startswith(entry.rstrip(os.sep) + os.sep):
             continue  # the project root or a folder above it: solutions and specs live there
         if entry.startswith(root + os.sep) and "-packages" not in entry:

@@ -337,8 +337,17 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def ensure_environment(public: PublicCourse, doing: str) -> None:
+    """Stop (exit 2) with the install command when this Python lacks what the questions need:
+    a missing library is no mistake in the student's code (grader.grading.preflight)."""
+    from grader.grading import preflight
+
+    preflight.ensure([(f"{q.exercise}.{q.question.id}", q.question) for q in public.questions], doing)
+
+
 def run_check(specs: Path, submission_path: Path) -> CheckReport:
     """`grader check`: open the submission (folder or zip) as grading does, and check it."""
     public = load_public(specs, student_id_from(submission_path.resolve()))
+    ensure_environment(public, "check your answers")
     with open_submission(submission_path) as opened:
         return check_submission(public, opened)

@@ -14,6 +14,13 @@ A bundle (one per student when params are drawn per student) holds:
 What never ships: reference answers or code, known mistakes (they give the answer away by
 elimination), hidden checks, params, and the solutions module's name.
 
+Drawn params (variants.has_draws) differ per student. Released for named students, each
+bundle shows that student's values. Released as one bundle for the whole class, each drawn
+value shows as a marker (`‹keep: drawn per student›`, DRAWN_MARK), the sheet and the answer
+template say which values those are and how a student gets theirs, and a question whose
+reference takes a drawn value ships no public facts or visible checks (they would be computed
+for values nobody has); `release` returns a note for the instructor saying so.
+
 Kinds shape their share of the bundle through optional hooks, each with a fallback:
 
     public_keys: tuple[str, ...]       option keys safe to ship (what `parse` needs)
@@ -45,6 +52,10 @@ PUBLIC_SPEC_VERSION = 1
 CODE_FILE_NOTE = "Python code in {file}"
 #: Keys YAML 1.1 would read as booleans or null: quoted in the template.
 YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+#: How a class bundle shows a value drawn per student.
+DRAWN_MARK = "‹{name}: drawn per student›"
+PER_STUDENT_NOTE = ("Values marked ‹…: drawn per student› differ per student and are graded with yours: "
+                    "ask for your own bundle (grader release SPECS --to DIR --student YOUR_ID).")
 
 
 @dataclass
@@ -90,6 +101,10 @@ def public_question(course: Course, exercise: Exercise, question: Question, raw:
         "format": answer_format(kind, question, exercise),
     }
     public.update({key: raw[key] for key in public_keys(kind) if key in raw})
+    if _takes_a_mark(course, exercise, question, raw, params):
+        if kind.answer_source == "code":
+            public["file"] = f"{exercise.id}.py"
+        return public
     facts = registry.hook(kind, "public_facts")
     if facts is not None and question.answer is not None:
         from grader.grading import engine
@@ -100,6 +115,24 @@ def public_question(course: Course, exercise: Exercise, question: Question, raw:
         public["file"] = f"{exercise.id}.py"
         public["checks"] = _visible_checks(course, exercise, question, kind, params, files)
     return public
+
+
+def class_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The params of a class bundle: literal values as they are, drawn ones as DRAWN_MARK."""
+    return {name: DRAWN_MARK.format(name=name) if variants.is_draw(value) else value
+            for name, value in params.items()}
+
+
+def _takes_a_mark(course: Course, exercise: Exercise, question: Question, raw: Mapping[str, Any],
+                  params: Mapping[str, Any]) -> bool:
+    """Whether the question's reference (or a code case's `param:` input) takes a value that
+    is only a DRAWN_MARK here: its facts and checks cannot be computed for the class."""
+    marked = {name for name, value in params.items() if value == DRAWN_MARK.format(name=name)}
+    if not marked:
+        return False
+    taken = set(_reference_parameters(course, exercise, question))
+    cases = str(raw.get("cases", ""))
+    return bool(marked & taken) or "**kwargs" in taken or any(f"'param': '{name}'" in cases for name in marked)
 
 
 def _reference(course: Course, exercise: Exercise, question: Question, params: Mapping[str, Any]) -> Reference | None:
@@ -182,9 +215,16 @@ def _npy(array: Any, stem: str, files: dict[str, str | bytes]) -> str:
     return name
 
 
+def bundle_params(exercise: Exercise, student: str | None) -> dict[str, Any]:
+    """The params a bundle shows: the student's variant, or for the class the drawn ones marked."""
+    if student is None:
+        return class_params(exercise.params)
+    return variants.resolve(exercise.params, student, exercise.id)
+
+
 def public_exercise(course: Course, exercise: Exercise, student: str | None,
                     files: dict[str, str | bytes]) -> dict[str, Any]:
-    params = variants.resolve(exercise.params, student or "", exercise.id)
+    params = bundle_params(exercise, student)
     raws = raw_questions(exercise)
     public: dict[str, Any] = {
         "grader_public_spec": PUBLIC_SPEC_VERSION, "id": exercise.id, "title": exercise.title,
@@ -210,7 +250,7 @@ def public_exercise(course: Course, exercise: Exercise, student: str | None,
 # --- the student-facing files ---------------------------------------------------------------
 
 
-def answers_template(exercises: Sequence[Mapping[str, Any]], student: str | None) -> str:
+def answers_template(exercises: Sequence[Mapping[str, Any]], student: str | None, per_student: bool = False) -> str:
     lines = ["# Your answers. Write each one after its question id, the way you would on paper:",
              "# 1.5, 7/2, 2.5e-3, [1, -2], x^2 + 1. Quote text that starts with a special character",
              "# (such as '-' or '*'), and use | for answers that span several lines.",
@@ -218,6 +258,8 @@ def answers_template(exercises: Sequence[Mapping[str, Any]], student: str | None
              "# Hand in:                         grader submit . --to <folder>"]
     if student:
         lines.append(f"# Variant for student {student}.")
+    if per_student:
+        lines += textwrap.wrap(PER_STUDENT_NOTE, 88, initial_indent="# ", subsequent_indent="# ")
     for exercise in exercises:
         lines += ["", f"# {exercise['id']}: {' '.join(exercise['title'].split())}", f"{_yaml_key(exercise['id'])}:"]
         for question in exercise["questions"]:
@@ -325,6 +367,7 @@ h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bo
 <body>
 <h1>{{ title }}</h1>
 {% if student %}<p class="meta">Variant for student <strong>{{ student }}</strong>.</p>{% endif %}
+{% if per_student %}<p class="meta"><strong>{{ per_student }}</strong></p>{% endif %}
 <p class="meta">Answer in <code>answers.yaml</code>{% if code_files %} and {{ code_files | join(', ') }}{% endif %};
 check with <code>grader check specs .</code> and hand in with <code>grader submit . --to FOLDER</code>.</p>
 {% for exercise in exercises %}
@@ -363,7 +406,8 @@ def prompt_html(prompt: str) -> Any:
     return Markup("").join(pieces)
 
 
-def sheet_html(exercises: Sequence[Mapping[str, Any]], student: str | None, title: str) -> str:
+def sheet_html(exercises: Sequence[Mapping[str, Any]], student: str | None, title: str,
+               per_student: bool = False) -> str:
     from jinja2 import Environment
 
     from grader.authoring import lateness
@@ -376,7 +420,8 @@ def sheet_html(exercises: Sequence[Mapping[str, Any]], student: str | None, titl
         shown.append({**exercise, "questions": questions, "late": late})
     code_files = sorted({q["file"] for e in exercises for q in e["questions"] if "file" in q})
     template = Environment(autoescape=True).from_string(SHEET)
-    return template.render(exercises=shown, student=student, title=title, code_files=code_files)
+    return template.render(exercises=shown, student=student, title=title, code_files=code_files,
+                           per_student=PER_STUDENT_NOTE if per_student else "")
 
 
 def _late_text(policy: Any) -> str:
@@ -431,12 +476,12 @@ def bundle_for(course: Course, student: str | None, with_notebook: bool = False)
     for exercise, public in zip(course.exercises, exercises):
         code = [q for q in exercise.questions if registry.get(q.kind).answer_source == "code"]
         if code:
-            params = variants.resolve(exercise.params, student or "", exercise.id)
-            files[f"{exercise.id}.py"] = stub_module(exercise, code, course, params)
+            files[f"{exercise.id}.py"] = stub_module(exercise, code, course, bundle_params(exercise, student))
         files[f"specs/{exercise.id}.yaml"] = dump_yaml(public)
     title = ", ".join(e.title for e in course.exercises)
-    files["answers.yaml"] = answers_template(exercises, student)
-    files["sheet.html"] = sheet_html(exercises, student, title)
+    per_student = student is None and any(variants.has_draws(e.params) for e in course.exercises)
+    files["answers.yaml"] = answers_template(exercises, student, per_student)
+    files["sheet.html"] = sheet_html(exercises, student, title, per_student)
     if with_notebook:
         stubs = {name: text for name, text in files.items() if name.endswith(".py") and isinstance(text, str)}
         files["answers.ipynb"] = notebook_template(exercises, stubs)
@@ -449,17 +494,22 @@ def dump_yaml(data: Any) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
+def class_bundle_note(course: Course) -> str | None:
+    """What the instructor is told when one bundle for the class marks drawn values."""
+    drawn = [f"{e.id} ({', '.join(n for n, v in e.params.items() if variants.is_draw(v))})"
+             for e in course.exercises if variants.has_draws(e.params)]
+    if not drawn:
+        return None
+    return (f"{'; '.join(drawn)} drawn per student: this one bundle for the class shows drawn values as "
+            "‹name: drawn per student› and leaves out the visible checks that depend on them; to give each "
+            "student their own values, release one ""bundle each with --roster FILE (or --student ID)")
+
+
 def release(course: Course, to: Path, students: Sequence[str] | None = None,
             with_notebook: bool = False) -> list[Path]:
-    """Write the bundle under `to` (one folder per student when students are given).
-
-    Raises GraderError when params are drawn per student but no student is named."""
+    """Write the bundle under `to` (one folder per student when students are given; else one
+    bundle for the class, with drawn values marked: see class_bundle_note)."""
     from grader.intake.submission import STUDENT_ID
-
-    drawn = [e.id for e in course.exercises if variants.has_draws(e.params)]
-    if drawn and not students:
-        raise GraderError(f"{', '.join(drawn)} draw params per student: name the students "
-                          "with --student ID or --roster FILE")
     for student in students or ():
         if not STUDENT_ID.fullmatch(student):
             raise GraderError(f"{student!r} is not a valid student id (letters, digits, . _ @ -)")

@@ -107,6 +107,8 @@ def submit(folder: Path, to: Path, specs: Path | None = None, student: str | Non
     if specs is None:
         raise GraderError(f"no specs found beside {folder}: give them with --specs")
     public = check.load_public(specs, student or submission.student_id_from(folder))
+    if not force:  # --force packages what is there; checking it needs the libraries
+        check.ensure_environment(public, "check the submission before packaging it (--force packages it unchecked)")
     student = _student(folder, student, public)
     files, problems = select_files(folder, public.exercise_ids, skip=to.resolve())
     report = _check_as(folder, student, public)

@@ -12,6 +12,7 @@
   mutation: forbid                    # forbid (default) | warn | allow: arguments changed in place
   inputs: numpy                       # numpy (default) | torch: what array recipes produce
   limits: {wall_s: 10, memory_mb: 2048}
+  requires: [scipy]                   # modules beyond numpy the code imports (checked before grading)
   cases:                              # positional arguments, by name (in order) or as a list
     - args: {X: {randn: [4, 3]}, W1: {randn: [3, 5]}, b1: {randn: [5]}}
     - name: all units off
@@ -42,12 +43,13 @@ A sandbox failure (timeout, memory, crash, exit, too much output, tampering) is 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping
 
 from grader.core import registry
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
 from grader.kinds.code.options import DEFAULT_TOLERANCE, DRIVER, Case, CodeOptions, Property
-from grader.kinds.common import CodeAnswered, function_stub, load_limits
+from grader.kinds.common import TORCH, CodeAnswered, function_stub, load_limits
 from grader.sandbox import LIMITS_SCHEMA, Limits
 from grader.kinds.tolerance import tolerance_from_spec
 
@@ -59,6 +61,13 @@ def _choice(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...], default:
     if value not in allowed:
         raise registry.OptionError(f"{key} must be one of {', '.join(allowed)}, got {value!r}", key)
     return value
+
+
+def _load_requires(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    names = raw.get("requires", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.isidentifier() for n in names):
+        raise registry.OptionError("requires must be a list of module names, such as [scipy]", "requires")
+    return tuple(dict.fromkeys(names))
 
 
 def _load_case(raw: Any, index: int) -> Case:
@@ -150,9 +159,12 @@ class CodeKind(CodeAnswered):
         "mutation": {"enum": ["forbid", "warn", "allow"]},
         "inputs": {"enum": ["numpy", "torch"]},
         "limits": LIMITS_SCHEMA,
+        "requires": {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
+                     "description": "modules beyond numpy the code imports (torch is implied by torch inputs, "
+                                    "outputs or models); checked before grading"},
     }
     supports_mistakes = True
-    public_keys = ("function", "returns", "dtype", "tolerance", "mutation", "inputs", "limits")
+    public_keys = ("function", "returns", "dtype", "tolerance", "mutation", "inputs", "limits", "requires")
 
     def load_options(self, raw: Mapping[str, Any]) -> CodeOptions:
         function = raw.get("function")
@@ -182,7 +194,19 @@ class CodeKind(CodeAnswered):
             dtype=_choice(raw, "dtype", ("kind", "exact", "ignore"), "kind"),
             mutation=_choice(raw, "mutation", ("forbid", "warn", "allow"), "forbid"),
             inputs=_choice(raw, "inputs", ("numpy", "torch"), "numpy"),
-            limits=load_limits(raw.get("limits"), Limits()))
+            limits=load_limits(raw.get("limits"), Limits()), requires=_load_requires(raw))
+
+    def requires(self, question: Question) -> list[registry.Requirement]:
+        """torch when the question hands or expects tensors or seeded models; what `requires` lists."""
+        options = question.options
+        if not isinstance(options, CodeOptions):
+            return []
+        found = [registry.Requirement(module, module, "running the code") for module in options.requires]
+        recipes = [recipe for case in options.cases for recipe in case.args]
+        if ("torch" in (options.inputs, options.returns) or "torch" in options.requires
+                or any(isinstance(r, Mapping) and ("model" in r or r.get("torch")) for r in recipes)):
+            found = [replace(TORCH, why="running the code")] + [r for r in found if r.module != TORCH.module]
+        return found
 
     def check(self, question: Question, value: CodeAnswer, expected: Reference) -> Verdict:
         from grader.kinds.code import run as code_run

@@ -54,3 +54,5 @@ class CodeOptions:
     mutation: str = "forbid"
     inputs: str = "numpy"
     limits: Limits = field(default_factory=Limits)
+    requires: tuple[str, ...] = ()
+    """Modules beyond numpy that the reference and the student's module import (`requires: [scipy]`)."""

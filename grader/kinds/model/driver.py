@@ -99,7 +99,7 @@ def train_and_evaluate(module: ModuleType | None, payload: Mapping[str, Any]) ->
 
 
 def _device(choice: str) -> torch.device:
-    if choice == "auto" and torch.cuda.is_available():
+    if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()):
         return torch.device("cuda")
     return torch.device("cpu")
 

@@ -15,7 +15,7 @@ outputs, every metric computed against test labels the child never saw (`read_re
       data: {name: spiral, classes: 3, points: 100, seed: 0}
       train: {epochs: 150, lr: 0.01, batch_size: 32, optimizer: adam}
       thresholds: {test_accuracy: 0.9, max_parameters: 10000, output_shape: [null, 3]}
-      device: auto                         # CUDA when the machine has it, else the CPU
+      device: auto                         # CUDA when the machine has it, else the CPU; cpu; cuda (needs a GPU)
       answer: {solution: make_reference_model}
 
 Thresholds: `test_accuracy`, `train_accuracy` (at least), `test_mse` (reconstruction: the
@@ -37,13 +37,13 @@ from typing import Any, Mapping
 from grader.core import registry
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
 from grader.core.results import CaseResult, RunRecord
-from grader.kinds.common import CodeAnswered, error_text, load_limits, run_record
+from grader.kinds.common import TORCH, CodeAnswered, error_text, load_limits, run_record
 from grader.sandbox import LIMITS_SCHEMA, Job, Limits, Outcome
 
 DRIVER = "grader.kinds.model.driver:train_and_evaluate"
 TASKS = ("classification", "reconstruction")
 OPTIMIZERS = ("adam", "sgd")
-DEVICES = ("auto", "cpu")
+DEVICES = ("auto", "cpu", "cuda")
 ACCURACY_MARGIN = 0.03
 """`grader validate`: the reference must beat an accuracy threshold by this much..."""
 MSE_MARGIN = 0.8
@@ -204,7 +204,7 @@ def load_model_options(raw: Mapping[str, Any]) -> ModelOptions:
                                    "thresholds.output_shape")
     device = _choice(raw, "device", DEVICES, "auto")
     base = ModelOptions(factory=factory, data=recipe).limits
-    limits = load_limits(raw.get("limits"), replace(base, gpu=device == "auto"))
+    limits = load_limits(raw.get("limits"), replace(base, gpu=device != "cpu"))
     return ModelOptions(factory=factory, data=recipe, task=task, factory_args=tuple(sorted(args.items())),
                         train=_load_train(raw), thresholds=thresholds, device=device,
                         partial=partial, limits=limits)
@@ -589,7 +589,8 @@ class ModelKind(CodeAnswered):
                                       "max_parameters": {"type": "integer", "minimum": 1},
                                       "bottleneck": {"type": "integer", "minimum": 1},
                                       "output_shape": {"type": "array", "items": {"type": ["integer", "null"]}}}},
-        "device": {"enum": list(DEVICES), "description": "auto: CUDA when present, else the CPU"},
+        "device": {"enum": list(DEVICES), "description": "auto: CUDA when present, else the CPU; cuda: a GPU "
+                   "is required (grading stops on a machine without one)"},
         "partial": {"type": "boolean", "description": "credit the share of thresholds met"},
         "limits": LIMITS_SCHEMA,
     }
@@ -599,6 +600,11 @@ class ModelKind(CodeAnswered):
 
     def load_options(self, raw: Mapping[str, Any]) -> ModelOptions:
         return load_model_options(raw)
+
+    def requires(self, question: Question) -> list[registry.Requirement]:
+        """torch, and with `device: cuda` a GPU it can use (a bundle ships no device: students need none)."""
+        gpu = isinstance(question.options, ModelOptions) and question.options.device == "cuda"
+        return [replace(TORCH, why="training the model", gpu=gpu)]
 
     def check(self, question: Question, value: CodeAnswer, expected: Reference) -> Verdict:
         options: ModelOptions = question.options

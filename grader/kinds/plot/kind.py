@@ -463,6 +463,9 @@ class PlotKind(CodeAnswered):
     def load_options(self, raw: Mapping[str, Any]) -> PlotOptions:
         return load_plot_options(raw)
 
+    def requires(self, question: Question) -> list[registry.Requirement]:
+        return [registry.Requirement("matplotlib", "matplotlib", "drawing the plot")]
+
     def check(self, question: Question, value: CodeAnswer, expected: Reference) -> Verdict:
         options: PlotOptions = question.options
         reference = reference_drawing(options, expected)

@@ -244,7 +244,9 @@ def release(specs: Path, to: Path, students: tuple[str, ...], roster: Path | Non
 
     The bundle holds prompts, points, answer formats and the visible checks (inputs with
     precomputed outputs). It never holds solutions, reference answers, known mistakes,
-    hidden checks or params. When params are drawn per student, name the students.
+    hidden checks or params. Params drawn per student: with --student or --roster each
+    bundle shows that student's values; one bundle for the whole class shows them as
+    ‹name: drawn per student› and tells students to ask for their own.
 
     \b
     Examples:
@@ -254,6 +256,8 @@ def release(specs: Path, to: Path, students: tuple[str, ...], roster: Path | Non
     from grader import api
 
     released = api.release([specs], to, students, roster, with_notebook=notebook)
+    if released.note:
+        _echo("note: ", released.note, err=True)
     plural = "s" if released.bundles > 1 else ""
     _echo(f"wrote {released.bundles} bundle{plural} ({len(released.files)} files) under {to}")
 
