@@ -114,7 +114,7 @@ class _Walker:
             return [self.walk(item, join(path, i), depth + 1) for i, item in enumerate(node.value)]
         if self.raw_scalars:
             return None if node.tag == "tag:yaml.org,2002:null" else str(node.value)
-        if node.tag == "tag:yaml.org,2002:str" and not node.style and _EXPONENT_FLOAT.fullmatch(node.value):
+        if node.tag == "tag:yaml.org,2002:str" and not getattr(node, "style", None) and _EXPONENT_FLOAT.fullmatch(node.value):
             return float(node.value)
         value = self.scalars.construct_object(node, deep=True)
         return value.isoformat() if hasattr(value, "isoformat") else value
