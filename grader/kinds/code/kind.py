@@ -46,6 +46,8 @@ from typing import Any, Mapping
 
 from grader.core import registry
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
+from grader.core.suggest import did_you_mean
+from grader.kinds.code.decoys import NAMES as DECOY_NAMES
 from grader.kinds.code.options import DEFAULT_TOLERANCE, DRIVER, Case, CodeOptions, Property
 from grader.kinds.common import CodeAnswered, function_stub, load_limits
 from grader.sandbox import LIMITS_SCHEMA, Limits
@@ -134,6 +136,21 @@ def _load_property(raw: Any, index: int, cases: tuple[Case, ...]) -> Property:
                     weight=float(raw.get("weight", 1)))
 
 
+def _load_equivalents(raw: Any) -> dict[str, str]:
+    """`equivalent_decoys: {transposed: "the output is symmetric"}`: decoy name -> the reason."""
+    if not isinstance(raw, Mapping):
+        raise registry.OptionError("equivalent_decoys maps decoy names to the reason each is right here",
+                                   "equivalent_decoys")
+    for name, reason in raw.items():
+        key = f"equivalent_decoys.{name}"
+        if name not in DECOY_NAMES:
+            raise registry.OptionError(f"no decoy is named {name!r}{did_you_mean(str(name), DECOY_NAMES)} "
+                                       f"(the decoys: {', '.join(DECOY_NAMES)})", key)
+        if not isinstance(reason, str) or not reason.strip():
+            raise registry.OptionError(f"say why {name} is right for this question (a reason, as text)", key)
+    return {str(name): str(reason) for name, reason in raw.items()}
+
+
 # ----------------------------------------------------------------------------- the kind
 
 
@@ -150,6 +167,11 @@ class CodeKind(CodeAnswered):
         "mutation": {"enum": ["forbid", "warn", "allow"]},
         "inputs": {"enum": ["numpy", "torch"]},
         "limits": LIMITS_SCHEMA,
+        "equivalent_decoys": {
+            "type": "object", "description": "decoys that are truly right for this question, each with the "
+            "reason: `grader validate` does not hold them against the cases",
+            "propertyNames": {"enum": list(DECOY_NAMES)},
+            "additionalProperties": {"type": "string", "minLength": 1}},
     }
     supports_mistakes = True
     public_keys = ("function", "returns", "dtype", "tolerance", "mutation", "inputs", "limits")
@@ -182,7 +204,8 @@ class CodeKind(CodeAnswered):
             dtype=_choice(raw, "dtype", ("kind", "exact", "ignore"), "kind"),
             mutation=_choice(raw, "mutation", ("forbid", "warn", "allow"), "forbid"),
             inputs=_choice(raw, "inputs", ("numpy", "torch"), "numpy"),
-            limits=load_limits(raw.get("limits"), Limits()))
+            limits=load_limits(raw.get("limits"), Limits()),
+            equivalent_decoys=_load_equivalents(raw.get("equivalent_decoys", {})))
 
     def check(self, question: Question, value: CodeAnswer, expected: Reference) -> Verdict:
         from grader.kinds.code import run as code_run

@@ -54,3 +54,6 @@ class CodeOptions:
     mutation: str = "forbid"
     inputs: str = "numpy"
     limits: Limits = field(default_factory=Limits)
+    equivalent_decoys: Mapping[str, str] = field(default_factory=dict)
+    """Decoys (grader.kinds.code.decoys) that are truly right for this question, each with the
+    author's reason; `grader validate` does not hold them against the cases."""

@@ -47,7 +47,8 @@ def property_args(prop: Property, case: Case, args: Sequence[Any]) -> list[Any]:
             for name, arg in zip(case.arg_names, args)]
 
 
-def _calls(options: CodeOptions, inputs: list[list[Any]]) -> list[list[Any]]:
+def all_calls(options: CodeOptions, inputs: list[list[Any]]) -> list[list[Any]]:
+    """Every call the student's function gets: each case's arguments, then each property's changed ones."""
     calls = [list(args) for args in inputs]
     for prop in options.properties:
         if prop.transform is not None:
@@ -95,7 +96,7 @@ def reference_outputs(reference: Reference, calls: list[list[Any]]) -> list[Any]
 def check(question: Question, answer: CodeAnswer, reference: Reference) -> Verdict:
     options: CodeOptions = question.options
     inputs = build_inputs(options, reference.params)
-    calls = _calls(options, inputs)
+    calls = all_calls(options, inputs)
     outcome = run_student(question, answer, calls, reference.memo)
     # no timings here: a result must be a pure function of the specs and the submission
     run = _record(outcome, answer)
@@ -385,11 +386,14 @@ def _as_received(value: Any) -> Any:
 
 
 def prove(question: Question, reference: Reference) -> list[str]:
+    """The references run, pass their own checks and properties, survive the sandbox's wire
+    format, every known mistake fails some case; then the decoys (grader.kinds.code.decoys):
+    no standard wrong version of the reference earns half the points or more."""
     options: CodeOptions = question.options
     problems: list[str] = []
     try:
         inputs = build_inputs(options, reference.params)
-        calls = _calls(options, inputs)
+        calls = all_calls(options, inputs)
         expected = reference_outputs(reference, calls)
         results = [{"ok": True, "value": _as_received(out)} for out in expected]
         want = received(expected[:len(options.cases)])
@@ -412,7 +416,11 @@ def prove(question: Question, reference: Reference) -> list[str]:
         fails = [not c.passed for c in compare_cases(question, options.cases, inputs, got, want)]
         if not any(fails):
             problems.append(f"mistakes[{index}] passes every case, so it can never be reached")
-    return problems
+    if problems:
+        return problems
+    from grader.kinds.code import decoys  # wrong versions of the reference, graded as students are
+
+    return decoys.prove(question, reference)
 
 
 # ----------------------------------------------------------------------------- grader check
