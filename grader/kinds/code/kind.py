@@ -48,7 +48,7 @@ from grader.core import registry
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
 from grader.core.suggest import did_you_mean
 from grader.kinds.code.decoys import NAMES as DECOY_NAMES
-from grader.kinds.code.options import DEFAULT_TOLERANCE, DRIVER, Case, CodeOptions, Property
+from grader.kinds.code.options import DEFAULT_TOLERANCE, DRIVER, PROPERTY_WEIGHT, Case, CodeOptions, Property
 from grader.kinds.common import CodeAnswered, function_stub, load_limits
 from grader.sandbox import LIMITS_SCHEMA, Limits
 from grader.kinds.tolerance import tolerance_from_spec
@@ -84,15 +84,23 @@ def _load_case(raw: Any, index: int) -> Case:
             code_values.check_recipe(recipe)
         except code_values.RecipeError as error:
             raise registry.OptionError(str(error), f"{key}.args.{name}") from None
-    weight = raw.get("weight", 1)
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
-        raise registry.OptionError("weight must be a positive number", f"{key}.weight")
+    weight = _weight(raw, key)
     seed = raw.get("seed", index + 1)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise registry.OptionError("seed must be a whole number >= 0", f"{key}.seed")
     return Case(name=str(raw.get("name", f"case {index + 1}")), args=recipes, arg_names=names,
-                hidden=bool(raw.get("hidden", False)), weight=float(weight),
+                hidden=bool(raw.get("hidden", False)), weight=weight,
                 compare=bool(raw.get("compare", True)), seed=seed)
+
+
+def _weight(raw: Mapping[str, Any], key: str) -> float | None:
+    """A check's `weight:` (a positive number), or None where it sets none."""
+    weight = raw.get("weight")
+    if weight is None:
+        return None
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1000:
+        raise registry.OptionError("weight must be a positive number (up to 1000)", f"{key}.weight")
+    return float(weight)
 
 
 def _load_property(raw: Any, index: int, cases: tuple[Case, ...]) -> Property:
@@ -133,7 +141,7 @@ def _load_property(raw: Any, index: int, cases: tuple[Case, ...]) -> Property:
     return Property(name=str(raw["name"]), case=case, description=str(raw.get("description", "")),
                     transform=raw.get("transform"), expect=raw.get("expect", "same"), output=raw.get("output"),
                     check=check["solution"] if check else None, hidden=bool(raw.get("hidden", False)),
-                    weight=float(raw.get("weight", 1)))
+                    weight=PROPERTY_WEIGHT if (weight := _weight(raw, key)) is None else weight)
 
 
 def _load_equivalents(raw: Any) -> dict[str, str]:
