@@ -91,6 +91,8 @@ class Trial:
     """The checks that let it through (names as in the student's report)."""
     credit: float = 0.0
     """For a known mistake: the credit its spec gives it (it may keep that much)."""
+    broken: str = ""
+    """Why the run gave no result at all (the module did not import, the sandbox failed)."""
 
 
 # ----------------------------------------------------------------------------- proving
@@ -112,6 +114,26 @@ def prove(question: Question, reference: Reference) -> list[str]:
         for trial in trials(question, reference, source, grade):
             problems.extend(_judge(question, trial))
     return problems
+
+
+def _judge(question: Question, trial: Trial) -> list[str]:
+    if trial.broken:  # a decoy that could not run at all proves nothing: say so, never count it as caught
+        return [f"{_what(trial.name)} could not be tried: {trial.broken}"]
+    if trial.fraction < PASS_MARK or trial.fraction <= trial.credit:
+        return []
+    points = trial.fraction * question.points
+    through = "; ".join(trial.passed) or "no check fails it"
+    if trial.name in _BY_NAME:
+        fix = ("add a case it fails, weigh the checks it fails more (weight:), or if it is truly right "
+               "here mark it under equivalent_decoys: with the reason")
+    else:
+        fix = "add a case it fails, weigh the checks it fails more (weight:), or give it that credit:"
+    return [f"{_what(trial.name)} earns {trial.fraction:.0%} ({points:.3g} of {question.points:g} points); "
+            f"the checks that let it through: {through}. To tell it apart, {fix}"]
+
+
+def _what(name: str) -> str:
+    return f"decoy {name} ({_BY_NAME[name].does})" if name in _BY_NAME else f"the known mistake {name}"
 
 
 def trials(question: Question, reference: Reference, source: str,
@@ -141,23 +163,10 @@ def trials(question: Question, reference: Reference, source: str,
 
 def _trial(name: str, verdict: Verdict, credit: float = 0.0) -> Trial:
     passed = tuple(case.name for case in verdict.cases if case.passed and case.weight > 0)
-    return Trial(name, verdict.fraction, passed, credit)
-
-
-def _judge(question: Question, trial: Trial) -> list[str]:
-    if trial.fraction < PASS_MARK or trial.fraction <= trial.credit:
-        return []
-    points = trial.fraction * question.points
-    through = "; ".join(trial.passed) or "no check fails it"
-    if trial.name in _BY_NAME:
-        what = f"decoy {trial.name} ({_BY_NAME[trial.name].does})"
-        fix = ("add a case it fails, weigh the checks it fails more (weight:), or if it is truly right "
-               "here mark it under equivalent_decoys: with the reason")
-    else:
-        what = f"the known mistake {trial.name}"
-        fix = "add a case it fails, weigh the checks it fails more (weight:), or give it that credit:"
-    return [f"{what} earns {trial.fraction:.0%} ({points:g} of {question.points:g} points); "
-            f"the checks that let it through: {through}. To tell it apart, {fix}"]
+    # no result at all, and not for a limit it ran into (a decoy that loops is caught, not broken)
+    ran_out = verdict.run is not None and bool(verdict.run.limits_hit)
+    broken = verdict.feedback.splitlines()[0] if verdict.status == "error" and not verdict.cases and not ran_out else ""
+    return Trial(name, verdict.fraction, passed, credit, broken)
 
 
 def _grader(question: Question, reference: Reference, folder: Path, stem: str) -> Callable[[str], Verdict]:
@@ -244,7 +253,8 @@ def _module(source: str, reference: str, function: str, spoiled: str | None = No
         body = (f"    out = _grader_decoy_reference(*args, **kwargs)\n"
                 f"    spoiled = _grader_decoy_spoil({spoiled!r}, out)\n"
                 f"    return out if spoiled is None else spoiled\n")
-    spoil_source = inspect.getsource(spoil).replace("def spoil(", "def _grader_decoy_spoil(", 1)
+    spoil_source = inspect.getsource(spoil).replace("def spoil(name: str, out: Any) -> Any:",
+                                                    "def _grader_decoy_spoil(name, out):", 1)
     spoil_source = spoil_source.replace("spoil(name, item)", "_grader_decoy_spoil(name, item)")
     return (text + head + alias + "_grader_decoy_first: list = []\n\n\n" + spoil_source
             + f"\n\ndef {function}(*args, **kwargs):\n" + body)
