@@ -335,6 +335,7 @@ def spoil(name: str, out: Any) -> Any:
     if isinstance(out, (int, float, np.ndarray, np.generic)) and np.asarray(out).dtype.kind in "iufc":
         array = np.asarray(out)
         scalar = not isinstance(out, np.ndarray)
+        value: Any
         if name == "negated":
             value = -array
         elif name == "transposed":

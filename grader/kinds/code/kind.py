@@ -35,6 +35,11 @@ numbers. A seeded torch model is an argument too (`model: {arch: small_cnn, seed
 grader and the sandbox child each build it from the recipe (`grader.kinds.code.models`).
 Each case and property is one check (a `CaseResult` in the result); the score is the
 weighted share that passes, and the run (code, output, trace) is the result's `RunRecord`.
+Without `weight:`, a compared case weighs 1 (½ when its answer is trivial: all zeros, all
+ones, an argument handed back), a property ½, a `compare: false` case 0 (options.py).
+`grader validate` grades decoys, standard wrong versions of the reference, as students'
+code and fails the question when one earns half its points (`decoys.py`); a decoy that is
+right for the question is marked `equivalent_decoys: {negated: "the sign is arbitrary"}`.
 Feedback shows the first failing check with its inputs, the expected and the returned value
 (summarised) and the largest difference; hidden checks say only that they failed.
 A sandbox failure (timeout, memory, crash, exit, too much output, tampering) is an `error`.
