@@ -110,6 +110,14 @@ def validate(specs: tuple[Path, ...]) -> None:
     as a student would type it), every listed mistake must fail it, and every variant
     must render. Problems are printed as file:line: message; the exit code is 1 if any.
 
+    Code questions are also proved against decoys: standard wrong versions of the
+    reference (negated, transposed, axes_swapped, reversed, plus_one, zeros, constant,
+    first_argument, hard_coded, float32, nan; and from its source floor_ceil,
+    ceil_division, range_short), each graded in the sandbox as a student's code. A
+    decoy, or a known mistake, that earns half the question's points or more fails the
+    spec, with the checks that let it through. Mark a decoy that is truly right under
+    the question's equivalent_decoys: with the reason.
+
     \b
     Example:
       grader validate exercises/inf5860

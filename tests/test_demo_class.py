@@ -72,7 +72,7 @@ PARTLY_CORRECT = [
     ("ex08.iou", "partial", 0, "Clamp both at 0"),
     ("ex09.occlusion_map", "partial", None, "modified its argument image in place"),
     ("ex09.saliency", "partial", 0, "You differentiated the softmax probability"),
-    ("ex12.pca", "partial", None, "matches_up_to_sign"),
+    ("ex12.pca", "incorrect", None, "matches_up_to_sign"),  # its compare: false cases weigh 0: running is no credit
     ("ex12.autoencoder", "incorrect", None, "Test reconstruction error"),
 ]
 

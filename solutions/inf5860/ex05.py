@@ -38,19 +38,58 @@ def normalised_gradients(image: Any, eps: float = 1e-8) -> Any:
 
 
 def follows_the_ramp(output: Any, image: Any) -> bool | str:
-    """For an image that grows along x only, the gradients inside the border point along x:
-    ∂I/∂y is 0 and ∂I/∂x one positive constant (any finite-difference scale is fine)."""
+    """For an image that grows steadily along one axis only (x or y), the gradients inside
+    the border point along it: the derivative across is 0 and the one along the ramp one
+    positive constant (any finite-difference scale is fine)."""
+    import numpy as np
+
+    found = _along_and_across(output, image)
+    if isinstance(found, str):
+        return found
+    along, across, names = found
+    if not np.allclose(across, 0, atol=1e-9):
+        return f"on an image that changes along {names[0]} only, {names[1]} must be 0 inside the border"
+    if not (np.all(along > 0) and np.allclose(along, along.flat[0], rtol=1e-9)):
+        return f"on an image that grows steadily along {names[0]}, {names[2]} must be one positive value"
+    return True
+
+
+def keeps_relative_strength(output: Any, image: Any) -> bool | str:
+    """For an image that grows along one axis with slope 1 on its first half and 3 on its
+    second, the normalised gradient along it is 3 times as large on the second half as on
+    the first (away from the kink and the border), and 0 across: normalising by one
+    magnitude for the whole image keeps how strong each edge is, normalising each pixel
+    on its own (every gradient of length 1) does not."""
+    import numpy as np
+
+    found = _along_and_across(output, image)
+    if isinstance(found, str):
+        return found
+    along, across, names = found
+    if not np.allclose(across, 0, atol=1e-9):
+        return f"on an image that changes along {names[0]} only, {names[1]} must be 0 inside the border"
+    middle = along.shape[1] // 2
+    gentle, steep = along[:, 1:middle - 2], along[:, middle + 2:-1]
+    if not (np.all(gentle > 0) and np.allclose(steep, 3 * gentle.mean(), rtol=1e-6)
+            and np.allclose(gentle, gentle.mean(), rtol=1e-6)):
+        return (f"where the image grows 3 times as fast along {names[0]}, {names[2]} must be 3 times as large: "
+                "divide every gradient by one magnitude for the whole image, not each by its own")
+    return True
+
+
+def _along_and_across(output: Any, image: Any) -> tuple[Any, Any, tuple[str, str, str]] | str:
+    """The derivatives along and across the axis an image changes along (inside the border,
+    with the axis it changes along last), or why the output cannot be read so."""
     import numpy as np
 
     gradients = np.asarray(output, dtype=float)
-    if gradients.shape != (2, *np.shape(image)):
-        return f"the output has shape {gradients.shape}, expected (2, H, W) = {(2, *np.shape(image))}"
-    d_rows, d_cols = gradients[0, 1:-1, 1:-1], gradients[1, 1:-1, 1:-1]
-    if not np.allclose(d_rows, 0, atol=1e-9):
-        return "on an image that changes along x only, ∂I/∂y (the first channel) must be 0 inside the border"
-    if not (np.all(d_cols > 0) and np.allclose(d_cols, d_cols.flat[0], rtol=1e-9)):
-        return "on an image that grows steadily along x, ∂I/∂x (the second channel) must be one positive value"
-    return True
+    pixels = np.asarray(image, dtype=float)
+    if gradients.shape != (2, *pixels.shape):
+        return f"the output has shape {gradients.shape}, expected (2, H, W) = {(2, *pixels.shape)}"
+    inside = gradients[:, 1:-1, 1:-1]
+    if np.allclose(pixels, pixels[:1, :]):  # every row alike: the image changes along x
+        return inside[1], inside[0], ("x", "∂I/∂y (the first channel)", "∂I/∂x (the second channel)")
+    return inside[0].T, inside[1].T, ("y", "∂I/∂x (the second channel)", "∂I/∂y (the first channel)")
 
 
 def has_unit_rms(output: Any, image: Any) -> bool | str:

@@ -36,6 +36,11 @@ numbers. A seeded torch model is an argument too (`model: {arch: small_cnn, seed
 grader and the sandbox child each build it from the recipe (`grader.kinds.code.models`).
 Each case and property is one check (a `CaseResult` in the result); the score is the
 weighted share that passes, and the run (code, output, trace) is the result's `RunRecord`.
+Without `weight:`, a compared case weighs 1 (½ when its answer is trivial: all zeros, all
+ones, an argument handed back), a property ½, a `compare: false` case 0 (options.py).
+`grader validate` grades decoys, standard wrong versions of the reference, as students'
+code and fails the question when one earns half its points (`decoys.py`); a decoy that is
+right for the question is marked `equivalent_decoys: {negated: "the sign is arbitrary"}`.
 Feedback shows the first failing check with its inputs, the expected and the returned value
 (summarised) and the largest difference; hidden checks say only that they failed.
 A sandbox failure (timeout, memory, crash, exit, too much output, tampering) is an `error`.
@@ -48,7 +53,9 @@ from typing import Any, Mapping
 
 from grader.core import registry
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
-from grader.kinds.code.options import DEFAULT_TOLERANCE, DRIVER, Case, CodeOptions, Property
+from grader.core.suggest import did_you_mean
+from grader.kinds.code.decoys import NAMES as DECOY_NAMES
+from grader.kinds.code.options import DEFAULT_TOLERANCE, DRIVER, PROPERTY_WEIGHT, Case, CodeOptions, Property
 from grader.kinds.common import TORCH, CodeAnswered, function_stub, load_limits
 from grader.sandbox import LIMITS_SCHEMA, Limits
 from grader.kinds.tolerance import tolerance_from_spec
@@ -91,15 +98,23 @@ def _load_case(raw: Any, index: int) -> Case:
             code_values.check_recipe(recipe)
         except code_values.RecipeError as error:
             raise registry.OptionError(str(error), f"{key}.args.{name}") from None
-    weight = raw.get("weight", 1)
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
-        raise registry.OptionError("weight must be a positive number", f"{key}.weight")
+    weight = _weight(raw, key)
     seed = raw.get("seed", index + 1)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise registry.OptionError("seed must be a whole number >= 0", f"{key}.seed")
     return Case(name=str(raw.get("name", f"case {index + 1}")), args=recipes, arg_names=names,
-                hidden=bool(raw.get("hidden", False)), weight=float(weight),
+                hidden=bool(raw.get("hidden", False)), weight=weight,
                 compare=bool(raw.get("compare", True)), seed=seed)
+
+
+def _weight(raw: Mapping[str, Any], key: str) -> float | None:
+    """A check's `weight:` (a positive number), or None where it sets none."""
+    weight = raw.get("weight")
+    if weight is None:
+        return None
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1000:
+        raise registry.OptionError("weight must be a positive number (up to 1000)", f"{key}.weight")
+    return float(weight)
 
 
 def _load_property(raw: Any, index: int, cases: tuple[Case, ...]) -> Property:
@@ -140,7 +155,22 @@ def _load_property(raw: Any, index: int, cases: tuple[Case, ...]) -> Property:
     return Property(name=str(raw["name"]), case=case, description=str(raw.get("description", "")),
                     transform=raw.get("transform"), expect=raw.get("expect", "same"), output=raw.get("output"),
                     check=check["solution"] if check else None, hidden=bool(raw.get("hidden", False)),
-                    weight=float(raw.get("weight", 1)))
+                    weight=PROPERTY_WEIGHT if (weight := _weight(raw, key)) is None else weight)
+
+
+def _load_equivalents(raw: Any) -> dict[str, str]:
+    """`equivalent_decoys: {transposed: "the output is symmetric"}`: decoy name -> the reason."""
+    if not isinstance(raw, Mapping):
+        raise registry.OptionError("equivalent_decoys maps decoy names to the reason each is right here",
+                                   "equivalent_decoys")
+    for name, reason in raw.items():
+        key = f"equivalent_decoys.{name}"
+        if name not in DECOY_NAMES:
+            raise registry.OptionError(f"no decoy is named {name!r}{did_you_mean(str(name), DECOY_NAMES)} "
+                                       f"(the decoys: {', '.join(DECOY_NAMES)})", key)
+        if not isinstance(reason, str) or not reason.strip():
+            raise registry.OptionError(f"say why {name} is right for this question (a reason, as text)", key)
+    return {str(name): str(reason) for name, reason in raw.items()}
 
 
 # ----------------------------------------------------------------------------- the kind
@@ -162,6 +192,11 @@ class CodeKind(CodeAnswered):
         "requires": {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
                      "description": "modules beyond numpy the code imports (torch is implied by torch inputs, "
                                     "outputs or models); checked before grading"},
+        "equivalent_decoys": {
+            "type": "object", "description": "decoys that are truly right for this question, each with the "
+            "reason: `grader validate` does not hold them against the cases",
+            "propertyNames": {"enum": list(DECOY_NAMES)},
+            "additionalProperties": {"type": "string", "minLength": 1}},
     }
     supports_mistakes = True
     public_keys = ("function", "returns", "dtype", "tolerance", "mutation", "inputs", "limits", "requires")
@@ -194,7 +229,8 @@ class CodeKind(CodeAnswered):
             dtype=_choice(raw, "dtype", ("kind", "exact", "ignore"), "kind"),
             mutation=_choice(raw, "mutation", ("forbid", "warn", "allow"), "forbid"),
             inputs=_choice(raw, "inputs", ("numpy", "torch"), "numpy"),
-            limits=load_limits(raw.get("limits"), Limits()), requires=_load_requires(raw))
+            limits=load_limits(raw.get("limits"), Limits()), requires=_load_requires(raw),
+            equivalent_decoys=_load_equivalents(raw.get("equivalent_decoys", {})))
 
     def requires(self, question: Question) -> list[registry.Requirement]:
         """torch when the question hands or expects tensors or seeded models; what `requires` lists."""

@@ -15,6 +15,17 @@ from grader.sandbox import Limits
 DRIVER = "grader.kinds.code.driver:call_function"
 DEFAULT_TOLERANCE = Tolerance(rel=1e-6, abs=1e-9)
 
+#: The weights of checks that set none (see `grader.kinds.code.run.case_weight`): a compared
+#: case weighs 1, and ½ when its answer is trivial (all zeros, all ones, an argument handed
+#: back: what degenerate code returns); a property weighs ½ (a necessary condition, which
+#: degenerate code meets too: zeros are non-negative and scale with anything); a case with
+#: `compare: false` weighs 0 (it only feeds properties: on its own it checks that the code
+#: runs and returns finite values, which wrong code does as well).
+CASE_WEIGHT = 1.0
+TRIVIAL_CASE_WEIGHT = 0.5
+PROPERTY_WEIGHT = 0.5
+UNCOMPARED_CASE_WEIGHT = 0.0
+
 
 @dataclass(frozen=True)
 class Case:
@@ -23,7 +34,8 @@ class Case:
     """Recipes, one per positional argument."""
     arg_names: tuple[str, ...]
     hidden: bool = False
-    weight: float = 1.0
+    weight: float | None = None
+    """As the spec sets it; None: the default for the case (see CASE_WEIGHT)."""
     compare: bool = True
     """False: the case only feeds properties (the answer is not unique)."""
     seed: int = 0
@@ -40,7 +52,7 @@ class Property:
     check: str | None = None
     """Name of a trusted predicate in the solutions module: fn(output, *args) -> bool | str."""
     hidden: bool = False
-    weight: float = 1.0
+    weight: float = PROPERTY_WEIGHT
 
 
 @dataclass(frozen=True)
@@ -56,3 +68,6 @@ class CodeOptions:
     limits: Limits = field(default_factory=Limits)
     requires: tuple[str, ...] = ()
     """Modules beyond numpy that the reference and the student's module import (`requires: [scipy]`)."""
+    equivalent_decoys: Mapping[str, str] = field(default_factory=dict)
+    """Decoys (grader.kinds.code.decoys) that are truly right for this question, each with the
+    author's reason; `grader validate` does not hold them against the cases."""

@@ -23,7 +23,8 @@ from grader.kinds.code import values as cv
 from grader.core.memo import Memo
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
 from grader.core.results import CaseResult, RunRecord, Status
-from grader.kinds.code.options import DRIVER, Case, CodeOptions, Property
+from grader.kinds.code.options import (CASE_WEIGHT, DRIVER, TRIVIAL_CASE_WEIGHT, UNCOMPARED_CASE_WEIGHT, Case,
+                                       CodeOptions, Property)
 from grader.kinds.common import error_text, run_record
 
 #: Student outcomes are only reused for the same student's known mistakes: keep few, they hold arrays.
@@ -47,7 +48,8 @@ def property_args(prop: Property, case: Case, args: Sequence[Any]) -> list[Any]:
             for name, arg in zip(case.arg_names, args)]
 
 
-def _calls(options: CodeOptions, inputs: list[list[Any]]) -> list[list[Any]]:
+def all_calls(options: CodeOptions, inputs: list[list[Any]]) -> list[list[Any]]:
+    """Every call the student's function gets: each case's arguments, then each property's changed ones."""
     calls = [list(args) for args in inputs]
     for prop in options.properties:
         if prop.transform is not None:
@@ -95,7 +97,7 @@ def reference_outputs(reference: Reference, calls: list[list[Any]]) -> list[Any]
 def check(question: Question, answer: CodeAnswer, reference: Reference) -> Verdict:
     options: CodeOptions = question.options
     inputs = build_inputs(options, reference.params)
-    calls = _calls(options, inputs)
+    calls = all_calls(options, inputs)
     outcome = run_student(question, answer, calls, reference.memo)
     # no timings here: a result must be a pure function of the specs and the submission
     run = _record(outcome, answer)
@@ -192,7 +194,7 @@ def _check_case(question: Question, case: Case, args: list[Any], result: Mapping
     """One case as the student may see it: a hidden case keeps its inputs, the expected
     and the returned values (and how far off they are) to itself."""
     options: CodeOptions = question.options
-    shown = CaseResult(name=case.name, passed=False, hidden=case.hidden, weight=case.weight,
+    shown = CaseResult(name=case.name, passed=False, hidden=case.hidden, weight=case_weight(case, args, expected),
                        inputs="" if case.hidden else _inputs_text(case, args),
                        expected="" if case.hidden or not question.reveal else cv.summarize(expected))
     if not result.get("ok"):
@@ -212,6 +214,38 @@ def _check_case(question: Question, case: Case, args: list[Any], result: Mapping
         return dataclasses.replace(shown, message=_hidden_message(diff.message))
     largest = diff.largest if diff.largest is not None and np.isfinite(diff.largest) else None
     return dataclasses.replace(shown, message=diff.message, largest_difference=largest, where=diff.where or "")
+
+
+def case_weight(case: Case, args: Sequence[Any], expected: Any) -> float:
+    """The case's weight: as the spec sets it, else by what it checks (options.CASE_WEIGHT).
+    From the expected value in the received form, so `grader check` weighs its checks alike."""
+    if case.weight is not None:
+        return case.weight
+    if not case.compare:
+        return UNCOMPARED_CASE_WEIGHT
+    return TRIVIAL_CASE_WEIGHT if trivial(expected, args) else CASE_WEIGHT
+
+
+def trivial(expected: Any, args: Sequence[Any]) -> bool:
+    """Whether degenerate code gets this answer right: every element 0, or every element 1
+    (True), or the answer is one of the arguments handed back unchanged."""
+    value = _plain(expected)
+    try:
+        array = np.asarray(value)
+        if array.dtype.kind in "biuf" and array.size and (np.all(array == 0) or np.all(array == 1)):
+            return True
+    except (TypeError, ValueError):
+        pass
+    return any(_plain(arg) is not None and not isinstance(arg, code_models.ModelRecipe) and _same(value, _plain(arg))
+               for arg in args)
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        x, y = np.asarray(a), np.asarray(b)
+        return x.dtype.kind in "biuf" and y.dtype.kind in "biuf" and x.shape == y.shape and bool(np.all(x == y))
+    except (TypeError, ValueError):
+        return False
 
 
 def _hidden_message(message: str) -> str:
@@ -387,11 +421,14 @@ def _as_received(value: Any) -> Any:
 
 
 def prove(question: Question, reference: Reference) -> list[str]:
+    """The references run, pass their own checks and properties, survive the sandbox's wire
+    format, every known mistake fails some case; then the decoys (grader.kinds.code.decoys):
+    no standard wrong version of the reference earns half the points or more."""
     options: CodeOptions = question.options
     problems: list[str] = []
     try:
         inputs = build_inputs(options, reference.params)
-        calls = _calls(options, inputs)
+        calls = all_calls(options, inputs)
         expected = reference_outputs(reference, calls)
         results = [{"ok": True, "value": _as_received(out)} for out in expected]
         want = received(expected[:len(options.cases)])
@@ -414,7 +451,11 @@ def prove(question: Question, reference: Reference) -> list[str]:
         fails = [not c.passed for c in compare_cases(question, options.cases, inputs, got, want)]
         if not any(fails):
             problems.append(f"mistakes[{index}] passes every case, so it can never be reached")
-    return problems
+    if problems:
+        return problems
+    from grader.kinds.code import decoys  # wrong versions of the reference, graded as students are
+
+    return decoys.prove(question, reference)
 
 
 # ----------------------------------------------------------------------------- grader check
