@@ -99,6 +99,7 @@ def test_help_does_not_import_heavy_libraries() -> None:
     assert "HEAVY []" in out
 
 
+@pytest.mark.slow  # the demo class, reports and --jobs 2, through the installed command
 def test_installed_command_grades_the_demo_class(tmp_path: Path) -> None:
     done = run_grader("grade", str(EXERCISES), str(EXAMPLES), "--out", str(tmp_path), "--jobs", "2")
     assert done.returncode == 0, done.stderr
