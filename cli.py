@@ -230,11 +230,11 @@ def export(out_dir: Path, fmt: str, to: Path | None, title: str, allow_pending: 
     """Export the results that `grader grade` wrote under DIR (DIR/results/*.json).
 
     Refused (exit 2) while answers await review, as each would count 0 points: review
-    them first, or pass --allow-pending.
+    them first (grader review), or pass --allow-pending to leave their cells blank.
 
     \b
     Example:
-      grader export out --format canvas --title "Exercise set 1"
+      grader export out --format canvas --title "Exercise set 1" --allow-pending
     """
     from grader import api
 
