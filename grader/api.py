@@ -16,12 +16,13 @@ from grader.grading import engine, executor as executors, preflight
 from grader.core import lock, output, registry, text
 from grader.authoring import spec, variants
 from grader.intake import open_submission, submission
-from grader.core.errors import EXIT_PROBLEMS, GraderError, Problem, SpecError
+from grader.core.errors import EXIT_PROBLEMS, EXIT_USAGE, GraderError, Problem, SpecError
 from grader.core.model import Course, Exercise, Invalid, Question
 from grader.core.results import StudentResult
 
 if TYPE_CHECKING:  # the commands' modules load only when their command runs
     from grader.grading.review import Summary
+    from grader.render.exports import Exported
     from grader.student.check import CheckReport
     from grader.student.submit import Packaged
 
@@ -163,9 +164,15 @@ class GradeRun:
     listed: list[StudentResult] = field(default_factory=list)
     """Every result in the results folder after the run: this run's and those of earlier
     runs into the same folder; the gradebook, the reports and the exports list these."""
+    refused: list[str] = field(default_factory=list)
+    """Exports asked for (`formats`) and not written, each with why (answers await review)."""
 
     @property
     def exit_code(self) -> int:
+        """EXIT_USAGE when an export was refused (whatever --strict says: what was asked for
+        is missing), EXIT_PROBLEMS when a submission could not be graded, else 0."""
+        if self.refused:
+            return EXIT_USAGE
         return EXIT_PROBLEMS if any(r.error for r in self.results) else 0
 
     def all_warnings(self, limit: int | None = None) -> list[str]:
@@ -204,7 +211,8 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
                 on_result: Callable[[StudentResult], None] | None = None,
                 executor: executors.Executor | None = None, now: datetime | None = None,
                 reports: bool = True, overrides: Path | None = None, deadline: str | None = None,
-                late_penalty: dict[str, Any] | None = None, formats: Sequence[str] = ()) -> GradeRun:
+                late_penalty: dict[str, Any] | None = None, formats: Sequence[str] = (),
+                allow_pending: bool = False) -> GradeRun:
     """Grade every submission under `submission_paths` and write results under `out`.
 
     `executor` may be any concurrent.futures-shaped executor; by default `jobs` local
@@ -215,6 +223,11 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
     `out` is held for the run (grader.core.lock): a second run into it is refused. The
     gradebook, reports and exports list every result in `out/results`, this run's and
     earlier runs' (grading one late student into the class's folder keeps the class).
+
+    Answers that await review are blank in grades.csv (with a warning). The exports in
+    `formats` are not written while any await review (`run.refused` says why; the
+    results, gradebook and reports are), unless `allow_pending`: then they are written
+    with those cells blank, and a warning says how many.
     """
     course = load(spec_paths)
     preflight.ensure_course(course, "grade")
@@ -252,11 +265,31 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
         run.warnings.extend(decisions.warnings(decided, run.results))
         run.listed = _listed(run, earlier, course)
         run.written.append(write_gradebook(out, run.listed))
+        run.written.append(output.write_course(out, course_title(course), course.digest))
         if reports:
             run.written.extend(write_reports(out, run.listed, course))
-        for fmt in formats:
-            run.written.extend(write_export(out, run.listed, course, fmt))
+        _write_exports(run, out, course, formats, allow_pending)
     return run
+
+
+def _write_exports(run: GradeRun, out: Path, course: Course, formats: Sequence[str], allow_pending: bool) -> None:
+    """The LMS exports of `grade --format`, held back while answers await review."""
+    from grader.render import exports
+
+    pending = exports.pending_reviews(run.listed)
+    if pending:
+        run.warnings.append(f"{pending.awaiting()} ({pending.examples()}): "
+                            "their cells in grades.csv are blank until a human decides (grader review)")
+    if formats and pending and not allow_pending:
+        try:
+            exports.refuse_pending(pending, ", ".join(formats))
+        except exports.PendingReviews as refused:
+            run.refused.append(str(refused))
+        return
+    for fmt in formats:
+        run.written.extend(write_export(out, run.listed, course, fmt, allow_pending))
+        if pending:
+            run.warnings.append(exports.left_blank(pending, fmt))
 
 
 def _refuse_shared_files(run: GradeRun) -> None:
@@ -326,8 +359,9 @@ def _executor(jobs: int, given: executors.Executor | None, spec_paths: tuple[Pat
 
 
 def write_gradebook(out: Path, results: Sequence[StudentResult]) -> Path:
+    """grades.csv: the grader's gradebook, an answer awaiting review left blank (not 0)."""
     path = out / "grades.csv"
-    output.write_atomic(path, output.gradebook_csv(results))
+    output.write_atomic(path, output.gradebook_csv(results, blank_pending=True))
     return path
 
 
@@ -341,11 +375,13 @@ def write_reports(out: Path, results: Sequence[StudentResult], course: Course) -
     return html.write_reports(results, out / "reports", course_title(course))
 
 
-def write_export(out: Path, results: Sequence[StudentResult], course: Course, fmt: str) -> list[Path]:
-    """An LMS export (csv, gradescope, canvas, moodle) beside the results, as `grader export` writes it."""
+def write_export(out: Path, results: Sequence[StudentResult], course: Course, fmt: str,
+                 allow_pending: bool = False) -> list[Path]:
+    """An LMS export (csv, gradescope, canvas, moodle) beside the results, as `grader export`
+    writes it, titled as the reports are."""
     from grader.render import exports
 
-    return exports.export(results, fmt, exports.default_target(out, fmt), course_title(course))
+    return exports.export(results, fmt, exports.default_target(out, fmt), course_title(course), allow_pending)
 
 
 def late_policy(text: str | None) -> dict[str, Any] | None:
@@ -371,11 +407,14 @@ def review(spec_paths: Sequence[Path], out_dir: Path, ask: Callable[[str], str],
     return reviewing.review(spec_paths, out_dir, ask=ask, say=say, by=by, overrides_path=overrides, again=again)
 
 
-def export(out_dir: Path, fmt: str, to: Path | None = None, title: str = "") -> list[Path]:
-    """`grader export`: the results that `grade` wrote under out_dir, for an LMS."""
+def export(out_dir: Path, fmt: str, to: Path | None = None, title: str = "",
+           allow_pending: bool = False) -> Exported:
+    """`grader export`: the results that `grade` wrote under out_dir, for an LMS, titled as
+    `grade` titled them unless `title` is given. Refused (PendingReviews, exit 2) while
+    answers await review, unless `allow_pending` (see grader.render.exports)."""
     from grader.render import exports
 
-    return exports.export_results(out_dir, fmt, to, title)
+    return exports.export_results(out_dir, fmt, to, title, allow_pending)
 
 
 @dataclass(frozen=True)

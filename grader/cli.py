@@ -147,10 +147,13 @@ def validate(specs: tuple[Path, ...]) -> None:
 @click.option("--late-penalty", "late_penalty", default=None, metavar="POLICY",
               help="Late policy for every exercise, e.g. '{per_day: 0.1, max: 0.5}' (see the README).")
 @click.option("--format", "formats", type=click.Choice(EXPORT_FORMATS), multiple=True,
-              help="Also export for an LMS (repeatable): gradescope, canvas, moodle, csv.")
+              help="Also export for an LMS (repeatable): gradescope, canvas, moodle, csv. "
+                   "Refused while answers await review (see --allow-pending).")
+@click.option("--allow-pending", is_flag=True,
+              help="Export even while answers await review: their cells are left blank (not 0).")
 def grade(specs: Path, submissions: tuple[Path, ...], out: Path, jobs: int, no_reports: bool,
           strict: bool, quiet: bool, overrides: Path | None, deadline: str | None,
-          late_penalty: str | None, formats: tuple[str, ...]) -> None:
+          late_penalty: str | None, formats: tuple[str, ...], allow_pending: bool) -> None:
     """Grade submissions against the specs.
 
     SPECS is a spec file or a folder of them. SUBMISSIONS are submission folders
@@ -169,7 +172,8 @@ def grade(specs: Path, submissions: tuple[Path, ...], out: Path, jobs: int, no_r
     with click.progressbar(length=total, label="grading", file=sys.stderr, show_pos=True) as bar:
         run = api.grade_paths([specs], list(submissions), out, jobs=jobs,
                               on_result=lambda _result: bar.update(1), reports=not no_reports,
-                              overrides=overrides, deadline=deadline, late_penalty=policy, formats=formats)
+                              overrides=overrides, deadline=deadline, late_penalty=policy, formats=formats,
+                              allow_pending=allow_pending)
     for warning in run.all_warnings(limit=20):
         _echo("warning: ", warning, err=True)
     if not quiet:
@@ -177,7 +181,9 @@ def grade(specs: Path, submissions: tuple[Path, ...], out: Path, jobs: int, no_r
         for line in summary.lateness_lines(run.results):
             _echo(line)
     _echo(summary.written_line(out, len(run.results), run.written, len(run.listed)))
-    if strict and run.exit_code:
+    for refused in run.refused:
+        _echo(("error: ", "red"), refused, err=True)
+    if run.refused or (strict and run.exit_code):
         sys.exit(run.exit_code)
 
 
@@ -224,17 +230,30 @@ def review(specs: Path, out_dir: Path, overrides: Path | None, by: str, again: b
                    "CSVs their gradebooks import.")
 @click.option("--to", "to", type=click.Path(path_type=Path), default=None,
               help="File (or folder, for gradescope) to write. Default: beside DIR/results.")
-@click.option("--title", default="", help="Assignment column name for canvas and moodle.")
-def export(out_dir: Path, fmt: str, to: Path | None, title: str) -> None:
+@click.option("--title", default="",
+              help="Assignment column name for canvas and moodle (default: the course title, as `grade` names it).")
+@click.option("--allow-pending", is_flag=True,
+              help="Export even while answers await review: their cells are left blank (not 0).")
+def export(out_dir: Path, fmt: str, to: Path | None, title: str, allow_pending: bool) -> None:
     """Export the results that `grader grade` wrote under DIR (DIR/results/*.json).
+
+    Refused (exit 2) while answers await review, as each would count 0 points: review
+    them first (grader review), or pass --allow-pending to leave their cells blank.
 
     \b
     Example:
-      grader export out --format canvas --title "Exercise set 1"
+      grader export out --format canvas --title "Exercise set 1" --allow-pending
     """
     from grader import api
 
-    paths = api.export(out_dir, fmt, to, title)
+    exported = api.export(out_dir, fmt, to, title, allow_pending)
+    note = exported.note()
+    if note:
+        _echo("warning: ", note, err=True)
+    paths = exported.paths
+    if not paths:
+        _echo("wrote nothing: every student has answers awaiting review")
+        return
     _echo(f"wrote {paths[0]}" + (f" and {len(paths) - 1} more" if len(paths) > 1 else ""))
 
 

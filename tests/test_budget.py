@@ -77,7 +77,7 @@ def test_children_get_what_is_left() -> None:
         start = time.monotonic()
         with pytest.raises(TimedOut):
             run_limited(lambda: _spin(), 10)
-        assert time.monotonic() - start < 1.5
+        assert time.monotonic() - start < 3  # the 0.3 s left (at 10x), not the 10 s asked for
         assert budget.child_memory(0) > budget.virtual_memory()
 
 

@@ -23,6 +23,10 @@ from tests.conftest import EXAMPLES, EXERCISES
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 
 
+#: Every test here reads one batch graded for the module: seconds of grading, run by CI too.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")

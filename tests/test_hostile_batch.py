@@ -66,6 +66,10 @@ def _write_class(folder: Path) -> None:
     (folder / CORRECT / "ex03.py").write_text(hostile.correct_module())
 
 
+#: Every test here reads one batch graded for the module: seconds of grading, run by CI too.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
     root = tmp_path_factory.mktemp("hostile")

@@ -107,3 +107,37 @@ def test_bad_options(options: dict, key: str) -> None:
     with pytest.raises(registry.OptionError) as caught:
         KIND.load_options(options)
     assert caught.value.key == key
+
+
+def feedback(q: Question, raw: object, reference: object) -> str:
+    value = KIND.parse(raw, q)
+    assert not isinstance(value, Invalid)
+    verdict = KIND.check(q, value, KIND.parse_reference(reference, q))
+    assert verdict.status == "incorrect"
+    return verdict.feedback
+
+
+@pytest.mark.parametrize("answer, reference, message", [
+    # what differs, not "it has other solutions"
+    ("x = 1/2", "2*x + 1 = 0", "x = 1/2 solves your equation but not the expected one; "
+                               "x = -1/2 solves the expected equation but not yours."),
+    ("x^2 = 1/4", "2*x + 1 = 0", "x = 1/2 solves your equation but not the expected one."),
+    ("x = -1/2", "x^2 = 1/4", "x = 1/2 solves the expected equation but not yours."),
+    ("x^2 = -1", "2*x + 1 = 0", "your equation has no real solution; x = -1/2 solves the expected"),
+    ("(x - 1)(x - 2)(x - 3) = 0", "x = 0", "x = 1 and x = 2 and x = 3 solve your equation but not the expected one"),
+])
+def test_a_different_equation_is_told_which_solutions_differ(answer: str, reference: str, message: str) -> None:
+    assert message in feedback(STRICT, answer, reference)
+
+
+def test_without_reveal_the_expected_solutions_are_not_named() -> None:
+    hidden = Question("a", "equation", 1, "", None, KIND.load_options({"symbols": {"x": "real"}}), reveal=False)
+    text = feedback(hidden, "x = 1/2", "2*x + 1 = 0")
+    assert "x = 1/2 solves your equation but not the expected one" in text
+    assert "your equation misses 1 solution of the expected one" in text and "-1/2" not in text
+
+
+def test_several_unknowns_are_told_the_equations_are_not_equivalent() -> None:
+    text = feedback(PLANE, "x_2 = 2x_1 + 1", "2 x_1 + x_2 + 1 = 0")
+    assert text.startswith("Not the same equation: no nonzero constant turns yours into the expected one")
+    assert "other solutions" not in text

@@ -494,12 +494,12 @@ def test_matching_many_points_is_bounded_and_fast(degenerate: bool) -> None:
         expected[10_000:] = [1.0, 0.5]
     got = expected[rng.permutation(len(expected))]
     tol = plot_kind.tolerance_for(expected, 1e-6, 0)
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine stretches wall time, not this
     assert plot_kind.same_points(got, expected, tol)[0]
     moved = got.copy()
     moved[123] += 1.0
     assert plot_kind.same_points(moved, expected, tol)[::2] == (False, 1)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2  # about 0.15 s
 
 
 @pytest.mark.parametrize("changes, key, message", [

@@ -189,9 +189,9 @@ def test_hostile_answers_are_refused_quickly(tmp_path: Path) -> None:
     for text in (f"__import__('os').system('touch {marker}')", "().__class__.__mro__", "lambda: 0",
                  "9**9**9**9", "factorial(10**10)", "x" * 100_000, "(" * 10_000 + ")" * 10_000,
                  "(" * 200 + "x" + ")" * 200):
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: a busy machine stretches wall time, not this
         assert isinstance(KIND.parse(text, SIGMOID_Q), Invalid)
-        assert time.perf_counter() - start < 0.5
+        assert time.process_time() - start < 0.5  # each well under 0.01 s
     assert not marker.exists()
 
 
@@ -199,8 +199,9 @@ def test_importing_the_kind_stays_light() -> None:
     import subprocess
     import sys
 
-    code = ("import time, sympy; t = time.perf_counter(); import grader.kinds.symbolic.kind, "
-            "grader.kinds.equation.kind; print(time.perf_counter() - t)")
+    # CPU time of the import, which a busy machine does not stretch as it does wall time
+    code = ("import time, sympy; t = time.process_time(); import grader.kinds.symbolic.kind, "
+            "grader.kinds.equation.kind; print(time.process_time() - t)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert float(out.stdout) < 1.0
 

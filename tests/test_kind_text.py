@@ -148,10 +148,10 @@ def test_max_length_option() -> None:
 def test_largest_answer_is_fast() -> None:
     q = question()
     answer = ("not " * 1_249)[:5_000]
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a busy machine stretches wall time, not this
     KIND.check(q, KIND.parse(answer, q), MODEL)
     KIND.check(q, KIND.parse("zero-" * 1_000, q), MODEL)
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0  # about 0.01 s
 
 
 @pytest.mark.parametrize("raw, key, message", [
@@ -194,9 +194,9 @@ def test_catastrophic_regexes_are_refused(pattern: str) -> None:
 def test_ordinary_regexes_run_fast_on_hostile_text(pattern: str) -> None:
     compiled = words.compile_regex(pattern)
     text = words.Text(("a" * 2_000 + " kill   grad " + "ab" * 1_000)[:5_000])
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a busy machine stretches wall time, not this
     text.regex_spans(compiled)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0  # under 0.001 s
 
 
 def test_prove_flags_a_model_answer_the_rubric_misses() -> None:

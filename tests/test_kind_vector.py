@@ -100,11 +100,28 @@ def test_named_entries(raw: object) -> None:
 
 @pytest.mark.parametrize("raw, message", [
     ("w = 4.33", "no value for b"), ("w = 4.33, c = 2", "unknown name 'c'"), ("w = 1, w = 2, b = 3", "twice"),
-    ("w 4.33, b = 2", "name = value"), ({"w": "x", "b": "2"}, "entry 1"),
+    ("w 4.33, b = 2", "name = value"), ({"w": "x", "b": "2"}, "w ('x'): "), ("[4.33, x]", "b ('x'): "),
 ])
 def test_named_entries_refused(raw: object, message: str) -> None:
     parsed = KIND.parse(raw, named_question())
     assert isinstance(parsed, Invalid) and message in parsed.message
+
+
+def three_named(partial: bool = False) -> Question:
+    return Question("h", "vector", 1, "", None, KIND.load_options(
+        {"tolerance": {"rel": 0.01}, "partial": partial, "names": ["W", "b", "H"]}))
+
+
+@pytest.mark.parametrize("raw, partial, status, message", [
+    ("[1, 2, 4]", False, "incorrect", "1 of 3 entries are wrong: H is not within the tolerance"),
+    ("[1, 5, 4]", True, "partial", "2 of 3 entries are wrong: b and H are not within the tolerance"),
+    ("[1, 2]", False, "incorrect", "Expected 3 entries (W, b, H), got 2."),
+])
+def test_messages_name_the_declared_entries(raw: str, partial: bool, status: str, message: str) -> None:
+    q = three_named(partial)
+    verdict = KIND.check(q, KIND.parse(raw, q), KIND.parse_reference([1, 2, 3], q))
+    assert verdict.status == status and message in verdict.feedback
+    assert "entry 3" not in verdict.feedback
 
 
 def test_names_are_needed_for_named_entries() -> None:

@@ -63,10 +63,10 @@ def test_parse_error_points_at_the_character() -> None:
 
 
 def test_hostile_input_is_refused_fast() -> None:
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a busy machine stretches wall time, not this
     for text in ("9^9^9^9", "10**10**10", "1e" + "9" * 150, "2" * 200, "-" * 199 + "1"):
         assert isinstance(parse_number(text), (Invalid, Number))
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 0.5  # about 0.002 s
 
 
 @pytest.mark.parametrize("text, figures", [

@@ -195,6 +195,25 @@ def test_submit_refuses_with_a_clear_list_unless_forced(tmp_path: Path, label: s
     assert "notes.txt" not in zipfile.ZipFile(zipped).namelist()
 
 
+@pytest.mark.skipif(not has_code_kind(), reason="the code kind is not installed")
+def test_submit_warns_about_failing_visible_checks_and_still_packages(tmp_path: Path) -> None:
+    specs = write_course(tmp_path / "course", code=True)
+    bundle = tmp_path / "bundle"
+    grader("release", specs, "--to", bundle, check=True)
+    fill(bundle, RIGHT, code="def double_plus(X, c):\n    return X * 3 + c\n")  # 3X: fails "small"
+    submitted = grader("submit", bundle, "--to", tmp_path / "handin", "--student", "s123")
+    assert submitted.returncode == 0, submitted.stderr
+    assert ("warning: 1 question fails visible checks: ex01.dbl (packaged anyway; `grader check` shows "
+            "the details)") in submitted.stderr
+    assert "warning: ex01.dbl: " in submitted.stderr and "small" in submitted.stderr
+    assert "wrote " in submitted.stdout and len(list((tmp_path / "handin").glob("s123-*.zip"))) == 1
+    for secret in ("reference_double_plus", "secret", "29.3125"):  # a hidden case stays hidden
+        assert secret not in submitted.stderr
+    fill(bundle, RIGHT)  # the right code: no warning
+    again = grader("submit", bundle, "--to", tmp_path / "handin", "--student", "s123", check=True)
+    assert "visible checks" not in again.stderr
+
+
 def test_submit_refuses_links(tmp_path: Path) -> None:
     specs = write_course(tmp_path / "course", code=False)
     folder = tmp_path / "s123"

@@ -6,9 +6,12 @@ import csv
 import json
 from pathlib import Path
 
+from dataclasses import replace
+
 import pytest
 
 from grader.core.results import StudentResult
+from grader.grading.overrides import status_for
 from grader.render import FORMATS, export
 from grader.render.exports import gradescope_results, number
 from tests.render_samples import all_status_student, hostile_student, q, unicode_student
@@ -22,7 +25,20 @@ def formula_student() -> StudentResult:
     return StudentResult("=HYPERLINK(\"http://x\")", 0.1 + 0.2, 1, questions)
 
 
+def settled(result: StudentResult) -> StudentResult:
+    """`result` with every answer that awaits review decided at the points it holds, as
+    after `grader review`: an export of it is not refused (see the pending tests below)."""
+    questions = tuple(replace(x, status=status_for(x.score, x.max_score)) if x.status == "review" else x
+                      for x in result.questions)
+    return replace(result, questions=questions)
+
+
 def results() -> list[StudentResult]:
+    return [settled(all_status_student()), unicode_student(), formula_student()]
+
+
+def pending_results() -> list[StudentResult]:
+    """The same class before review: s123456's ex02.c awaits review."""
     return [all_status_student(), unicode_student(), formula_student()]
 
 
@@ -101,7 +117,7 @@ def test_gradescope_follows_the_spec(make):
 
 def test_gradescope_single_file_matches_golden(tmp_path):
     out = tmp_path / "results.json"
-    assert export([all_status_student()], "gradescope", out) == [out]
+    assert export([settled(all_status_student())], "gradescope", out) == [out]
     assert json.loads(out.read_text(encoding="utf-8")) == json.loads(
         (FIXTURES / "export_gradescope_s123456.json").read_text(encoding="utf-8"))
 
@@ -232,3 +248,97 @@ def test_cli_export_gradescope_json_needs_one_student(tmp_path):
     run = CliRunner().invoke(cli.main, ["export", str(tmp_path), "--format", "gradescope",
                                         "--to", str(tmp_path / "results.json")])
     assert run.exit_code == 2 and "holds one student" in run.output
+
+
+# --- answers awaiting review ----------------------------------------------------------------
+
+def test_an_export_refuses_while_answers_await_review(tmp_path):
+    from grader.render.exports import PendingReviews
+
+    for fmt in FORMATS:
+        with pytest.raises(PendingReviews, match=r"1 answer of 1 student awaits review \(s123456 ex02\.c\), "
+                                                 r"and each would count as 0 points.*--allow-pending"):
+            export(pending_results(), fmt, tmp_path / f"{fmt}.out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_allow_pending_leaves_those_cells_blank(tmp_path):
+    rows = {}
+    for fmt in ("csv", "canvas", "moodle"):
+        export(pending_results(), fmt, tmp_path / f"{fmt}.csv", title="Set 1", allow_pending=True)
+        rows[fmt] = read_csv(tmp_path / f"{fmt}.csv")
+    header, *students = rows["csv"]
+    s123456 = next(row for row in students if row[0] == "s123456")
+    assert s123456[header.index("ex02.c")] == ""
+    assert s123456[header.index("ex01.e")] == "1"
+    assert s123456[-2:] == ["", "16"]  # no total while an answer awaits a decision
+    assert next(row for row in rows["canvas"] if row[0] == "s123456")[5] == ""
+    assert ["s123456", ""] in rows["moodle"]
+    assert all(row[-1] != "" for row in rows["moodle"] if row[0] != "s123456")
+    paths = export(pending_results(), "gradescope", tmp_path / "gs", allow_pending=True)
+    assert len(paths) == 2 and not (tmp_path / "gs" / "s123456").exists()  # no blank score in Gradescope
+
+
+PENDING_SPEC = """\
+id: ex
+title: Tiny exercise
+questions:
+  - id: t
+    kind: text
+    points: 2
+    prompt: Problems of the sigmoid?
+    answer: It kills gradients and is not zero-centred.
+    rubric:
+      - {concept: kills gradients, points: 1, terms: [kill* gradient*]}
+  - id: n
+    kind: numeric
+    points: 1
+    prompt: One quarter?
+    answer: 0.25
+"""
+
+
+def _pending_class(tmp_path: Path) -> tuple[Path, Path]:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "ex.yaml").write_text(PENDING_SPEC)
+    for student in ("s1", "s2"):
+        (tmp_path / "class" / student).mkdir(parents=True)
+        (tmp_path / "class" / student / "answers.yaml").write_text('ex:\n  t: "No idea"\n  n: "0.25"\n')
+    return specs, tmp_path / "class"
+
+
+def test_grade_and_export_refuse_pending_reviews_through_the_cli(tmp_path):
+    from tests.conftest import run_grader
+
+    specs, submissions = _pending_class(tmp_path)
+    out = tmp_path / "out"
+    done = run_grader("grade", str(specs), str(submissions), "--out", str(out), "--no-reports",
+                      "--format", "canvas")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "error: not exported (canvas): 2 answers of 2 students await review (s1 ex.t, s2 ex.t)" in done.stderr
+    assert "--allow-pending" in done.stderr and "2 results" in done.stdout
+    assert (out / "results" / "s1.json").exists() and not (out / "canvas.csv").exists()
+    assert read_csv(out / "grades.csv")[1] == ["s1", "", "1", "", "3"]  # pending: blank, not 0
+
+    done = run_grader("export", str(out), "--format", "moodle")
+    assert done.returncode == 2 and "not exported (moodle): 2 answers of 2 students await review" in done.stderr
+    assert not (out / "moodle.csv").exists()
+
+    done = run_grader("export", str(out), "--format", "canvas", "--allow-pending")
+    assert done.returncode == 0, done.stderr
+    assert ("warning: 2 answers of 2 students await review: those students' grades are left blank "
+            "in the canvas export") in done.stderr
+    exported = read_csv(out / "canvas.csv")
+    assert exported[0][5] == "Tiny exercise"  # the course title, as `grade` names it: not "grader"
+    assert [row[5] for row in exported[2:]] == ["", ""]
+
+    (out / "canvas.csv").unlink()
+    done = run_grader("grade", str(specs), str(submissions), "--out", str(out), "--no-reports", "-q",
+                      "--format", "canvas", "--allow-pending")
+    assert done.returncode == 0, done.stderr
+    assert "left blank in the canvas export" in done.stderr
+    assert read_csv(out / "canvas.csv") == exported  # one title, one layout, from either command
+    done = run_grader("export", str(out), "--format", "canvas", "--allow-pending", "--title", "Set 1",
+                      "--to", str(tmp_path / "named.csv"))
+    assert read_csv(tmp_path / "named.csv")[0][5] == "Set 1"

@@ -120,10 +120,10 @@ def test_to_dict_stays_shallow_and_fast() -> None:
     import time
 
     cohort = synthetic_class(300)
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine stretches wall time, not this
     for result in cohort:
         result.to_dict()
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0  # about 0.01 s
 
 
 @pytest.mark.parametrize("change, message", [

@@ -49,7 +49,11 @@ def descendants(pid: int) -> set[int]:
     found, todo = set(), [pid]
     while todo:
         current = todo.pop()
-        for task in Path(f"/proc/{current}/task").glob("*") if Path(f"/proc/{current}").exists() else []:
+        try:  # a process may exit between the listing and the reads: ESRCH or ENOENT
+            tasks = list(Path(f"/proc/{current}/task").iterdir())
+        except OSError:
+            tasks = []
+        for task in tasks:
             try:
                 children = (task / "children").read_text().split()
             except OSError:

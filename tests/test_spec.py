@@ -82,7 +82,21 @@ def test_duplicate_question_ids(project: Path) -> None:
 def test_duplicate_keys_and_bad_yaml(project: Path) -> None:
     assert any(":3: (title) duplicate key 'title'" in p
                for p in problems(write(project, "id: a\ntitle: x\ntitle: y\nquestions: []\n")))
-    assert any(":3:" in p and "invalid YAML" in p for p in problems(write(project, "id: a\ntitle: [x\nquestions:\n")))
+    assert any(":2:" in p and "invalid YAML" in p for p in problems(write(project, "id: a\ntitle: [x\nquestions:\n")))
+
+
+@pytest.mark.parametrize("text, line, message", [
+    # a bracket opened on line 6 is noticed on line 7: reported at the bracket, saying both
+    ("id: a\ntitle: t\nquestions:\n  - id: q\n    kind: vector\n    answer: [1, 2\n    points: 1\n", 6,
+     "the [ at column 13 of this line is not closed (the parser noticed on line 7"),
+    ("id: a\ntitle: {x: 1\nquestions: []\n", 2, "the { at column 8 of this line is not closed"),
+    ('id: a\ntitle: "x\nquestions: []\n', 2, "the quote at column 8 of this line is not closed"),
+    # bad indentation is where the parser notices it, not where the mapping began
+    ("id: a\nquestions:\n  - x\n b: 1\n", 4, "invalid YAML: did not find expected key"),
+])
+def test_yaml_errors_point_at_the_line_of_the_problem(project: Path, text: str, line: int, message: str) -> None:
+    found = problems(write(project, text))
+    assert any(f":{line}:" in p and message in p for p in found), found
 
 
 def test_python_tags_are_refused(project: Path) -> None:

@@ -84,7 +84,7 @@ def test_not_a_zip(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("text, message", [
-    ("ex01:\n  e: [1, 2\n", "answers.yaml (line 3): invalid YAML"),
+    ("ex01:\n  e: [1, 2\n", "answers.yaml (line 2): invalid YAML: the [ at column 6 of this line is not closed"),
     ("ex01:\n  e: !!python/object/apply:os.system ['touch /tmp/grader-pwned']\n", "is not allowed"),
     ("- just\n- a list\n", "expected a mapping of exercise id"),
     ("ex01: 5\n", "ex01: expected question id -> answer pairs"),

@@ -72,11 +72,54 @@ def function(root: Path, module: str, name: str) -> Callable[..., Any]:
 
 
 def call(fn: Callable[..., Any], params: Mapping[str, Any]) -> Any:
-    """Call a reference function with the params its signature names."""
+    """Call a reference function with the params its signature names, passed by keyword."""
     signature = inspect.signature(fn)
     accepts_all = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
     kwargs = {k: v for k, v in params.items() if accepts_all or k in signature.parameters}
+    unmet = _unmet(signature, kwargs)
+    if unmet:
+        raise SolutionError(_unmet_message(fn.__name__, signature, params, unmet))
     try:
         return fn(**kwargs)
     except Exception as exc:
         raise SolutionError(f"reference {fn.__name__}() failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _unmet(signature: inspect.Signature, kwargs: Mapping[str, Any]) -> list[inspect.Parameter]:
+    """The function's arguments that a call by keyword with `kwargs` leaves without a value."""
+    return [p for p in signature.parameters.values()
+            if p.default is p.empty and p.kind is not p.VAR_POSITIONAL and p.kind is not p.VAR_KEYWORD
+            and (p.kind is p.POSITIONAL_ONLY or p.name not in kwargs)]
+
+
+def _unmet_message(name: str, signature: inspect.Signature, params: Mapping[str, Any],
+                   unmet: list[inspect.Parameter]) -> str:
+    """Why a reference cannot be called: the grader passes the exercise's params by keyword,
+    so each argument must be named after one (or have a default)."""
+    asked = ", ".join(p.name for p in signature.parameters.values()
+                      if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)) or "nothing"
+    passed = ", ".join(params) if params else "none (the exercise declares no params)"
+    lacking = ", ".join(p.name for p in unmet)
+    positional = [p.name for p in unmet if p.kind is p.POSITIONAL_ONLY]
+    hint = (f" ({', '.join(positional)} {'is' if len(positional) == 1 else 'are'} positional-only and "
+            "cannot be passed by keyword)") if positional else ""
+    example = f" (e.g. def {name}({', '.join(params)}))" if params else ""
+    return (f"reference {name}() cannot be called: the grader passes the exercise's params by keyword, "
+            f"and they are {passed}; {name}() asks for {asked}, so nothing is passed for {lacking}{hint}. "
+            f"Name each argument after a param{example}, or give it a default.")
+
+
+def check_positional(fn: Callable[..., Any], count: int, what: str) -> None:
+    """Refuse, saying why, a reference that cannot take `count` arguments by position."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin without a signature: let the call tell
+        return
+    try:
+        signature.bind(*range(count))
+    except TypeError:
+        asked = ", ".join(p.name for p in signature.parameters.values()
+                          if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)) or "none"
+        raise SolutionError(f"reference {fn.__name__}() cannot be called: the grader passes {what} by "
+                            f"position, {count} of them; {fn.__name__}() takes these by position: "
+                            f"{asked}") from None

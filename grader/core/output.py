@@ -184,17 +184,47 @@ def question_ids(results: Sequence[StudentResult]) -> list[str]:
     return list(ids)
 
 
-def gradebook_csv(results: Sequence[StudentResult]) -> str:
-    """A row per student, a column per question, then total and max."""
+def gradebook_csv(results: Sequence[StudentResult], blank_pending: bool = False) -> str:
+    """A row per student, a column per question, then total and max. With `blank_pending`,
+    an answer that awaits review has a blank cell, and so has its student's total (no
+    score is known yet), instead of the 0 it holds until a human decides."""
     columns = question_ids(results)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", *columns, "total", "max"])
     for result in sorted(results, key=lambda r: r.student):
-        scores = {q.id: q.score for q in result.questions}
+        scores: dict[str, object] = {q.id: q.score for q in result.questions}
+        pending = blank_pending and any(q.status == "review" for q in result.questions)
+        if pending:
+            scores.update({q.id: "" for q in result.questions if q.status == "review"})
         writer.writerow([spreadsheet_safe(result.student), *(_number(scores.get(c, "")) for c in columns),
-                         _number(result.score), _number(result.max_score)])
+                         "" if pending else _number(result.score), _number(result.max_score)])
     return buffer.getvalue()
+
+
+COURSE_FILE = "course.json"
+"""Beside results/: what `grade` knew of the course (its title, the specs' digest), so
+`grader export`, which reads only the results, names the course as `grade` does."""
+
+
+def write_course(out: Path, title: str, digest: str) -> Path:
+    return write_atomic(Path(out) / COURSE_FILE,
+                        json.dumps({"title": title, "spec_digest": digest}, ensure_ascii=False) + "\n")
+
+
+def stored_title(folder: Path) -> str | None:
+    """The course title `grade` stored in `folder` (a `grade --out` folder or its results/),
+    or None where it stored none (an older grader's folder) or the file is unreadable."""
+    folder = Path(folder)
+    for place in (folder, folder.parent) if folder.name == "results" else (folder,):
+        try:
+            data = json.loads((place / COURSE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        title = data.get("title") if isinstance(data, dict) else None
+        if isinstance(title, str) and title:
+            return title
+    return None
 
 
 def _number(value: object) -> str:

@@ -79,9 +79,7 @@ def loads(text: str | bytes, raw_scalars: bool = False) -> Document:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise YamlError(f"invalid YAML: {exc.problem or exc.context}", line) from None
+        raise _marked(exc) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"invalid YAML: {exc}") from None
     if node is None:
@@ -89,6 +87,30 @@ def loads(text: str | bytes, raw_scalars: bool = False) -> Document:
     walker = _Walker(raw_scalars)
     data = walker.walk(node, "", 0)
     return Document(data, walker.lines)
+
+
+_OPENINGS = {
+    "while parsing a flow sequence": "the [",
+    "while parsing a flow mapping": "the {",
+    "while scanning a quoted scalar": "the quote",
+}
+"""The parser's contexts that mean something was opened and not closed, in words. Other
+contexts (a block mapping) are where the parser was, not the problem: the problem's line stands."""
+
+
+def _marked(exc: yaml.MarkedYAMLError) -> YamlError:
+    """The parser's error at the line where the problem is. A bracket or quote left open
+    is noticed only lines later, where the text stops making sense: the error then names
+    the line of the opening (the context mark) and says where it was noticed."""
+    problem, context = exc.problem_mark, exc.context_mark
+    what = exc.problem or exc.context or "not valid YAML"
+    if context is not None and problem is not None and context.line != problem.line \
+            and exc.context in _OPENINGS:
+        opened = _OPENINGS[exc.context]
+        return YamlError(f"invalid YAML: {opened} at column {context.column + 1} of this line is not closed "
+                         f"(the parser noticed on line {problem.line + 1}: {what})", context.line + 1)
+    mark = problem or context
+    return YamlError(f"invalid YAML: {what}", mark.line + 1 if mark else None)
 
 
 class _Walker:

@@ -11,6 +11,16 @@
 - `moodle`: Moodle "Import grades → CSV file": an identifier column ("ID number") and a
   grade column, mapped to the user field and the grade item in Moodle's import form.
 
+Answers that await review (status `review`) hold 0 points until a human decides, so an
+export refuses while any are pending (`PendingReviews`), unless `allow_pending`: then
+their cells are blank (in `csv` the question's cell and the student's total; in `canvas`
+and `moodle` the student's grade), and a student's Gradescope results.json is not
+written at all, as Gradescope has no blank score. `pending` says how many.
+
+The assignment column (canvas, moodle) is named after the course, as `grade` titles its
+reports: `grade` stores the title beside results/ (grader.core.output.COURSE_FILE) and
+`grader export` reads it there, unless `--title` names another.
+
 Every file is written atomically. Cells that a spreadsheet would run as a formula
 (text starting with = + - @ or a control character) get a leading apostrophe.
 """
@@ -21,11 +31,13 @@ import csv
 import io
 import json
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from grader.core.errors import GraderError
 from grader.core.results import CaseResult, QuestionResult, RunRecord, StudentResult
-from grader.core.output import gradebook_csv, read_results, spreadsheet_safe, unique_file_names, write_atomic
+from grader.core.output import gradebook_csv, read_results, spreadsheet_safe, stored_title, unique_file_names, \
+    write_atomic
 
 FORMATS = ("csv", "gradescope", "canvas", "moodle")
 #: Longest printed output or trace carried per question into a Gradescope test's output.
@@ -36,6 +48,65 @@ class ExportError(GraderError, ValueError):
     """An export that cannot be written as asked (an unknown format, one .json for many
     students). A GraderError, so the command line shows it with exit code 2; a ValueError,
     as it always was for library callers."""
+
+DEFAULT_TITLE = "grader"
+"""The assignment column's name where no course title is known (results of an older grader)."""
+
+
+class PendingReviews(ExportError):
+    """Answers still await review: exporting now would count each as 0 points."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The answers that await a human's review, by student."""
+
+    answers: tuple[tuple[str, str], ...]
+    """(student, question id) of every answer whose status is `review`."""
+
+    @property
+    def students(self) -> list[str]:
+        return sorted({student for student, _ in self.answers})
+
+    def __bool__(self) -> bool:
+        return bool(self.answers)
+
+    def count(self) -> str:
+        """`3 answers of 2 students`."""
+        answers, students = len(self.answers), len(self.students)
+        return (f"{answers} answer{'s' if answers != 1 else ''} of {students} "
+                f"student{'s' if students != 1 else ''}")
+
+    def awaiting(self) -> str:
+        """`1 answer of 1 student awaits review`, `3 answers of 2 students await review`."""
+        return f"{self.count()} {'awaits' if len(self.answers) == 1 else 'await'} review"
+
+    def examples(self, most: int = 5) -> str:
+        shown = ", ".join(f"{student} {qid}" for student, qid in self.answers[:most])
+        return shown + (f" and {len(self.answers) - most} more" if len(self.answers) > most else "")
+
+
+def pending_reviews(results: Sequence[StudentResult]) -> Pending:
+    return Pending(tuple((r.student, q.id) for r in sorted(results, key=lambda r: r.student)
+                         for q in r.questions if q.status == "review"))
+
+
+def refuse_pending(pending: Pending, fmt: str) -> None:
+    """PendingReviews, saying what awaits review and the two ways on, unless none does."""
+    if pending:
+        raise PendingReviews(f"not exported ({fmt}): {pending.awaiting()} ({pending.examples()}), "
+                             "and each would count as 0 points; review them first (grader review SPECS DIR), "
+                             "or pass --allow-pending to export now with those cells left blank")
+
+
+def left_blank(pending: Pending, fmt: str) -> str:
+    """What an export with --allow-pending did with the pending answers, in words."""
+    if fmt == "gradescope":
+        return (f"{pending.awaiting()}: the results.json of {', '.join(pending.students)} "
+                "was not written (Gradescope has no blank score); export again after the review")
+    what = "their cells and those students' totals" if fmt == "csv" else "those students' grades"
+    return f"{pending.awaiting()}: {what} are left blank in the {fmt} export"
+
 
 _STATUS_WORDS = {
     "correct": "Correct", "partial": "Partly correct", "incorrect": "Incorrect",
@@ -64,18 +135,23 @@ def _csv_text(rows: Iterable[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
-def canvas_rows(results: Sequence[StudentResult], column: str) -> list[list[Any]]:
+def _grade(result: StudentResult, blank: set[str]) -> float | None:
+    """The student's total, or None (a blank cell) while an answer of theirs awaits review."""
+    return None if result.student in blank else result.score
+
+
+def canvas_rows(results: Sequence[StudentResult], column: str, blank: set[str] | None = None) -> list[list[Any]]:
     max_score = max((r.max_score for r in results), default=0.0)
     rows: list[list[Any]] = [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column],
         ["Points Possible", "", "", "", "", max_score],
     ]
-    rows += [[r.student, "", "", r.student, "", r.score] for r in results]
+    rows += [[r.student, "", "", r.student, "", _grade(r, blank or set())] for r in results]
     return rows
 
 
-def moodle_rows(results: Sequence[StudentResult], column: str) -> list[list[Any]]:
-    return [["ID number", column], *([r.student, r.score] for r in results)]
+def moodle_rows(results: Sequence[StudentResult], column: str, blank: set[str] | None = None) -> list[list[Any]]:
+    return [["ID number", column], *([r.student, _grade(r, blank or set())] for r in results)]
 
 
 def _case_lines(cases: Sequence[CaseResult]) -> list[str]:
@@ -180,20 +256,22 @@ def _write_gradescope(results: Sequence[StudentResult], out_path: Path) -> list[
 
 
 def export(results: Sequence[StudentResult], fmt: str, out_path: Path,
-           title: str = "") -> list[Path]:
-    """Write `results` as `fmt` (one of FORMATS) to `out_path`; returns the files written."""
+           title: str = "", allow_pending: bool = False) -> list[Path]:
+    """Write `results` as `fmt` (one of FORMATS) to `out_path`; returns the files written.
+    PendingReviews while answers await review, unless `allow_pending` (see the module)."""
     out_path = Path(out_path)
-    column = title or "grader"
-    if fmt == "csv":
-        return [write_atomic(out_path, gradebook_csv(results))]
-    if fmt == "canvas":
-        rows = canvas_rows(results, column)
-    elif fmt == "moodle":
-        rows = moodle_rows(results, column)
-    elif fmt == "gradescope":
-        return _write_gradescope(results, out_path)
-    else:
+    if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    pending = pending_reviews(results)
+    if not allow_pending:
+        refuse_pending(pending, fmt)
+    blank = set(pending.students)
+    column = title or DEFAULT_TITLE
+    if fmt == "csv":
+        return [write_atomic(out_path, gradebook_csv(results, blank_pending=True))]
+    if fmt == "gradescope":
+        return _write_gradescope([r for r in results if r.student not in blank], out_path)
+    rows = canvas_rows(results, column, blank) if fmt == "canvas" else moodle_rows(results, column, blank)
     return [write_atomic(out_path, _csv_text(rows))]
 
 
@@ -203,7 +281,25 @@ def default_target(results_dir: Path, fmt: str) -> Path:
                           "gradescope": "gradescope"}[fmt]
 
 
-def export_results(out_dir: Path, fmt: str, to: Path | None = None, title: str = "") -> list[Path]:
-    """`grader export`: read the results that `grade` wrote under out_dir and export them."""
+@dataclass(frozen=True)
+class Exported:
+    """What `grader export` wrote, and what it left blank."""
+
+    paths: list[Path]
+    pending: Pending
+    fmt: str
+
+    def note(self) -> str | None:
+        """The warning to show when answers awaiting review were left blank."""
+        return left_blank(self.pending, self.fmt) if self.pending else None
+
+
+def export_results(out_dir: Path, fmt: str, to: Path | None = None, title: str = "",
+                   allow_pending: bool = False) -> Exported:
+    """`grader export`: read the results that `grade` wrote under out_dir and export them,
+    with the course title `grade` stored there unless `title` names another."""
     out_dir = Path(out_dir)
-    return export(read_results(out_dir), fmt, to or default_target(out_dir, fmt), title)
+    results = read_results(out_dir)
+    paths = export(results, fmt, to or default_target(out_dir, fmt), title or stored_title(out_dir) or "",
+                   allow_pending)
+    return Exported(paths, pending_reviews(results), fmt)

@@ -118,12 +118,27 @@ def submit(folder: Path, to: Path, specs: Path | None = None, student: str | Non
     if missing:
         warnings.append(f"no answer yet for {len(missing)} question{'s' if len(missing) > 1 else ''}: "
                         + ", ".join(missing))
+    warnings += failing_checks(report)
     if (problems and not force) or not files:
         return Packaged(None, student, [f.name for f in files], problems, warnings)
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     path = write_zip(to / f"{student}-{lateness.utc_stamp(moment)}.zip",
                      {f.name: f.read_bytes() for f in files}, student, moment, public.digest)
     return Packaged(path, student, [f.name for f in files], problems, warnings)
+
+
+def failing_checks(report: CheckReport) -> list[str]:
+    """A warning naming each question whose code fails a visible check, with the first line
+    of why. Failing is not a problem (partial work may be handed in): the zip is still
+    written, but the student should know before the deadline, not from the grade."""
+    failing = [row for row in report.rows if row.status == "failed"]
+    if not failing:
+        return []
+    count = len(failing)
+    head = (f"{count} question{'s' if count > 1 else ''} fail{'' if count > 1 else 's'} "
+            f"visible checks: {', '.join(row.id for row in failing)} (packaged anyway; "
+            "`grader check` shows the details)")
+    return [head] + [f"{row.id}: {(row.message.splitlines() or [row.status])[0]}" for row in failing]
 
 
 def _student(folder: Path, given: str | None, public: PublicCourse) -> str:

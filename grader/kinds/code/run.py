@@ -87,6 +87,7 @@ def reference_outputs(reference: Reference, calls: list[list[Any]]) -> list[Any]
     fn = solutions.function(reference.solutions_root, reference.module, reference.function)
     outputs = []
     for args in calls:
+        solutions.check_positional(fn, len(args), "a code question's case args")
         try:
             outputs.append(fn(*code_models.materialise(args)))
         except Exception as exc:
@@ -331,6 +332,7 @@ def _property_failure(question: Question, reference: Reference, prop: Property, 
     if prop.output is not None:
         return cv.predicate_failure(output, prop.output, options.tolerance, wanted[0])
     fn = solutions.function(reference.solutions_root, reference.module, prop.check or "")
+    solutions.check_positional(fn, 1 + len(args), "a property check the output, then the case args,")
     try:
         verdict = fn(output, *code_models.materialise(args))
     except Exception as error:

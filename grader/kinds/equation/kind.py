@@ -114,25 +114,95 @@ def _proportional(student: sympy.Expr, expected: sympy.Expr, options: SymbolicOp
     return outcome
 
 
-def _same_solutions(student: sympy.Expr, expected: sympy.Expr, time_limit: float) -> bool | None:
-    """For one unknown: the same real solution sets (None when they cannot be computed in time)."""
+@dataclass(frozen=True)
+class Solutions:
+    """How the real solution sets of two one-unknown equations compare."""
+
+    same: bool | None
+    """None when they could not be computed in time."""
+    symbol: str = ""
+    """The unknown as written; empty when there are several, and then no sets are known."""
+    missing: tuple[str, ...] = ()
+    """Solutions of the expected equation that the student's lacks (finite sets only), as text."""
+    extra: tuple[str, ...] = ()
+    """Solutions of the student's equation that the expected one lacks (finite sets only), as text."""
+    finite: bool = False
+    """Whether both sets are finite, so missing and extra say all that differs."""
+    none_of_yours: bool = False
+    """Whether the student's equation has no real solution at all."""
+
+
+def _same_solutions(student: sympy.Expr, expected: sympy.Expr, time_limit: float) -> Solutions:
+    """For one unknown: the real solution sets and how they differ. They are computed in
+    a time-limited child, which sends back plain data: the differing solutions as text."""
     symbols = student.free_symbols | expected.free_symbols
     if len(symbols) != 1:
-        return False
+        return Solutions(False)
     (symbol,) = symbols
 
-    def solve() -> bool:
-        left = sympy.solveset(rewrite_special(student), symbol, domain=sympy.S.Reals)
-        right = sympy.solveset(rewrite_special(expected), symbol, domain=sympy.S.Reals)
-        if not (isinstance(left, sympy.FiniteSet) and isinstance(right, sympy.FiniteSet)):
-            return bool(left == right)
-        if len(left) != len(right):
-            return False
-        return all(any(sympy.simplify(a - b) == 0 for b in right) for a in left)
+    def solve() -> dict[str, Any]:
+        left_set = sympy.solveset(rewrite_special(student), symbol, domain=sympy.S.Reals)
+        right_set = sympy.solveset(rewrite_special(expected), symbol, domain=sympy.S.Reals)
+        left, right = _elements(left_set), _elements(right_set)
+        if left is None or right is None:
+            return {"same": bool(left_set == right_set)}
+
+        def within(a: sympy.Expr, others: list[sympy.Expr]) -> bool:
+            return any(sympy.simplify(a - b) == 0 for b in others)
+        missing = [display.text(b) for b in right if not within(b, left)]
+        extra = [display.text(a) for a in left if not within(a, right)]
+        return {"same": not missing and not extra, "missing": missing, "extra": extra, "finite": True,
+                "none_of_yours": not left}
     try:
-        return bool(run_limited(solve, time_limit))
+        found = run_limited(solve, time_limit)
     except TimedOut:
+        return Solutions(None)
+    return Solutions(bool(found["same"]), display.text(symbol), tuple(found.get("missing", ())),
+                     tuple(found.get("extra", ())), bool(found.get("finite")), bool(found.get("none_of_yours")))
+
+
+def _elements(found: sympy.Set) -> list[sympy.Expr] | None:
+    """A finite solution set's elements, in increasing order where they are real numbers;
+    None for a set that is not finite (an interval, an image set, one solveset left unsolved)."""
+    if found is sympy.S.EmptySet:
+        return []
+    if not isinstance(found, sympy.FiniteSet):
         return None
+    items = list(found)
+    try:
+        return sorted(items, key=lambda v: float(v))
+    except (TypeError, ValueError):
+        return items
+
+
+def _values(symbol: str, values: tuple[str, ...]) -> str:
+    return " and ".join(f"{symbol} = {v}" for v in values)
+
+
+def _difference(solutions: Solutions, reveal: bool) -> str:
+    """What differs between the student's equation and the expected one, in words. The
+    expected equation's own solutions are named only where the spec reveals the answer."""
+    symbol = solutions.symbol
+    if not symbol:
+        return ("Not the same equation: no nonzero constant turns yours into the expected one, so the "
+                "two describe different sets of points.")
+    if not solutions.finite or not (solutions.missing or solutions.extra):
+        return ("Not the same equation: its real solutions are not those of the expected equation "
+                "(the two are not equivalent).")
+    parts = []
+    if solutions.extra:
+        verb = "solves" if len(solutions.extra) == 1 else "solve"
+        parts.append(f"{_values(symbol, solutions.extra)} {verb} your equation but not the expected one")
+    if solutions.missing:
+        count = len(solutions.missing)
+        if reveal:
+            verb = "solves" if count == 1 else "solve"
+            parts.append(f"{_values(symbol, solutions.missing)} {verb} the expected equation but not yours")
+        else:
+            parts.append(f"your equation misses {count} solution{'s' if count > 1 else ''} of the expected one")
+    if solutions.none_of_yours:
+        parts.insert(0, "your equation has no real solution")
+    return f"Not the same equation: {'; '.join(parts)}."
 
 
 class EquationKind:
@@ -185,9 +255,9 @@ class EquationKind:
 
     def check(self, question: Question, value: Equation, expected: Equation) -> Verdict:
         options: EquationOptions = question.options
-        return guarded(options.symbolic, lambda: self._check(options, value, expected))
+        return guarded(options.symbolic, lambda: self._check(options, value, expected, question.reveal))
 
-    def _check(self, options: EquationOptions, value: Equation, expected: Equation) -> Verdict:
+    def _check(self, options: EquationOptions, value: Equation, expected: Equation, reveal: bool) -> Verdict:
         # The equation as written (printing the difference too, as answer_details would,
         # costs as much again and its text would be replaced).
         details: dict[str, Any] = {"answer_text": display.equation_text(value.lhs, value.rhs),
@@ -199,11 +269,11 @@ class EquationKind:
         if outcome is not None and outcome.equivalent:
             return Verdict("correct", 1.0, "Correct.", {**details, "method": "proportional"})
         same = _same_solutions(student, reference, options.symbolic.time_limit)
-        if same:
+        if same.same:
             return Verdict("correct", 1.0, "Correct: the same solutions.", {**details, "method": "solutions"})
-        if same is None and outcome is None:
+        if same.same is None and outcome is None:
             return undecided(details)
-        return Verdict("incorrect", 0.0, "Not the same equation: it has other solutions.\n"
+        return Verdict("incorrect", 0.0, f"{_difference(same, reveal)}\n"
                                          f"Your answer, as read: {details['answer_text']}", details)
 
     def show(self, value: Equation, question: Question) -> str:

@@ -138,7 +138,8 @@ def _bracketed(text: str, separator: str = ",") -> Any:
     return top
 
 
-def parse_vector(raw: Any, number_format: NumberFormat = DEFAULT_FORMAT) -> Vector | Invalid:
+def parse_vector(raw: Any, number_format: NumberFormat = DEFAULT_FORMAT, names: tuple[str, ...] = ()) -> Vector | Invalid:
+    """`names`: the declared entry names, used in messages when they name every entry."""
     text = raw if isinstance(raw, str) else None
     entry = Reading(number_format, one_number=False)
     separator = ";" if number_format.decimal == "," else ","
@@ -165,7 +166,8 @@ def parse_vector(raw: Any, number_format: NumberFormat = DEFAULT_FORMAT) -> Vect
         for index, leaf in enumerate(leaves):
             number = parse_number(leaf, entry)
             if isinstance(number, Invalid):
-                return Invalid(f"entry {index + 1} ({str(leaf)[:40]!r}): {number.message}{_list_hint(leaf, separator)}")
+                label = names[index] if len(names) == len(leaves) and len(shape) == 1 else f"entry {index + 1}"
+                return Invalid(f"{label} ({str(leaf)[:40]!r}): {number.message}{_list_hint(leaf, separator)}")
             values.append(number.value)
     except _Fail as fail:
         return Invalid(f"expected a list such as [1, 2] or a shape such as 28x28x1: {fail.message}", fail.pos, text)
@@ -268,8 +270,8 @@ class VectorKind:
             if not names:
                 return Invalid("write the values as a list such as [1, 2]")
             values = named_values(raw, names, ";" if fmt.decimal == "," else ",")
-            return values if isinstance(values, Invalid) else parse_vector(values, fmt)
-        return parse_vector(raw, fmt)
+            return values if isinstance(values, Invalid) else parse_vector(values, fmt, names)
+        return parse_vector(raw, fmt, names)
 
     def parse_reference(self, raw: Any, question: Question) -> Vector:
         if hasattr(raw, "tolist"):
@@ -281,6 +283,7 @@ class VectorKind:
 
     def check(self, question: Question, value: Vector, expected: Vector) -> Verdict:
         options: VectorOptions = question.options
+        named = _entry_names(options.names, expected.shape)
         if value.shape != expected.shape:
             note = ""
             if value.grouped_digits:
@@ -288,6 +291,9 @@ class VectorKind:
                         "(write 1234, not 1,234 or 1 234).")
             elif options.number_format.decimal == ",":
                 note = " Here the decimal mark is a comma: separate the entries with ; and quote the list (\"[4,33; 2]\")."
+            if named and len(value.shape) == 1:
+                return Verdict("incorrect", 0.0, f"Expected {len(named)} entries ({', '.join(named)}), "
+                                                 f"got {value.shape[0]}.{note}")
             return Verdict("incorrect", 0.0, f"Expected shape {_shape_text(expected.shape)}, "
                                              f"got {_shape_text(value.shape)}.{note}")
         tol = options.tolerance
@@ -297,6 +303,12 @@ class VectorKind:
         flipped = all(within(-a, b, tol) for a, b in zip(value.values, expected.values))
         if flipped and any(b != 0 for b in expected.values):
             feedback = "Every entry has the right size but the wrong sign."
+        elif named:
+            listed = _listed([named[i] for i in wrong])
+            verb = "is" if len(wrong) == 1 else "are"
+            feedback = f"{listed} {verb} not within the tolerance ({tol.describe()})."
+            if len(expected.values) > 1:
+                feedback = f"{len(wrong)} of {len(expected.values)} entries are wrong: {feedback}"
         else:
             first = wrong[0]
             where = _index(first, value.shape) if len(value.shape) > 1 else f"{first + 1}"
@@ -322,6 +334,18 @@ def _format(nested: Any, fmt: NumberFormat = DEFAULT_FORMAT) -> str:
     if isinstance(nested, list):
         return "[" + ("; " if fmt.decimal == "," else ", ").join(_format(item, fmt) for item in nested) + "]"
     return str(int(nested)) if float(nested).is_integer() and abs(nested) < 1e15 else fmt.show(repr(nested))
+
+
+def _entry_names(names: tuple[str, ...], shape: tuple[int, ...]) -> tuple[str, ...]:
+    """The declared entry names, where they name every entry of a flat vector."""
+    return names if len(shape) == 1 and len(names) == shape[0] else ()
+
+
+def _listed(names: list[str], most: int = 8) -> str:
+    """`w`, `w and b`, `w, b and H`; past `most` names, `… and 3 more`."""
+    if len(names) > most:
+        return f"{', '.join(names[:most])} and {len(names) - most} more"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
