@@ -271,10 +271,13 @@ class CodeKind(CodeAnswered):
 
     def prove(self, question: Question, reference: Reference) -> list[str]:
         """For `grader validate`: the references run, pass their own properties, survive the
-        trip through the sandbox's wire format, and every known mistake fails some case."""
+        trip through the sandbox's wire format, and every known mistake fails some case; then
+        no decoy (a standard wrong version of the reference, graded as students are) earns
+        half the points or more."""
+        from grader.kinds.code import decoys
         from grader.kinds.code import run as code_run
 
-        return code_run.prove(question, reference)
+        return code_run.prove(question, reference) or decoys.prove(question, reference)
 
     def visible_cases(self, question: Question, reference: Reference) -> list[dict[str, Any]]:
         from grader.kinds.code import run as code_run
