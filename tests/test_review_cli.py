@@ -74,7 +74,7 @@ def test_walks_question_by_question_across_the_class(graded: tuple[Path, Path]) 
     order = [line.split("·")[0].split("]")[1].strip() + " " + line.split("·")[1].strip()
              for line in shown.splitlines() if line.startswith("─── [")]
     assert order == ["ex.t s1", "ex.t s2", "ex.t s3", "ex.u s1", "ex.u s2"]
-    assert "Suggested: 1 of 2" in shown and "✓ kills gradients" in shown and "✗ not zero-centred" in shown
+    assert "Rubric suggests: 1 of 2" in shown and "✓ kills gradients" in shown and "✗ not zero-centred" in shown
     assert "negated: “kill gradients”" in shown
     entries = decided(specs)
     assert entries["s1"]["ex.t"].score == 1.0 and entries["s1"]["ex.t"].comment == "good start"

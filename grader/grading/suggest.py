@@ -26,7 +26,7 @@ the development questions of the short-answer corpus and checked on the other ha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Literal, Mapping
+from typing import Callable, Collection, Literal, Mapping
 
 import numpy as np
 
@@ -42,7 +42,7 @@ NOISE = 0.015
 PRIOR_BASE = 0.4
 PRIOR_SLOPE = 1.1
 """Prior share = PRIOR_BASE + PRIOR_SLOPE × closeness (0–1) to the reference and the class."""
-RUBRIC_TRUST = 0.7
+RUBRIC_TRUST = 0.85
 """Share of the rubric's own score in the prior, when the question has a rubric (an instructor's
 rubric says more than word overlap; not measured: the corpus has no rubrics)."""
 
@@ -108,11 +108,13 @@ def covariance(analysis: Analysis) -> np.ndarray:
     return OFFSET + SCALE * np.power(analysis.similarity, POWER)
 
 
-def suggest(analysis: Analysis, decisions: Mapping[str, float]) -> Round:
+def suggest(analysis: Analysis, decisions: Mapping[str, float], skipped: Collection[str] = ()) -> Round:
     """Suggestions for every answer given `decisions` (answer key -> score in points; keys of
-    other answers are ignored), and the next answer to show."""
+    other answers are ignored), and the next answer to show: never one decided or `skipped`
+    (answers the reviewer put off), and no skipped answer in the proposed group."""
     answers = analysis.answers
     n = len(answers)
+    skipped = frozenset(skipped)
     if n == 0:
         return Round((), None, (), ())
     top = analysis.task.max_score if analysis.task.max_score > 0 else 1.0
@@ -142,23 +144,30 @@ def suggest(analysis: Analysis, decisions: Mapping[str, float]) -> Round:
     teach = np.where(open_, teach, 0.0)
     suggestions = []
     decided_set = set(decided)
+    basis: Basis
     for i, answer in enumerate(answers):
-        group = int(analysis.group_of[i])
+        number = int(analysis.group_of[i])
         if i in decided_set:
             score, sure, basis = float(decisions[answer.key]), 1.0, "decided"
         else:
             score = float(np.clip(mean[i], 0.0, 1.0)) * top
             sure = float(confidence[i])
             basis = "learned" if decided else "prior"
-        suggestions.append(Suggestion(answer.key, round(score, 6), round(sure, 6), basis, group,
+        suggestions.append(Suggestion(answer.key, round(score, 6), round(sure, 6), basis, number,
                                       answer.key in outlying))
     if not open_.any():
         return Round(tuple(suggestions), None, (), tuple(0.0 for _ in answers))
-    best = int(np.argmax(np.where(open_, teach, -1.0)))  # first of equals: deterministic
+    eligible = open_.copy()
+    for key in skipped:
+        if key in analysis.positions:
+            eligible[analysis.index(key)] = False
+    if not eligible.any():
+        return Round(tuple(suggestions), None, (), tuple(round(float(t), 9) for t in teach))
+    best = int(np.argmax(np.where(eligible, teach, -1.0)))  # first of equals: deterministic
     shown = answers[best].key
     group = analysis.groups[int(analysis.group_of[best])]
     proposal = (shown,) + tuple(k for k in group.members
-                                if k != shown and k not in decisions and k not in outlying)
+                                if k != shown and k not in decisions and k not in outlying and k not in skipped)
     return Round(tuple(suggestions), shown, proposal, tuple(round(float(t), 9) for t in teach))
 
 
