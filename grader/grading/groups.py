@@ -155,14 +155,20 @@ def _signature(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 # --- comparing ----------------------------------------------------------------------------
 
 
+def _char_grams(text: str, sizes: tuple[int, int]) -> list[str]:
+    """Character n-grams of the canonical text, padded with a space at each end (as
+    scikit-learn's char_wb, but across word boundaries and without a Python loop per word)."""
+    padded = f" {canonical(text)} "
+    return [padded[i:i + n] for n in range(sizes[0], sizes[1] + 1) for i in range(len(padded) - n + 1)]
+
+
 def _tfidf(documents: Sequence[str], analyzer: str, ngram: tuple[int, int]) -> np.ndarray:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     if analyzer == "word":
         vectorizer = TfidfVectorizer(analyzer=stems, ngram_range=(1, 1), sublinear_tf=True, norm="l2")
     else:
-        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=ngram, lowercase=True, sublinear_tf=True,
-                                     norm="l2")
+        vectorizer = TfidfVectorizer(analyzer=lambda text: _char_grams(text, ngram), sublinear_tf=True, norm="l2")
     try:
         matrix = vectorizer.fit_transform(documents)
     except ValueError:  # no word at all in any document
@@ -241,13 +247,18 @@ def _average_linkage(similarity: np.ndarray, units: list[list[int]], threshold: 
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
 
+    from scipy.sparse import csr_matrix
+
     m = len(units)
-    member = np.zeros((m, similarity.shape[0]))
-    for u, indices in enumerate(units):
-        member[u, indices] = 1.0
-    sizes = member.sum(axis=1)
-    # mean similarity between units (a unit's own answers are near duplicates: treat as one)
-    between = (member @ similarity @ member.T) / np.outer(sizes, sizes)
+    if m == similarity.shape[0]:
+        between = similarity
+    else:
+        rows = [u for u, indices in enumerate(units) for _ in indices]
+        cols = [i for indices in units for i in indices]
+        member = csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(m, similarity.shape[0]))
+        sizes = np.array([len(indices) for indices in units], dtype=float)
+        # mean similarity between units (a unit's own answers are near duplicates: treat as one)
+        between = np.asarray(member @ (member @ similarity).T) / np.outer(sizes, sizes)
     distance = np.clip(1.0 - between, 0.0, None)
     np.fill_diagonal(distance, 0.0)
     distance = (distance + distance.T) / 2
