@@ -74,7 +74,7 @@ def test_walks_question_by_question_across_the_class(graded: tuple[Path, Path]) 
     order = [line.split("·")[0].split("]")[1].strip() + " " + line.split("·")[1].strip()
              for line in shown.splitlines() if line.startswith("─── [")]
     assert order == ["ex.t s1", "ex.t s2", "ex.t s3", "ex.u s1", "ex.u s2"]
-    assert "Suggested: 1 of 2" in shown and "✓ kills gradients" in shown and "✗ not zero-centred" in shown
+    assert "Rubric suggests: 1 of 2" in shown and "✓ kills gradients" in shown and "✗ not zero-centred" in shown
     assert "negated: “kill gradients”" in shown
     entries = decided(specs)
     assert entries["s1"]["ex.t"].score == 1.0 and entries["s1"]["ex.t"].comment == "good start"
@@ -193,3 +193,52 @@ def test_real_terminal_session_in_a_subprocess(graded: tuple[Path, Path]) -> Non
     assert "saved ex.t for s1: 1.5 of 2" in process.stdout
     entry = decided(specs)["s1"]["ex.t"]
     assert (entry.score, entry.comment, entry.by) == (1.5, "names one problem", "bob")
+
+
+GROUP_ANSWERS = {
+    "g1": "It kills gradients and is not zero-centred.",
+    "g2": "it kills gradients, and is not zero centred",
+    "g3": "It kills gradients and is not zero-centred!",
+    "g4": "It is slow to compute because of the exponential.",
+}
+
+
+def test_one_decision_grades_a_group_in_a_real_terminal(tmp_path: Path) -> None:
+    """Driven in a subprocess: the walk shows the group, one score and one `y` decide the
+    near duplicates together; the unlike answer is asked on its own, then quit."""
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "ex.yaml").write_text(SPEC)
+    for student, answer in GROUP_ANSWERS.items():
+        (tmp_path / "class" / student).mkdir(parents=True)
+        (tmp_path / "class" / student / "answers.yaml").write_text(json.dumps({"ex": {"t": answer}}))
+    api.grade_paths([specs], [tmp_path / "class"], tmp_path / "out", reports=False)
+    process = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "review", str(specs), str(tmp_path / "out"), "--by", "carol"],
+        input="2\nboth problems\ny\nq\n", capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert process.returncode == 0, process.stderr
+    shown = process.stdout
+    assert "Group: 3 answers alike, 2 more not yet decided" in shown and "Suggested: " in shown
+    assert "confidence" in shown and "Give 2 and the comment to all 2 of them too? [y/N]" in shown
+    assert "3 decided (2 with their group), 0 skipped, 1 left for later" in shown
+    entries = decided(specs)
+    assert {s for s in entries} == {"g1", "g2", "g3"}
+    assert all(entries[s]["ex.t"].score == 2.0 and entries[s]["ex.t"].comment == "both problems"
+               and entries[s]["ex.t"].by == "carol" for s in ("g1", "g2", "g3"))
+    # the next session starts with the answer left, and learns from the group's decisions
+    code, again = run_review(specs, tmp_path / "out", "q\n")
+    assert code == 0 and "ex.t · g4" in again and "learned from the decisions so far" in again
+
+
+def test_declining_the_group_records_the_shown_answer_only(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "ex.yaml").write_text(SPEC)
+    for student, answer in GROUP_ANSWERS.items():
+        (tmp_path / "class" / student).mkdir(parents=True)
+        (tmp_path / "class" / student / "answers.yaml").write_text(json.dumps({"ex": {"t": answer}}))
+    api.grade_paths([specs], [tmp_path / "class"], tmp_path / "out", reports=False)
+    code, shown = run_review(specs, tmp_path / "out", "2\n\nn\nq\n")
+    assert code == 0 and "1 decided, 0 skipped, 3 left for later" in shown
+    assert len(decided(specs)) == 1

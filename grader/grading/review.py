@@ -1,9 +1,17 @@
 """`grader review`: walk an instructor through the answers that need a human.
 
 Question by question across the class (every student's answer to ex03.a, then ex03.b …),
-it shows the prompt, the answer, the rubric's hits and its suggested score, and asks for
-a score (Enter accepts the suggestion, `s` skips, `q` quits) and a comment. Each decision
-goes to the overrides file at once, atomically, so quitting or a crash loses nothing.
+it shows the prompt, the answer, the rubric's hits, the answer's group and a suggested
+score with its confidence, and asks for a score (Enter accepts the suggestion, `s` skips,
+`q` quits) and a comment. Each decision goes to the overrides file at once, atomically,
+so quitting or a crash loses nothing.
+
+Within a question the answers are compared once (grader.grading.groups) and, after each
+decision, the suggestions learn from every decision so far, earlier sessions' included
+(grader.grading.suggest). The next answer shown is the one whose decision teaches the most;
+after a decision the walk offers to give the same score and comment to the rest of the
+answer's group (not its outliers), one confirmation for all of them, each recorded in the
+overrides file as its own decision.
 
 The terminal is reached only through the `ask` and `say` functions the caller passes in
 (cli.py passes click's), so the session runs the same under a test. What the students
@@ -21,10 +29,10 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from grader.core import output
-from grader.grading import overrides
+from grader.grading import groups, overrides, suggest
 from grader.authoring import spec
 from grader.core.errors import GraderError
-from grader.core.model import Invalid
+from grader.core.model import Course, Invalid
 from grader.core.results import QuestionResult, StudentResult
 from grader.core.text import terminal_safe
 from grader.parsing.numbers import parse_number
@@ -47,6 +55,9 @@ class Item:
 @dataclass
 class Summary:
     decided: int = 0
+    """Decisions recorded, those given to a whole group included."""
+    grouped: int = 0
+    """Of those, decisions given to the rest of a group along with the answer shown."""
     skipped: int = 0
     left: int = 0
     """Items not reached because the reviewer quit."""
@@ -57,7 +68,8 @@ class Summary:
         left = f", {self.left} left for later" if self.left else ""
         if not (self.decided or self.skipped or self.left):
             return "Nothing to review: no answer is marked review without a decision."
-        return (f"{self.decided} decided, {self.skipped} skipped{left}; decisions are saved{where}. "
+        grouped = f" ({self.grouped} with their group)" if self.grouped else ""
+        return (f"{self.decided} decided{grouped}, {self.skipped} skipped{left}; decisions are saved{where}. "
                 "Grade again to apply them to the results and reports.")
 
 
@@ -106,11 +118,37 @@ def typed_comment(text: str) -> str:
 
 
 def suggestion(question: QuestionResult) -> float | None:
+    """The score the kind itself suggests (a rubric's), when it says one."""
     value = question.details.get("suggested_score") if question.details else None
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def describe(item: Item, number: int, total: int) -> str:
+def answer_for(item: Item) -> groups.Answer:
+    """What grouping reads of a result: the answer's text, and a rubric's hits and share when
+    the kind reports them in its details (`rubric`: [{concept, found}], `suggested`: 0–1)."""
+    details = item.question.details or {}
+    rubric = details.get("rubric")
+    hits = frozenset(str(entry.get("concept", "")) for entry in rubric
+                     if isinstance(entry, dict) and entry.get("found")) if isinstance(rubric, list) else frozenset()
+    share = details.get("suggested")
+    auto = float(share) if isinstance(share, (int, float)) and not isinstance(share, bool) else None
+    return groups.Answer(item.student, item.question.answer or "", hits, auto)
+
+
+def task_for(items: Sequence[Item], reference: str = "") -> groups.Task:
+    first = items[0].question
+    rubric = any(isinstance((i.question.details or {}).get("rubric"), list) for i in items)
+    return groups.Task(first.max_score, reference or first.expected or "", first.prompt, rubric)
+
+
+def shown_score(score: float, max_score: float) -> float:
+    """A suggested score as the walk offers it: to the half point (quarter below 2 points)."""
+    step = 0.5 if max_score >= 2 else 0.25
+    return min(max(round(score / step) * step, 0.0), max_score)
+
+
+def describe(item: Item, number: int, total: int, advice: suggest.Suggestion | None = None,
+             group: groups.Group | None = None, others: int = 0) -> str:
     q = item.question
     heading = f"[{number}/{total}] {shown_line(q.id, 100)} · {shown_line(item.student, 100)} · {q.max_score:g} points"
     lines = [f"─── {heading} ───",
@@ -134,9 +172,18 @@ def describe(item: Item, number: int, total: int) -> str:
             lines.append(line)
     elif q.feedback:
         lines += ["", "Feedback: " + shown(q.feedback, 1000)]
-    suggested = suggestion(q)
-    if suggested is not None:
-        lines.append(f"Suggested: {suggested:g} of {q.max_score:g}")
+    rubric_says = suggestion(q)
+    if rubric_says is not None:
+        lines.append(f"Rubric suggests: {rubric_says:g} of {q.max_score:g}")
+    if group is not None and group.size > 1:
+        line = f"Group: {group.size} answers alike" + (f", {others} more not yet decided" if others else "")
+        if item.student in group.outliers:
+            line += "; this one looks unlike the rest: judge it on its own"
+        lines.append(line)
+    if advice is not None:
+        source = "learned from the decisions so far" if advice.basis == "learned" else "from the rubric and reference"
+        lines.append(f"Suggested: {shown_score(advice.score, q.max_score):g} of {q.max_score:g} "
+                     f"(confidence {advice.confidence:.0%}, {source})")
     return "\n".join(lines)
 
 
@@ -153,10 +200,9 @@ def parse_score(text: str, max_score: float) -> float | str:
     return round(value, 6)
 
 
-def ask_decision(item: Item, ask: Ask, say: Say) -> float | str:
-    """The score the reviewer gives, or "s" (skip) or "q" (quit)."""
+def ask_decision(item: Item, ask: Ask, say: Say, suggested: float | None = None) -> float | str:
+    """The score the reviewer gives, or "s" (skip) or "q" (quit); Enter takes `suggested`."""
     max_score = item.question.max_score
-    suggested = suggestion(item.question)
     default = f"Enter = {suggested:g}, " if suggested is not None else ""
     while True:
         reply = ask(f"Score 0–{max_score:g} [{default}s = skip, q = quit]").strip()
@@ -174,27 +220,86 @@ def ask_decision(item: Item, ask: Ask, say: Say) -> float | str:
         return score
 
 
+def _by_question(items: Sequence[Item]) -> dict[str, list[Item]]:
+    found: dict[str, list[Item]] = {}
+    for item in items:
+        found.setdefault(item.question.id, []).append(item)
+    return found
+
+
 def session(items: Sequence[Item], path: Path, by: str, ask: Ask, say: Say,
-            now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Summary:
-    """Ask for a decision on each item; write each one to `path` as soon as it is made."""
+            now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+            known: Mapping[str, Sequence[tuple[Item, float]]] | None = None,
+            references: Mapping[str, str] | None = None) -> Summary:
+    """Ask for a decision on each item, question by question, in the order that teaches most;
+    write each one to `path` as soon as it is made. `known`: per question id, answers decided
+    before (with their scores), which the suggestions learn from; `references`: per question
+    id, the reference answer's text."""
     summary = Summary(path=path)
-    for number, item in enumerate(items, 1):
-        say(describe(item, number, len(items)))
-        decision = ask_decision(item, ask, say)
-        if decision == "q":
-            summary.left = len(items) - number + 1
-            break
-        if decision == "s":
-            summary.skipped += 1
-            continue
-        comment = typed_comment(ask("Comment (Enter for none)").strip())
-        at = now().isoformat(timespec="seconds")
-        overrides.record(path, item.student, item.question.id,
-                         overrides.Override(float(decision), comment, by, at, item.fingerprint))
-        say(f"saved {shown_line(item.question.id, 100)} for {shown_line(item.student, 100)}: "
-            f"{float(decision):g} of {item.question.max_score:g}")
-        summary.decided += 1
+    total = len(items)
+    for qid, waiting in _by_question(items).items():
+        earlier = list((known or {}).get(qid, ()))
+        everyone = {item.student: item for item in [*waiting, *(i for i, _ in earlier)]}
+        analysis = groups.analyse(task_for(waiting, (references or {}).get(qid, "")),
+                                  [answer_for(item) for item in everyone.values()])
+        waiting_keys = {item.student for item in waiting}
+        decisions = {item.student: score for item, score in earlier if item.student not in waiting_keys}
+        skipped: set[str] = set()
+        while True:
+            round_ = suggest.suggest(analysis, decisions, skipped)
+            if round_.next is None:
+                break
+            item = everyone[round_.next]
+            advice = round_.by_key()[item.student]
+            others = [k for k in round_.proposal[1:] if k in waiting_keys]
+            number = summary.decided + summary.skipped + 1
+            say(describe(item, number, total, advice, analysis.group(item.student), len(others)))
+            offer = shown_score(advice.score, item.question.max_score)
+            decision = ask_decision(item, ask, say, offer)
+            if decision == "q":
+                summary.left = total - summary.decided - summary.skipped
+                return summary
+            if decision == "s":
+                summary.skipped += 1
+                skipped.add(item.student)
+                continue
+            score = float(decision)
+            comment = typed_comment(ask("Comment (Enter for none)").strip())
+            _save(path, item, score, comment, by, now)
+            say(f"saved {shown_line(item.question.id, 100)} for {shown_line(item.student, 100)}: "
+                f"{score:g} of {item.question.max_score:g}")
+            decisions[item.student] = score
+            summary.decided += 1
+            if others and _confirm_group(everyone, others, score, ask, say):
+                for key in others:
+                    _save(path, everyone[key], score, comment, by, now)
+                    decisions[key] = score
+                summary.decided += len(others)
+                summary.grouped += len(others)
+                say(f"saved {score:g} for {len(others)} more answer{'s' if len(others) > 1 else ''} of the group")
     return summary
+
+
+def _save(path: Path, item: Item, score: float, comment: str, by: str, now: Callable[[], datetime]) -> None:
+    at = now().isoformat(timespec="seconds")
+    overrides.record(path, item.student, item.question.id, overrides.Override(score, comment, by, at,
+                                                                            item.fingerprint))
+
+
+GROUP_SHOWN = 10
+
+
+def _confirm_group(everyone: Mapping[str, Item], others: Sequence[str], score: float, ask: Ask, say: Say) -> bool:
+    """Show the rest of the group and ask once whether the decision is theirs too."""
+    lines = [f"The rest of its group ({len(others)}):"]
+    for key in others[:GROUP_SHOWN]:
+        text = " ".join((everyone[key].question.answer or "").split())
+        lines.append(f"  {shown_line(key, 60)}: {shown_line(text, 100)}")
+    if len(others) > GROUP_SHOWN:
+        lines.append(f"  … and {len(others) - GROUP_SHOWN} more")
+    say("\n".join(lines))
+    reply = ask(f"Give {score:g} and the comment to all {len(others)} of them too? [y/N]").strip().lower()
+    return reply in ("y", "yes")
 
 
 def review(spec_paths: Sequence[Path], folder: Path, ask: Ask, say: Say, by: str,
@@ -205,5 +310,37 @@ def review(spec_paths: Sequence[Path], folder: Path, ask: Ask, say: Say, by: str
     course = spec.load_course(list(spec_paths))
     results = output.read_results(results_folder(folder))  # GraderError when unreadable or empty
     path = overrides_path or overrides.default_path(spec_paths)
-    items = pending(results, overrides.load(path), overrides.fingerprints(course), again)
-    return session(items, path, by.strip(), ask, say)
+    decided = overrides.load(path)
+    prints = overrides.fingerprints(course)
+    items = pending(results, decided, prints, again)
+    return session(items, path, by.strip(), ask, say, known=earlier(results, decided, prints, items),
+                   references=references(course))
+
+
+def earlier(results: Sequence[StudentResult], decided: overrides.Overrides, prints: Mapping[str, str],
+            items: Sequence[Item]) -> dict[str, list[tuple[Item, float]]]:
+    """For each question with answers to review, the other answers that have a current decision
+    (the suggestions learn from them)."""
+    asked = {item.question.id for item in items}
+    waiting = {(item.student, item.question.id) for item in items}
+    found: dict[str, list[tuple[Item, float]]] = {}
+    for result in results:
+        for question in result.questions:
+            if question.id not in asked or (result.student, question.id) in waiting:
+                continue
+            existing = decided.get(result.student, {}).get(question.id)
+            if existing is not None and existing.spec == prints.get(question.id) and question.answer:
+                found.setdefault(question.id, []).append((Item(result.student, question, existing.spec),
+                                                          existing.score))
+    return found
+
+
+def references(course: Course) -> dict[str, str]:
+    """Question id -> the reference answer's text, where the spec gives it literally."""
+    found: dict[str, str] = {}
+    for exercise in course.exercises:
+        for question in exercise.questions:
+            source = question.answer
+            if source is not None and not source.is_solution and isinstance(source.literal, str):
+                found[f"{exercise.id}.{question.id}"] = source.literal
+    return found
