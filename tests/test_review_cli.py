@@ -214,7 +214,7 @@ def test_one_decision_grades_a_group_in_a_real_terminal(tmp_path: Path) -> None:
         (tmp_path / "class" / student / "answers.yaml").write_text(json.dumps({"ex": {"t": answer}}))
     api.grade_paths([specs], [tmp_path / "class"], tmp_path / "out", reports=False)
     process = subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), "review", str(specs), str(tmp_path / "out"), "--by", "carol"],
+        [sys.executable, "-m", "grader", "review", str(specs), str(tmp_path / "out"), "--by", "carol"],
         input="2\nboth problems\ny\nq\n", capture_output=True, text=True, timeout=120, cwd=ROOT,
     )
     assert process.returncode == 0, process.stderr
