@@ -229,7 +229,8 @@ class Board:
             done = self._undo.pop(action, None) if isinstance(action, int) else None
             if done is None:
                 raise Refused("nothing to undo by that number (already undone, or from another run)", 404)
-            restored, kept = [], []
+            restored: list[str] = []
+            kept: list[str] = []
             for key, qid, before, decision in done:
                 (restored if overrides.restore(self.path, key, qid, before, unless_changed_from=decision)
                  else kept).append(key)

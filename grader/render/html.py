@@ -392,6 +392,7 @@ def render_overview(results: Sequence[StudentResult], title: str = "") -> str:
         questions=_question_stats(results),
         students=_student_rows(results),
         attention=sum(needs_attention(r) for r in results),
+        pending=sum(q.status == "review" for r in results for q in r.questions),
         sort_script=Markup(SORT_SCRIPT),
         csp="default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
             f"script-src 'sha256-{_script_hash(SORT_SCRIPT)}'; base-uri 'none'; form-action 'none'",
