@@ -193,7 +193,7 @@ def _ask(text: str) -> str:
 @click.option("--student", default=None, metavar="ID",
               help="Decide one answer without the walk: this student's (with --question and --score).")
 @click.option("--question", "question", default=None, metavar="QID",
-              help="The question of that one decision, as exercise.question (e.g. ex05.a).")
+              help="The question of that one decision, as exercise.question (e.g. ex01.e).")
 @click.option("--score", default=None, metavar="N",
               help="The points given (0 to the question's points; 1.5, 1,5 and 3/4 are read).")
 @click.option("--comment", default="", metavar="TEXT", help="What the student is told with that decision.")
@@ -222,7 +222,7 @@ def review(specs: Path, out_dir: Path, overrides: Path | None, by: str, again: b
     \b
     Examples:
       grader review exercises/inf5860 out --by alice
-      grader review exercises/inf5860 out --student s100002 --question ex05.a --score 1 --comment "Names saturation only." --by alice
+      grader review exercises/inf5860 out --student s100002 --question ex01.e --score 1 --comment "Regrade: the rounding is fine." --by alice
     """
     from grader import api
 

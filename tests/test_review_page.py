@@ -317,3 +317,34 @@ def test_inf5860_text_questions_through_the_whole_flow(tmp_path: Path) -> None:
     assert "Regrade: the rounding is fine." in (out / "reports" / "students" / "s100002.html").read_text()
     again = page.Board.load([EXERCISES], out, "alice", decisions)
     assert again.questions()["pending"] < listed["pending"]
+
+
+def test_serve_prints_its_url_and_ctrl_c_stops_it(graded: tuple[Path, Path]) -> None:
+    """The real command: the URL it prints answers, and SIGINT ends it cleanly (exit 0)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    from tests.conftest import ROOT
+
+    specs, out = graded
+    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "review", str(specs), str(out), "--serve",
+                                "--by", "alice"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("Review page: http://127.0.0.1:"), line + (process.stderr.read() if process.stderr else "")
+        url = line.split(": ", 1)[1].strip()
+        with urllib.request.urlopen(url.replace("/?", "/api/questions?"), timeout=10) as reply:
+            assert json.loads(reply.read())["pending"] == 7
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=20)
+        assert process.returncode == 0, stderr
+        assert "stopped; decisions are saved in" in stdout
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
