@@ -451,7 +451,7 @@ def decide(spec_paths: Sequence[Path], folder: Path, student: str, question_id: 
     if isinstance(parsed, str) or not 0 <= parsed <= question.max_score:
         reason = parsed if isinstance(parsed, str) else f"the score must be from 0 to {question.max_score:g}"
         raise GraderError(f"--score {shown_line(str(score), 40)}: {reason} ({question_id} is worth "
-                          f"{question.max_score:g} points)")
+                          f"{question.max_score:g} point{'' if question.max_score == 1 else 's'})")
     path = overrides_path or overrides.default_path(spec_paths)
     previous = overrides.load(path).get(student, {}).get(question_id)
     at = now().isoformat(timespec="seconds")
