@@ -21,7 +21,8 @@ from grader.core.model import Course, Exercise, Invalid, Question
 from grader.core.results import StudentResult
 
 if TYPE_CHECKING:  # the commands' modules load only when their command runs
-    from grader.grading.review import Summary
+    from grader.grading.page import ReviewServer
+    from grader.grading.review import Decided, Summary
     from grader.render.exports import Exported
     from grader.student.check import CheckReport
     from grader.student.submit import Packaged
@@ -405,6 +406,23 @@ def review(spec_paths: Sequence[Path], out_dir: Path, ask: Callable[[str], str],
     from grader.grading import review as reviewing
 
     return reviewing.review(spec_paths, out_dir, ask=ask, say=say, by=by, overrides_path=overrides, again=again)
+
+
+def decide(spec_paths: Sequence[Path], out_dir: Path, student: str, question: str, score: str, comment: str,
+           by: str, overrides: Path | None = None) -> Decided:
+    """`grader review --student ID --question QID --score N`: one decision on any graded answer."""
+    from grader.grading import review as reviewing
+
+    return reviewing.decide(spec_paths, out_dir, student, question, score, comment, by, overrides_path=overrides)
+
+
+def review_page(spec_paths: Sequence[Path], out_dir: Path, by: str, overrides: Path | None = None,
+                port: int = 0) -> ReviewServer:
+    """`grader review --serve`: the review page's server, bound to 127.0.0.1 and not yet
+    serving (call `serve_forever`; `url` holds the address with its token)."""
+    from grader.grading import page
+
+    return page.server(page.Board.load(spec_paths, out_dir, by, overrides), port)
 
 
 def export(out_dir: Path, fmt: str, to: Path | None = None, title: str = "",

@@ -389,3 +389,11 @@ def test_fmt_duration(seconds, text):
     from grader.render.html import fmt_duration
 
     assert fmt_duration(seconds) == text
+
+
+def test_overview_counts_answers_awaiting_review():
+    results = synthetic_class(50)
+    html = render_overview(results)
+    pending = sum(q.status == "review" for r in results for q in r.questions)
+    assert pending and f'<strong id="pending">{pending} answers awaiting review</strong>' in html
+    assert "awaiting review</span>" in html  # per question too

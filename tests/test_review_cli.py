@@ -242,3 +242,92 @@ def test_declining_the_group_records_the_shown_answer_only(tmp_path: Path) -> No
     code, shown = run_review(specs, tmp_path / "out", "2\n\nn\nq\n")
     assert code == 0 and "1 decided, 0 skipped, 3 left for later" in shown
     assert len(decided(specs)) == 1
+
+
+# --- one decision without the walk (a regrade request) -----------------------------------
+
+
+def run_decide(specs: Path, out: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli.main, ["review", str(specs), str(out), *args])
+    return result.exit_code, result.output
+
+
+def test_one_decision_without_the_walk_lands_and_grading_applies_it(graded: tuple[Path, Path],
+                                                                             tmp_path: Path) -> None:
+    specs, out = graded
+    before = json.loads((out / "results" / "s1.json").read_text())
+    assert [q["status"] for q in before["questions"]][1] == "review"
+    code, shown = run_decide(specs, out, "--student", "s1", "--question", "ex.u", "--score", "0,5",
+                             "--comment", "Converges faster, but why?", "--by", "carol")
+    assert code == 0, shown
+    assert "saved ex.u for s1: 0.5 of 1 (was review)" in shown and "Grade again" in shown
+    entry = decided(specs)["s1"]["ex.u"]
+    assert (entry.score, entry.comment, entry.by) == (0.5, "Converges faster, but why?", "carol")
+    assert entry.spec == overrides.fingerprints(api.load([specs]))["ex.u"]
+    # a second decision replaces the first, and says so
+    code, shown = run_decide(specs, out, "--student", "s1", "--question", "ex.u", "--score", "1", "--by", "dan")
+    assert code == 0 and "replacing 0.5 by carol" in shown
+    run = api.grade_paths([specs], [tmp_path / "class"], out, reports=True)
+    s1 = next(r for r in run.results if r.student == "s1")
+    u = next(q for q in s1.questions if q.id == "ex.u")
+    assert (u.status, u.score) == ("correct", 1.0) and u.review and u.review.by == "dan"
+    report = (out / "reports" / "students" / "s1.html").read_text()
+    assert "Reviewed by dan" in report
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--student", "nobody", "--question", "ex.t", "--score", "1"], "no results for student 'nobody'"),
+    (["--student", "s1", "--question", "ex.zz", "--score", "1"], "no question 'ex.zz' for s1"),
+    (["--student", "s1", "--question", "ex.t", "--score", "3"], "the score must be from 0 to 2"),
+    (["--student", "s1", "--question", "ex.t", "--score", "-1"], "the score must be from 0 to 2"),
+    (["--student", "s1", "--question", "ex.t", "--score", "lots"], "not a score"),
+    (["--student", "s1", "--question", "ex.t"], "--student, --question and --score together"),
+    (["--student", "s1", "--question", "ex.t", "--score", "1", "--serve"], "without --serve"),
+    (["--comment", "hello"], "--student, --question and --score together"),
+    (["--port", "8080"], "--port goes with --serve"),
+])
+def test_one_decision_refuses_clearly(graded: tuple[Path, Path], args: list[str], message: str) -> None:
+    specs, out = graded
+    code, shown = run_decide(specs, out, "--by", "alice", *args)
+    assert code == 2 and message in shown, shown
+    assert not (specs / "overrides.yaml").exists()
+
+
+def test_one_decision_through_a_real_subprocess(graded: tuple[Path, Path]) -> None:
+    specs, out = graded
+    process = subprocess.run(
+        [sys.executable, "-m", "grader", "review", str(specs), str(out), "--student", "s3",
+         "--question", "ex.t", "--score", "2", "--comment", "Both.", "--by", "erin"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert process.returncode == 0, process.stderr
+    assert decided(specs)["s3"]["ex.t"].score == 2.0
+
+
+# --- reusable comments -------------------------------------------------------------------
+
+
+def test_comment_bank_holds_the_rubric_then_earlier_comments_most_used_first() -> None:
+    question = QuestionResult_with_rubric()
+    bank = review.comment_bank([question], ["Thin.", "Good.", "Thin.", "Missing: kills gradients.", " "])
+    assert bank == ["Missing: kills gradients.", "Missing: not zero-centred.", "Thin.", "Good."]
+    assert review.picked_comment("2", bank) == "Missing: not zero-centred."
+    assert review.picked_comment("1+3", bank) == "Missing: kills gradients. Thin."
+    assert review.picked_comment("7", bank) is None and review.picked_comment("2 apples", bank) is None
+
+
+def QuestionResult_with_rubric():  # noqa: N802 — reads as the record it builds
+    from grader.core.results import QuestionResult
+
+    return QuestionResult(id="ex.t", kind="text", status="review", score=0.0, max_score=2.0, details={
+        "rubric": [{"concept": "kills gradients", "found": True}, {"concept": "not zero-centred", "found": False}]})
+
+
+def test_walk_offers_reusable_comments_one_digit_away(graded: tuple[Path, Path]) -> None:
+    specs, out = graded
+    code, shown = run_review(specs, out, "1\n2\n0.5\n1+2\nq\n")
+    assert code == 0, shown
+    assert "[1] Missing: kills gradients.   [2] Missing: not zero-centred." in shown
+    assert "[3]" not in shown  # a comment equal to a rubric one is not offered twice
+    first, second = sorted((e for s in decided(specs).values() for e in s.values()), key=lambda e: -e.score)
+    assert first.comment == "Missing: not zero-centred."
+    assert second.comment == "Missing: kills gradients. Missing: not zero-centred."

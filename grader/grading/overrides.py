@@ -247,16 +247,54 @@ def record(path: Path, student: str, question_id: str, decision: Override) -> No
     has touched it since), update, write to a temporary file, rename."""
     key = path.resolve()
     with _locked(path):
-        cached = _written.get(key)
-        if cached is not None and cached[0] == _stamp(path):
-            entries = {s: dict(questions) for s, questions in cached[1].items()}
-        else:
-            entries = load(path)
+        entries = {s: dict(questions) for s, questions in current(path).items()}
         entries.setdefault(student, {})[question_id] = decision
         output.write_atomic(path, dump(entries))
         stamp = _stamp(path)
         if stamp is not None:
             _written[key] = (stamp, entries)
+
+
+def restore(path: Path, student: str, question_id: str, previous: Override | None,
+            unless_changed_from: Override | None = None) -> bool:
+    """Put back what one entry was before a decision (`previous`; None removes the entry), as
+    an undo does. With `unless_changed_from`, only while the entry is still that decision
+    (nobody has decided it again since); False when it was left as it is."""
+    key = path.resolve()
+    with _locked(path):
+        entries = {s: dict(q) for s, q in current(path).items()}
+        now = entries.get(student, {}).get(question_id)
+        if unless_changed_from is not None and now != unless_changed_from:
+            return False
+        if previous is None:
+            entries.get(student, {}).pop(question_id, None)
+        else:
+            entries.setdefault(student, {})[question_id] = previous
+        output.write_atomic(path, dump(entries))
+        stamp = _stamp(path)
+        if stamp is not None:
+            _written[key] = (stamp, entries)
+    return True
+
+
+def current(path: Path) -> dict[str, dict[str, Override]]:
+    """`load`, without reading the file again while it is as this process last read or wrote
+    it (a review page asks after every keystroke's decision; the file may hold a class)."""
+    key = path.resolve()
+    stamp = _stamp(path)
+    cached = _written.get(key)
+    if stamp is not None and cached is not None and cached[0] == stamp:
+        return cached[1]
+    entries = load(path)
+    if stamp is not None and stamp == _stamp(path):
+        _written[key] = (stamp, entries)
+    return entries
+
+
+def version(path: Path) -> str:
+    """A text that changes whenever the file does (for a page that polls for others' decisions)."""
+    stamp = _stamp(path)
+    return "none" if stamp is None else "-".join(str(part) for part in stamp)
 
 
 # --- applying -----------------------------------------------------------------------------

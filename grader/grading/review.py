@@ -220,6 +220,62 @@ def ask_decision(item: Item, ask: Ask, say: Say, suggested: float | None = None)
         return score
 
 
+BANK_SIZE = 9
+"""Reusable comments offered per question, one digit each."""
+_PICKS = re.compile(r"\s*[1-9](?:\s*[+, ]\s*[1-9])*\s*")
+
+
+def comment_bank(questions: Sequence[QuestionResult], earlier: Sequence[str] = ()) -> list[str]:
+    """The comments offered, one keystroke each, for a question: one per rubric concept
+    (`Missing: <concept>.`, in the rubric's order, so a digit means the same throughout the
+    question), then the comments given before to this question, most used first (ties: the
+    latest first), each once; at most `BANK_SIZE`."""
+    bank: list[str] = []
+    for question in questions[:1]:
+        rubric = (question.details or {}).get("rubric")
+        for entry in rubric if isinstance(rubric, list) else []:
+            if isinstance(entry, dict) and str(entry.get("concept", "")).strip():
+                bank.append(typed_comment(f"Missing: {str(entry['concept']).strip()}."))
+    counts: dict[str, tuple[int, int]] = {}
+    for position, comment in enumerate(earlier):
+        comment = comment.strip()
+        if comment and comment not in bank:
+            counts[comment] = (counts.get(comment, (0, 0))[0] + 1, position)
+    bank += sorted(counts, key=lambda c: (-counts[c][0], -counts[c][1]))
+    return bank[:BANK_SIZE]
+
+
+def picked_comment(reply: str, bank: Sequence[str]) -> str | None:
+    """The comment a reply picks from the bank (`2`, or `1+3` for two joined), or None when the
+    reply is a comment of its own."""
+    if not _PICKS.fullmatch(reply):
+        return None
+    picks = [int(d) for d in re.findall(r"[1-9]", reply)]
+    if any(p > len(bank) for p in picks):
+        return None
+    return typed_comment(" ".join(bank[p - 1] for p in dict.fromkeys(picks)))
+
+
+def ask_comment(bank: Sequence[str], ask: Ask, say: Say) -> str:
+    """A comment typed, or picked from the bank with one digit (`1+3` joins two)."""
+    if bank:
+        say("Comments: " + "   ".join(f"[{n}] {shown_line(text, 80)}" for n, text in enumerate(bank, 1)))
+    hint = f"Comment (Enter for none, 1–{len(bank)} picks one, 1+2 joins)" if bank else "Comment (Enter for none)"
+    reply = ask(hint).strip()
+    picked = picked_comment(reply, bank)
+    return picked if picked is not None else typed_comment(reply)
+
+
+def earlier_comments(decided: overrides.Overrides) -> dict[str, list[str]]:
+    """Question id -> the comments of the decisions on it, oldest first."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for questions in decided.values():
+        for qid, decision in questions.items():
+            if decision.comment.strip():
+                found.setdefault(qid, []).append((decision.at, decision.comment.strip()))
+    return {qid: [c for _, c in sorted(pairs)] for qid, pairs in found.items()}
+
+
 def _by_question(items: Sequence[Item]) -> dict[str, list[Item]]:
     found: dict[str, list[Item]] = {}
     for item in items:
@@ -230,11 +286,13 @@ def _by_question(items: Sequence[Item]) -> dict[str, list[Item]]:
 def session(items: Sequence[Item], path: Path, by: str, ask: Ask, say: Say,
             now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
             known: Mapping[str, Sequence[tuple[Item, float]]] | None = None,
-            references: Mapping[str, str] | None = None) -> Summary:
+            references: Mapping[str, str] | None = None,
+            comments: Mapping[str, Sequence[str]] | None = None) -> Summary:
     """Ask for a decision on each item, question by question, in the order that teaches most;
     write each one to `path` as soon as it is made. `known`: per question id, answers decided
     before (with their scores), which the suggestions learn from; `references`: per question
-    id, the reference answer's text."""
+    id, the reference answer's text; `comments`: per question id, the comments given before
+    (offered again, one keystroke away, with the rubric's concepts: `comment_bank`)."""
     summary = Summary(path=path)
     total = len(items)
     for qid, waiting in _by_question(items).items():
@@ -244,6 +302,7 @@ def session(items: Sequence[Item], path: Path, by: str, ask: Ask, say: Say,
                                   [answer_for(item) for item in everyone.values()])
         waiting_keys = {item.student for item in waiting}
         decisions = {item.student: score for item, score in earlier if item.student not in waiting_keys}
+        decided_comments = list((comments or {}).get(qid, ()))
         skipped: set[str] = set()
         while True:
             round_ = suggest.suggest(analysis, decisions, skipped)
@@ -264,11 +323,14 @@ def session(items: Sequence[Item], path: Path, by: str, ask: Ask, say: Say,
                 skipped.add(item.student)
                 continue
             score = float(decision)
-            comment = typed_comment(ask("Comment (Enter for none)").strip())
+            bank = comment_bank([item.question], decided_comments)
+            comment = ask_comment(bank, ask, say)
             _save(path, item, score, comment, by, now)
             say(f"saved {shown_line(item.question.id, 100)} for {shown_line(item.student, 100)}: "
                 f"{score:g} of {item.question.max_score:g}")
             decisions[item.student] = score
+            if comment:
+                decided_comments.append(comment)
             summary.decided += 1
             if others and _confirm_group(everyone, others, score, ask, say):
                 for key in others:
@@ -314,7 +376,7 @@ def review(spec_paths: Sequence[Path], folder: Path, ask: Ask, say: Say, by: str
     prints = overrides.fingerprints(course)
     items = pending(results, decided, prints, again)
     return session(items, path, by.strip(), ask, say, known=earlier(results, decided, prints, items),
-                   references=references(course))
+                   references=references(course), comments=earlier_comments(decided))
 
 
 def earlier(results: Sequence[StudentResult], decided: overrides.Overrides, prints: Mapping[str, str],
@@ -344,3 +406,55 @@ def references(course: Course) -> dict[str, str]:
             if source is not None and not source.is_solution and isinstance(source.literal, str):
                 found[f"{exercise.id}.{question.id}"] = source.literal
     return found
+
+
+# --- one decision, without the walk ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decided:
+    """One decision recorded by `decide` (`grader review --student … --question … --score …`)."""
+
+    student: str
+    question: str
+    score: float
+    max_score: float
+    path: Path
+    previous: overrides.Override | None
+    """The decision it replaced, if any."""
+    status: str
+    """The question's status in the results before this decision (`review`, `correct` …)."""
+
+
+def decide(spec_paths: Sequence[Path], folder: Path, student: str, question_id: str, score: str | float,
+           comment: str, by: str, overrides_path: Path | None = None,
+           now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Decided:
+    """Record one decision on any graded answer (auto-graded ones too, e.g. after a regrade
+    request), no fingerprint needed: the student and question must be in `folder`'s results
+    and the question in the specs; the score is from 0 to the question's points. GraderError
+    (exit 2) otherwise. The next `grade` applies it."""
+    if not by.strip():
+        raise GraderError("say who is deciding with --by NAME (or set $USER)")
+    course = spec.load_course(list(spec_paths))
+    results = {r.student: r for r in output.read_results(results_folder(folder))}
+    result = results.get(student)
+    if result is None:
+        raise GraderError(f"no results for student {shown_line(student, 100)!r} in {results_folder(folder)} "
+                          f"({len(results)} students graded there)")
+    question = next((q for q in result.questions if q.id == question_id), None)
+    prints = overrides.fingerprints(course)
+    if question is None or question_id not in prints:
+        known = ", ".join(sorted(prints)[:8]) + (" …" if len(prints) > 8 else "")
+        raise GraderError(f"no question {shown_line(question_id, 100)!r} for {shown_line(student, 100)} "
+                          f"(question ids look like exercise.question: {known})")
+    parsed = parse_score(str(score), question.max_score) if not isinstance(score, float) else score
+    if isinstance(parsed, str) or not 0 <= parsed <= question.max_score:
+        reason = parsed if isinstance(parsed, str) else f"the score must be from 0 to {question.max_score:g}"
+        raise GraderError(f"--score {shown_line(str(score), 40)}: {reason} ({question_id} is worth "
+                          f"{question.max_score:g} point{'' if question.max_score == 1 else 's'})")
+    path = overrides_path or overrides.default_path(spec_paths)
+    previous = overrides.load(path).get(student, {}).get(question_id)
+    at = now().isoformat(timespec="seconds")
+    overrides.record(path, student, question_id,
+                     overrides.Override(float(parsed), typed_comment(comment), by.strip(), at, prints[question_id]))
+    return Decided(student, question_id, float(parsed), question.max_score, path, previous, question.status)

@@ -459,6 +459,7 @@ def render_overview(results: Sequence[StudentResult], title: str = "") -> str:
         questions=_question_stats(results),
         students=_student_rows(results),
         attention=sum(needs_attention(r) for r in results),
+        pending=sum(q.status == "review" for r in results for q in r.questions),
         sort_script=Markup(SORT_SCRIPT),
         highlight_css=Markup(rich.highlight_css()),
         csp="default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
