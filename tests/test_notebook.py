@@ -98,7 +98,7 @@ def test_release_notebook_template_filled_in_grades_full(specs: Path, tmp_path: 
     for cell in book.cells:
         tags = cell.metadata.get("tags", [])
         if tags and tags[0].startswith("ex01.") and tags[0] != "ex01.py":
-            cell.source += RIGHT[tags[0].split(".")[1]]
+            cell.source = cell.source.replace("= ...", f"= {RIGHT[tags[0].split('.')[1]]}")  # as typed: b, unquoted
         elif tags == ["ex01.py"]:
             cell.source = f"# file: ex01.py\n{STUDENT_CODE}"
     folder = tmp_path / "s123"
@@ -168,7 +168,7 @@ def _fill_template(book, code: str):
     for cell in book.cells:
         tags = cell.metadata.get("tags", [])
         if tags and tags[0] != "ex01.py":
-            cell.source += RIGHT[tags[0].split(".")[1]]
+            cell.source = cell.source.replace("= ...", f"= {json.dumps(RIGHT[tags[0].split('.')[1]])}")  # quoted
         elif tags == ["ex01.py"]:
             cell.source = f"# file: ex01.py\n{code}"
     return book
