@@ -260,6 +260,7 @@ ODD_BUT_FINE_NOTEBOOKS: list[tuple[str, str]] = [
     ("nb-nbgrader-markdown", notebook([
         nbgrader_cell("What is the largest value of σ'(x)?", {"grade_id": "cell-1f2e", "locked": True}),
         nbgrader_cell("0.25", NBGRADER_ANSWER),
+        nbgrader_cell("0.9", {"grade_id": "cell-9c0d", "solution": True}),  # an id nbgrader made up: no question
         nbgrader_cell("assert False", {"grade_id": "ex03.sigmoid_grad_max_test", "grade": True, "locked": True,
                                        "points": 1}, kind="code")])),
     ("nb-nbgrader-code", notebook([nbgrader_cell("# YOUR CODE HERE\nanswer = 0.25  # σ(0)(1 - σ(0))",

@@ -3,7 +3,8 @@
 A cell supplies an answer when it is tagged with a question id (cell metadata
 `tags: [ex01.e]`), when it is an nbgrader answer cell (`metadata.nbgrader` with
 `solution: true`) whose `grade_id` is the question id, written `ex01.e` or `ex01-e`
-(nbgrader's own ids allow no dot), or when its first line is the marker
+(nbgrader's own ids allow no dot; the ids its toolbar makes up, `cell-8f3a…`, name no
+question), or when its first line is the marker
 
     # answer: ex01.e
 
@@ -57,6 +58,8 @@ MODULE_NAME = re.compile(r"[A-Za-z0-9_]+\.py")
 #: An nbgrader grade_id naming a question as nbgrader allows ids (letters, digits, _ and -).
 NBGRADER_QUESTION_ID = re.compile(r"([A-Za-z0-9_]+)-([A-Za-z0-9_]+)")
 MAX_GRADE_ID_CHARS = 200
+#: How nbgrader's toolbar starts the ids it makes up (`cell-8f3a…`): they name no question.
+NBGRADER_AUTO_ID = "cell-"
 NBGRADER_FLAGS = ("solution", "grade", "locked", "task")
 #: What nbgrader leaves in a markdown answer cell for the student to replace.
 NBGRADER_PLACEHOLDER = "YOUR ANSWER HERE"
@@ -270,7 +273,7 @@ def _id_of(name: str, nbgrader: bool = False) -> str | None:
     a grade_id may also write a question `ex01-e` (a tag may not: `hide-input` is a common tag)."""
     if QUESTION_ID.fullmatch(name) or MODULE_NAME.fullmatch(name):
         return name
-    found = NBGRADER_QUESTION_ID.fullmatch(name) if nbgrader else None
+    found = NBGRADER_QUESTION_ID.fullmatch(name) if nbgrader and not name.startswith(NBGRADER_AUTO_ID) else None
     return f"{found.group(1)}.{found.group(2)}" if found else None
 
 
