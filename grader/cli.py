@@ -313,7 +313,9 @@ def export(out_dir: Path, fmt: str, to: Path | None, title: str, allow_pending: 
               help="Release this student's variant (repeatable).")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="A file of student ids (one per line, or the first CSV column): one bundle each.")
-@click.option("--notebook", is_flag=True, help="Also write answers.ipynb, a Jupyter template.")
+@click.option("--notebook", is_flag=True,
+              help="Also write answers.ipynb, a Jupyter template: a code cell per answer (ex01_e = ...), "
+                   "the code stubs, and a last cell that runs grader.check().")
 def release(specs: Path, to: Path, students: tuple[str, ...], roster: Path | None, notebook: bool) -> None:
     """Write the student bundle: exercise sheet, answer template, code stubs, public specs.
 
@@ -350,6 +352,10 @@ def check(specs: Path, submission: Path) -> None:
     BUNDLE_OR_SPECS is the released bundle (or its specs/ folder). SUBMISSION is your
     folder (default: the current one). Nothing here reveals a right answer: a question
     that reads well may still be wrong. Exit code 1 when an answer is malformed.
+
+    Answers in a Jupyter notebook (answers.ipynb from `release --notebook`, or an nbgrader
+    notebook) are read from the saved file. Inside the notebook, `import grader;
+    grader.check()` (or grader.check("ex01.e")) shows the same rows as a table.
 
     \b
     Example:

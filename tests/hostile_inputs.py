@@ -193,6 +193,16 @@ def cell(source: Any, kind: Any = "markdown", tags: Any = None, **more: Any) -> 
 
 
 ANSWER_CELL = cell("# answer: ex03.sigmoid_grad_max\n0.25")
+NBGRADER_ANSWER = {"grade_id": "ex03-sigmoid_grad_max", "solution": True, "grade": True, "locked": False,
+                   "points": 1, "schema_version": 3}
+
+
+def nbgrader_cell(source: Any, meta: Any, kind: str = "markdown") -> dict[str, Any]:
+    """A cell with `metadata.nbgrader` as nbgrader writes it (or as a hostile one does)."""
+    return cell(source, kind, metadata={"nbgrader": meta}, **({"outputs": [], "execution_count": None}
+                                                              if kind == "code" else {}))
+
+
 #: (student id, notebook text or bytes, what the submission's error must say).
 MALFORMED_NOTEBOOKS: list[tuple[str, str | bytes, str]] = [
     ("nb-invalid-json", '{"cells": [', "not valid JSON (line 1, column 12"),
@@ -224,6 +234,19 @@ MALFORMED_NOTEBOOKS: list[tuple[str, str | bytes, str]] = [
     ("nb-lone-surrogate", '{"nbformat": 4, "cells": [{"cell_type": "raw", "metadata": {}, '
                           '"source": "# answer: ex03.a\\n\\ud800 kills gradients"}]}', "U+D800"),
     ("nb-answered-twice", notebook([ANSWER_CELL, ANSWER_CELL]), "answered twice (twice in answers.ipynb)"),
+    # nbgrader metadata (metadata.nbgrader) of the wrong shape, duplicated or huge
+    ("nb-nbgrader-a-list", notebook([nbgrader_cell("0.25", ["solution"])]), "its nbgrader metadata is a list"),
+    ("nb-nbgrader-id-number", notebook([nbgrader_cell("0.25", {"grade_id": 7, "solution": True})]),
+     "its nbgrader grade_id is a number, not text"),
+    ("nb-nbgrader-solution-text", notebook([nbgrader_cell("0.25", {"grade_id": "ex03-g", "solution": "yes"})]),
+     "its nbgrader `solution` is text, not true/false"),
+    ("nb-nbgrader-points-text", notebook([nbgrader_cell("0.25", {"grade_id": "ex03-g", "points": "many"})]),
+     "its nbgrader `points` is text, not a number"),
+    ("nb-nbgrader-id-huge", notebook([nbgrader_cell("0.25", {"grade_id": "x" * 1_000_000, "solution": True})]),
+     "its nbgrader grade_id is too long (1,000,000 characters"),
+    ("nb-nbgrader-no-id", notebook([nbgrader_cell("0.25", {"solution": True})]), "answer or test cell without a grade_id"),
+    ("nb-nbgrader-id-twice", notebook([nbgrader_cell("0.25", NBGRADER_ANSWER), nbgrader_cell("0.5", NBGRADER_ANSWER)]),
+     "cells 1 and 2 both carry the nbgrader grade_id 'ex03-sigmoid_grad_max'"),
 ]
 
 #: Notebooks that are unusual but readable: (student id, notebook text). Each is graded as usual.
@@ -233,6 +256,16 @@ ODD_BUT_FINE_NOTEBOOKS: list[tuple[str, str]] = [
     ("nb-nan-in-metadata", notebook([ANSWER_CELL], metadata={"x": float("nan")})),
     ("nb-source-as-lines", notebook([cell(["# answer: ex03.sigmoid_grad_max\n", "0.25"])])),
     ("nb-byte-order-mark", "\ufeff" + notebook([ANSWER_CELL])),
+    # nbgrader notebooks: the answer cell read by grade_id; prompts and tests (not solution) never read
+    ("nb-nbgrader-markdown", notebook([
+        nbgrader_cell("What is the largest value of σ'(x)?", {"grade_id": "cell-1f2e", "locked": True}),
+        nbgrader_cell("0.25", NBGRADER_ANSWER),
+        nbgrader_cell("0.9", {"grade_id": "cell-9c0d", "solution": True}),  # an id nbgrader made up: no question
+        nbgrader_cell("assert False", {"grade_id": "ex03.sigmoid_grad_max_test", "grade": True, "locked": True,
+                                       "points": 1}, kind="code")])),
+    ("nb-nbgrader-code", notebook([nbgrader_cell("# YOUR CODE HERE\nanswer = 0.25  # σ(0)(1 - σ(0))",
+                                                 dict(NBGRADER_ANSWER, grade_id="ex03.sigmoid_grad_max"),
+                                                 kind="code")])),
 ]
 
 

@@ -219,7 +219,7 @@ def _notebook_bundle(specs: Path, folder: Path, code: str | None) -> Path:
     for cell in book.cells:
         tags = cell.metadata.get("tags", [])
         if tags and tags[0] != "ex01.py":
-            cell.source += RIGHT[tags[0].split(".")[1]]
+            cell.source = cell.source.replace("= ...", f"= {RIGHT[tags[0].split('.')[1]]}")
         elif tags == ["ex01.py"] and code is not None:
             cell.source = f"# file: ex01.py\n{code}"
     nbformat.write(book, folder / "answers.ipynb")

@@ -98,7 +98,7 @@ def test_release_notebook_template_filled_in_grades_full(specs: Path, tmp_path: 
     for cell in book.cells:
         tags = cell.metadata.get("tags", [])
         if tags and tags[0].startswith("ex01.") and tags[0] != "ex01.py":
-            cell.source += RIGHT[tags[0].split(".")[1]]
+            cell.source = cell.source.replace("= ...", f"= {RIGHT[tags[0].split('.')[1]]}")  # as typed: b, unquoted
         elif tags == ["ex01.py"]:
             cell.source = f"# file: ex01.py\n{STUDENT_CODE}"
     folder = tmp_path / "s123"
@@ -168,7 +168,7 @@ def _fill_template(book, code: str):
     for cell in book.cells:
         tags = cell.metadata.get("tags", [])
         if tags and tags[0] != "ex01.py":
-            cell.source += RIGHT[tags[0].split(".")[1]]
+            cell.source = cell.source.replace("= ...", f"= {json.dumps(RIGHT[tags[0].split('.')[1]])}")  # quoted
         elif tags == ["ex01.py"]:
             cell.source = f"# file: ex01.py\n{code}"
     return book
@@ -246,3 +246,87 @@ def test_untagged_cells_are_not_held_to_the_answer_limits(tmp_path: Path) -> Non
     control = hostile.cell("print('\x1b[31m')", kind="code")
     (tmp_path / "work.ipynb").write_text(hostile.notebook([big, control, hostile.ANSWER_CELL]))
     assert notebook.extract(tmp_path).answers == {"ex03": {"sigmoid_grad_max": "0.25"}}
+
+
+# ----------------------------------------------------------------------------- nbgrader notebooks, answer cells as code
+
+
+def _nbgrader(kind: str, text: str, grade_id: str, solution: bool = True, grade: bool = False, locked: bool = False):
+    cell = {"code": v4.new_code_cell, "markdown": v4.new_markdown_cell}[kind](text)
+    cell.metadata["nbgrader"] = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": locked,
+                                 "schema_version": 3, **({"points": 1} if grade else {})}
+    return cell
+
+
+def nbgrader_notebook(answers: dict[str, str], code: str) -> str:
+    """A student's copy of a notebook released by nbgrader, answered: prompts and tests are
+    locked cells (never read, never run); answers in solution cells named by grade_id."""
+    cells = [_nbgrader("markdown", "Compute the mean of x.", "cell-8f3a", solution=False, locked=True),
+             _nbgrader("markdown", answers["mean"], "ex01-mean", grade=True),  # manually graded answer
+             _nbgrader("code", f"# YOUR CODE HERE\nanswer = {answers['step']}", "ex01-step"),
+             _nbgrader("code", EVIL, "ex01-step_test", solution=False, grade=True, locked=True),  # a test: never run
+             _nbgrader("markdown", answers["pick"], "ex01.pick", grade=True),
+             _nbgrader("markdown", "YOUR ANSWER HERE", "cell-free-text", grade=True),  # not one of ours: ignored
+             _nbgrader("code", code, "ex01-dbl")]
+    return _book(cells)
+
+
+def test_nbgrader_notebook_is_graded_by_grade_id(specs: Path, folder_result: dict, tmp_path: Path) -> None:
+    folder = tmp_path / "s123"
+    folder.mkdir()
+    (folder / "assignment1.ipynb").write_text(nbgrader_notebook(RIGHT, STUDENT_CODE))
+    result = _grade(specs, folder, tmp_path / "out")
+    assert _summary(result) == _summary(folder_result)
+    assert result["score"] == result["max_score"]
+    assert not PWNED.exists()
+
+
+def test_nbgrader_placeholders_are_no_answer(specs: Path, tmp_path: Path) -> None:
+    """The notebook as nbgrader releases it, untouched: every question is missing."""
+    folder = tmp_path / "s123"
+    folder.mkdir()
+    blank = {"mean": "YOUR ANSWER HERE", "step": "...", "pick": "YOUR ANSWER HERE"}
+    (folder / "assignment1.ipynb").write_text(nbgrader_notebook(blank, "# YOUR CODE HERE\nraise NotImplementedError()"))
+    result = _grade(specs, folder, tmp_path / "out")
+    assert {q["status"] for q in result["questions"]} == {"missing"}, _summary(result)
+
+
+def test_notebook_in_the_old_raw_cell_template_is_still_graded(specs: Path, folder_result: dict,
+                                                                 tmp_path: Path) -> None:
+    """answers.ipynb as `release --notebook` wrote it before: raw answer cells after `# answer:`."""
+    cells = [v4.new_markdown_cell("# Answers")]
+    for qid, text in RIGHT.items():
+        cell = v4.new_raw_cell(f"# answer: ex01.{qid}\n{text}")
+        cell.metadata["tags"] = [f"ex01.{qid}"]
+        cells.append(cell)
+    code = v4.new_code_cell(f"# file: ex01.py\n{STUDENT_CODE}")
+    code.metadata["tags"] = ["ex01.py"]
+    folder = tmp_path / "s123"
+    folder.mkdir()
+    (folder / "answers.ipynb").write_text(_book([*cells, code]))
+    assert _summary(_grade(specs, folder, tmp_path / "out")) == _summary(folder_result)
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("ex01_e = 2.083", "2.083"),
+    ("answer = 13/3", "13/3"),                                  # as written, never computed
+    ("ex01_e = [4.33, 2]  # w, b", "[4.33, 2]"),
+    ('ex01_e = "x^2 + 1"', "x^2 + 1"),
+    ('ex01_e = """It saturates,\nand kills gradients."""', "It saturates,\nand kills gradients."),
+    ("# answer: a comment\nex01_e = ...", ""),                  # the template, untouched
+    ("ex01_e = 2x + 1", "2x + 1"),                              # not Python: split at the =
+    ("ex01_e = np.mean(x)", "np.mean(x)"),                      # code is graded as its text
+    ("x = -1/2", None),                                         # an equation, not our name
+    ("ex01_e == 2", None),
+    ("ex01_e = 1\nprint(ex01_e)", None),
+    ("ex01_e = a = 2", None),
+    ("(" * 500 + ")" * 500, None),
+])
+def test_assigned_value(source: str, expected: str | None) -> None:
+    assert notebook.assigned_value(source, {"answer", "ex01_e"}) == expected
+
+
+def test_code_answer_cell_with_other_code_is_read_as_written(tmp_path: Path) -> None:
+    (tmp_path / "a.ipynb").write_text(_book([_tagged("code", "2.5", "ex01.mean"),
+                                             _tagged("code", "x = -1/2", "ex01.eq")]))
+    assert notebook.extract(tmp_path).answers == {"ex01": {"mean": "2.5", "eq": "x = -1/2"}}

@@ -91,6 +91,9 @@ def test_notebook_template_has_a_tagged_cell_per_question(bundle: Path) -> None:
     assert {"ex01.mean", "ex01.step", "ex01.pick"} <= tags
     if has_code_kind():
         assert "ex01.py" in tags
+    answers = [cell for cell in book.cells if "ex01.mean" in cell.metadata.get("tags", [])]
+    assert [(c.cell_type, c.source) for c in answers] == [("code", "# answer: ex01.mean\nex01_mean = ...\n")]
+    assert "grader.check()" in book.cells[-1].source and book.cells[-1].cell_type == "code"
 
 
 DRAWN = """

@@ -12,7 +12,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import __version__
+from grader.core.version import __version__
 from grader.core.model import Location
 
 EXIT_OK = 0

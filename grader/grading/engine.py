@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from grader import __version__
+from grader.core.version import __version__
 from grader.core import registry
 from grader.core.budget import OverBudget, enforced_if
 from grader.core.text import without_paths

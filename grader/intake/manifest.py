@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from grader import __version__
+from grader.core.version import __version__
 from grader.core.times import TimeError, parse_stamp, parse_time
 from grader.intake.submission import Submission, packaged_time_from
 

@@ -1,20 +1,35 @@
 """Answers and code from a Jupyter notebook in a submission, read as data, never run.
 
 A cell supplies an answer when it is tagged with a question id (cell metadata
-`tags: [ex01.e]`) or when its first line is the marker
+`tags: [ex01.e]`), when it is an nbgrader answer cell (`metadata.nbgrader` with
+`solution: true`) whose `grade_id` is the question id, written `ex01.e` or `ex01-e`
+(nbgrader's own ids allow no dot; the ids its toolbar makes up, `cell-8f3a…`, name no
+question), or when its first line is the marker
 
     # answer: ex01.e
 
-and the rest of the cell is the answer, as it would be written in answers.yaml. A code
-cell tagged `ex03.py`, or whose first line is `# file: ex03.py`, belongs to that code
+(anything after the id on that line is advice, and is ignored) and the rest of the cell is
+the answer, as it would be written in answers.yaml. A tag wins over a grade_id, and both
+over a marker; the marker line is dropped. Other nbgrader cells (prompts, tests: no
+`solution: true`) are the instructor's, and never read.
+
+A code cell answers with one assignment to `answer` or to the question's name (`ex01_e =
+2.083`, as the released template writes it): the answer is the assigned text as written
+(`13/3` stays 13/3; a quoted string is its text; `...` is no answer yet). It is parsed with
+`ast` (or, when it is not Python, such as `ex01_a = 2x + 1`, split at its `=`), never run.
+An nbgrader answer code cell that holds code instead (functions) is code for
+`<exercise>.py`, joined with the other cells of that exercise.
+
+A code cell tagged `ex03.py`, or whose first line is `# file: ex03.py`, belongs to that code
 module; all such cells are joined, in notebook order, into `ex03.py`. Markdown, raw and
-code cells all work for answers. A tag wins over a marker; the marker line is dropped.
+code cells all work for answers.
 
 answers.yaml takes precedence over the notebook; when both give the same answer
 differently, the submission carries a warning. A .py file takes precedence too, unless it
 is only a stub (`is_stub`: what `grader release` ships, untouched), which the notebook's
 code then replaces; a file and cells with different code are a `Conflict` (the file counts).
-Template cells that still hold only the stub are no answer.
+Template cells that still hold only the stub (or nbgrader's `raise NotImplementedError()`
+and "YOUR ANSWER HERE") are no answer.
 """
 
 from __future__ import annotations
@@ -40,11 +55,27 @@ MAX_CELLS = 10_000
 MAX_CELL_CHARS = 1_000_000
 QUESTION_ID = re.compile(r"[A-Za-z0-9_]+\.[A-Za-z0-9_]+")
 MODULE_NAME = re.compile(r"[A-Za-z0-9_]+\.py")
+#: An nbgrader grade_id naming a question as nbgrader allows ids (letters, digits, _ and -).
+NBGRADER_QUESTION_ID = re.compile(r"([A-Za-z0-9_]+)-([A-Za-z0-9_]+)")
+MAX_GRADE_ID_CHARS = 200
+#: How nbgrader's toolbar starts the ids it makes up (`cell-8f3a…`): they name no question.
+NBGRADER_AUTO_ID = "cell-"
+NBGRADER_FLAGS = ("solution", "grade", "locked", "task")
+#: What nbgrader leaves in a markdown answer cell for the student to replace.
+NBGRADER_PLACEHOLDER = "YOUR ANSWER HERE"
+#: A code answer that is not Python (`ex01_a = 2x + 1`): its name and the text after `=`.
+ASSIGNMENT = re.compile(r"\s*([A-Za-z_]\w*)\s*=(?!=)(.*)")
 TEMPLATE_INTRO = (
-    "# Answers\n\nWrite each answer in the cell below its question, after the `# answer:` line "
-    "(keep that line: it tells the grader which question the cell answers). Code goes in the "
-    "cells marked `# file: <exercise>.py`. The grader reads this notebook as text and never runs it, "
-    "so answers must be written out, not computed by code that only runs here."
+    "# Answers\n\n"
+    "Write each answer in the code cell below its question, in place of the `...`: "
+    "`ex01_e = 13/3`, `ex01_f = [4.33, 2]`, and formulas or text in quotes, "
+    "`ex02_a = \"x = -1/2\"` (three quotes, `\"\"\"`, for several lines). "
+    "Keep the `# answer:` line at the top of each cell: it tells the grader which question the cell answers. "
+    "Code goes in the cells marked `# file: <exercise>.py`.\n\n"
+    "The grader reads this notebook as text and never runs it, so write each answer out as a value: "
+    "`ex01_e = np.mean(x)` only runs here, and is graded as the text `np.mean(x)`.\n\n"
+    "Check your answers at any time with the last cell, `grader.check()` "
+    "(or one question: `grader.check(\"ex01.e\")`). It reads the notebook **as saved**: save first."
 )
 
 
@@ -76,6 +107,20 @@ class Cell:
     """"code", "markdown" or "raw"."""
     text: str
     tags: tuple[str, ...] = ()
+    nbgrader: Nbgrader | None = None
+    """The cell's nbgrader metadata, when it has some."""
+
+
+@dataclass(frozen=True)
+class Nbgrader:
+    """A cell's `metadata.nbgrader`, as nbgrader writes it (schema 3), checked for type."""
+
+    grade_id: str | None
+    solution: bool = False
+    """An answer cell: the student writes here. Only these are read."""
+    grade: bool = False
+    """A graded cell: an nbgrader test (code) or a manually graded answer (with solution)."""
+    locked: bool = False
 
 
 def _shown(path: Path) -> str:
@@ -131,7 +176,23 @@ def read_notebook(path: Path) -> list[Cell]:
     if len(cells) > MAX_CELLS:
         raise NotebookError(f"{name} is not a readable notebook: it has too many cells "
                             f"({len(cells):,}; the limit is {MAX_CELLS:,})")
-    return [_cell(raw_cell, number, name) for number, raw_cell in enumerate(cells, 1)]
+    read = [_cell(raw_cell, number, name) for number, raw_cell in enumerate(cells, 1)]
+    _no_duplicate_grade_ids(read, name)
+    return read
+
+
+def _no_duplicate_grade_ids(cells: list[Cell], name: str) -> None:
+    """nbgrader refuses two cells with one grade_id, and so does grader: which would count?"""
+    seen: dict[str, int] = {}
+    for cell in cells:
+        grade_id = cell.nbgrader.grade_id if cell.nbgrader else None
+        if grade_id is None:
+            continue
+        if grade_id in seen:
+            raise NotebookError(f"{name}: cells {seen[grade_id]} and {cell.number} both carry the nbgrader grade_id "
+                                f"{printable(grade_id)!r} (a copied cell keeps it): delete the copy, or answer in "
+                                "one of them")
+        seen[grade_id] = cell.number
 
 
 def _v3_cells(book: dict[str, Any], name: str) -> list[Any]:
@@ -176,7 +237,44 @@ def _cell(raw: Any, number: int, name: str) -> Cell:
     tags = metadata.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
         raise NotebookError(f"{where}: its tags are not a list of text")
-    return Cell(number, kind, source, tuple(tags))
+    return Cell(number, kind, source, tuple(tags), _nbgrader(metadata, where))
+
+
+def _nbgrader(metadata: dict[str, Any], where: str) -> Nbgrader | None:
+    """The cell's nbgrader metadata, refused in the student's terms when it has the wrong shape."""
+    if "nbgrader" not in metadata:
+        return None
+    raw = metadata["nbgrader"]
+    if not isinstance(raw, dict):
+        raise NotebookError(f"{where}: its nbgrader metadata is {_kind_of(raw)}, not an object")
+    flags = {}
+    for flag in NBGRADER_FLAGS:
+        value = raw.get(flag, False)
+        if not isinstance(value, bool):
+            raise NotebookError(f"{where}: its nbgrader `{flag}` is {_kind_of(value)}, not true/false")
+        flags[flag] = value
+    points = raw.get("points", 0)
+    if isinstance(points, bool) or not isinstance(points, (int, float)):
+        raise NotebookError(f"{where}: its nbgrader `points` is {_kind_of(points)}, not a number")
+    grade_id = raw.get("grade_id")
+    if grade_id is None:
+        if flags["solution"] or flags["grade"]:
+            raise NotebookError(f"{where} is an nbgrader answer or test cell without a grade_id")
+    elif not isinstance(grade_id, str):
+        raise NotebookError(f"{where}: its nbgrader grade_id is {_kind_of(grade_id)}, not text")
+    elif len(grade_id) > MAX_GRADE_ID_CHARS:
+        raise NotebookError(f"{where}: its nbgrader grade_id is too long ({len(grade_id):,} characters; "
+                            f"the limit is {MAX_GRADE_ID_CHARS})")
+    return Nbgrader(grade_id, flags["solution"], flags["grade"], flags["locked"])
+
+
+def _id_of(name: str, nbgrader: bool = False) -> str | None:
+    """The question id (`ex01.e`) or module name (`ex03.py`) a tag or grade_id names, if any;
+    a grade_id may also write a question `ex01-e` (a tag may not: `hide-input` is a common tag)."""
+    if QUESTION_ID.fullmatch(name) or MODULE_NAME.fullmatch(name):
+        return name
+    found = NBGRADER_QUESTION_ID.fullmatch(name) if nbgrader and not name.startswith(NBGRADER_AUTO_ID) else None
+    return f"{found.group(1)}.{found.group(2)}" if found else None
 
 
 def _target(cell: Cell) -> tuple[str | None, str]:
@@ -186,14 +284,73 @@ def _target(cell: Cell) -> tuple[str | None, str]:
     marker = None
     for prefix in (ANSWER_MARKER, FILE_MARKER):
         if first.strip().lower().startswith(prefix):
-            marker = first.strip()[len(prefix):].strip()
+            words = first.strip()[len(prefix):].split(maxsplit=1)
+            marker = words[0].rstrip(":,;") if words else ""
             body = rest
+    if cell.nbgrader is not None and not cell.nbgrader.solution:
+        return None, body  # an nbgrader prompt or test: the instructor's, never an answer
     for tag in cell.tags:
-        if QUESTION_ID.fullmatch(tag) or MODULE_NAME.fullmatch(tag):
+        if _id_of(tag):
             return tag, body
-    if marker and (QUESTION_ID.fullmatch(marker) or MODULE_NAME.fullmatch(marker)):
+    if cell.nbgrader is not None and cell.nbgrader.grade_id is not None:
+        named = _id_of(cell.nbgrader.grade_id, nbgrader=True)
+        if named:
+            return named, body
+    if marker and _id_of(marker):
         return marker, body
     return None, body
+
+
+def answer_text(cell: Cell, body: str, question: str) -> str | None:
+    """What a cell answers `question` with, as answers.yaml would hold it; "" for no answer
+    yet; None for an nbgrader answer code cell that holds code (for `<exercise>.py`)."""
+    if cell.kind != "code":
+        text = body.strip()
+        return "" if cell.nbgrader is not None and text == NBGRADER_PLACEHOLDER else text
+    assigned = assigned_value(body, {"answer", question.replace(".", "_")})
+    if assigned is not None:
+        return assigned
+    if cell.nbgrader is None:
+        return body.strip()
+    if is_stub(body):  # nbgrader's `raise NotImplementedError()`, untouched
+        return ""
+    return None if _is_code(body) else body.strip()
+
+
+def assigned_value(body: str, names: set[str]) -> str | None:
+    """The value a code cell assigns to one of `names`, as written, when that assignment is
+    all the cell holds (comments aside): `x = 13/3` -> "13/3", `x = "2x + 1"` -> "2x + 1",
+    `x = ...` -> "". Read with `ast` (never compiled or run), or, for text that is not Python
+    (`x = 2x + 1`), split at the `=`. None when the cell is something else."""
+    try:
+        tree = ast.parse(body)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        lines = [line for line in body.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+        found = ASSIGNMENT.fullmatch(lines[0]) if lines else None
+        if found and found.group(1) in names:
+            return "\n".join([found.group(2), *lines[1:]]).strip()
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assign):
+        return None
+    statement = tree.body[0]
+    target = statement.targets[0]
+    if len(statement.targets) != 1 or not isinstance(target, ast.Name) or target.id not in names:
+        return None
+    value = statement.value
+    if isinstance(value, ast.Constant) and value.value is Ellipsis:
+        return ""
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return value.value.strip()
+    return (ast.get_source_segment(body, value) or "").strip()
+
+
+def _is_code(body: str) -> bool:
+    """Python that does more than state a value (an expression alone is an answer: `2.083`)."""
+    try:
+        tree = ast.parse(body)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return not (len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr))
 
 
 def _checked_text(body: str, cell: Cell, target: str, name: str) -> str:
@@ -228,10 +385,16 @@ def extract(folder: Path) -> Extracted:
                     found.sources.setdefault(target, name)
                 continue
             exercise, question = target.split(".", 1)
+            text = answer_text(cell, body, target)
+            if text is None:  # an nbgrader answer cell with code: part of the exercise's module
+                module = f"{exercise}.py"
+                found.modules[module] = found.modules.get(module, "") + body.rstrip() + "\n\n"
+                found.sources.setdefault(module, name)
+                continue
             if question in found.answers.get(exercise, {}):
                 places = f"twice in {name}" if found.sources[target] == name else f"{found.sources[target]} and {name}"
                 raise NotebookError(f"{target} is answered twice ({places})")
-            found.answers.setdefault(exercise, {})[question] = body.strip()
+            found.answers.setdefault(exercise, {})[question] = text
             found.sources[target] = name
     return found
 
@@ -304,7 +467,8 @@ def is_stub(source: str) -> bool:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
-    return all(_is_docstring(node) or _is_stub_function(node) for node in tree.body)
+    # a statement that does nothing: nbgrader's placeholder `raise NotImplementedError()`
+    return all(_is_docstring(node) or _is_stub_function(node) or _does_nothing(node) for node in tree.body)
 
 
 def _is_docstring(node: ast.stmt) -> bool:

@@ -440,20 +440,36 @@ def _late_text(policy: Any) -> str:
 # --- the notebook template --------------------------------------------------------------------
 
 
+NOTEBOOK_NAME = "answers.ipynb"
+CHECK_CELL = "import grader\n\ngrader.check()  # or one question: grader.check(\"{qid}\")"
+
+
 def notebook_template(exercises: Sequence[Mapping[str, Any]], stubs: Mapping[str, str]) -> str:
-    """A Jupyter notebook: a markdown prompt, then a tagged answer cell, per question."""
+    """A Jupyter notebook: per question a markdown prompt, then a code cell, tagged with the
+    question id, that assigns the answer (`ex01_e = ...`: read as text, see
+    grader.intake.notebook.assigned_value, never run); per exercise with code questions a
+    code cell with its stub; last, the cell that runs `grader.check()`."""
     import nbformat
     from nbformat import v4
 
     cells = [v4.new_markdown_cell(notebook.TEMPLATE_INTRO)]
+    first = None
     for exercise in exercises:
         cells.append(v4.new_markdown_cell(f"## {exercise['id']}: {exercise['title']}"))
         for question in exercise["questions"]:
             qid = f"{exercise['id']}.{question['id']}"
-            cells.append(v4.new_markdown_cell(f"**{qid}** ({question['points']:g} p): {question['prompt']}\n\n"
-                                              f"*Answer:* {question['format']}"))
+            points = f"{question['points']:g} point" + ("" if question["points"] == 1 else "s")
+            shape = shape_phrase(question.get("shape"))
+            advice = f"*Answer:* {question['format']}" + (f"; {shape}" if shape else "")
+            choices = "".join(f"\n- `{key}`: {' '.join(str(text).split())}"
+                              for key, text in (question.get("choices") or {}).items())
+            where = (f" — write it in the `{question['file']}` cell below" if "file" in question
+                     else " — in the cell below, in place of `...`")
+            cells.append(v4.new_markdown_cell(f"**{qid}** ({points}): {question['prompt']}\n{choices}\n\n"
+                                              f"{advice}{where}"))
             if "file" not in question:
-                cell = v4.new_raw_cell(f"{notebook.ANSWER_MARKER} {qid}\n")
+                first = first or qid
+                cell = v4.new_code_cell(f"{notebook.ANSWER_MARKER} {qid}\n{qid.replace('.', '_')} = ...\n")
                 cell.metadata["tags"] = [qid]
                 cells.append(cell)
         file = f"{exercise['id']}.py"
@@ -461,6 +477,11 @@ def notebook_template(exercises: Sequence[Mapping[str, Any]], stubs: Mapping[str
             cell = v4.new_code_cell(f"{notebook.FILE_MARKER} {file}\n{stubs[file]}")
             cell.metadata["tags"] = [file]  # while it holds only the stub, it is no answer (notebook.is_stub)
             cells.append(cell)
+            first = first or next((f"{exercise['id']}.{q['id']}" for q in exercise["questions"]), None)
+    cells.append(v4.new_markdown_cell("## Check your answers\n\nSave the notebook first: the check reads it as "
+                                      "saved. It shows how each answer reads and runs your code on the visible "
+                                      "checks, as `grader check` does; it never says whether an answer is right."))
+    cells.append(v4.new_code_cell(CHECK_CELL.format(qid=first or "ex01.a")))
     book = v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                                  "language": "python"}})
     return nbformat.writes(book)
@@ -484,7 +505,7 @@ def bundle_for(course: Course, student: str | None, with_notebook: bool = False)
     files["sheet.html"] = sheet_html(exercises, student, title, per_student)
     if with_notebook:
         stubs = {name: text for name, text in files.items() if name.endswith(".py") and isinstance(text, str)}
-        files["answers.ipynb"] = notebook_template(exercises, stubs)
+        files[NOTEBOOK_NAME] = notebook_template(exercises, stubs)
     return bundle
 
 
