@@ -128,8 +128,8 @@ def load_exercise(file: Path) -> tuple[Exercise | None, list[Problem], Path | No
     params = _params(out, data.get("params"))
     root, module = _solutions(out, file, data.get("solutions"))
     defaults = _defaults(out, data)
-    shown = _gradescope(out, data.get("gradescope"), "gradescope", AutograderTests())
-    questions = _questions(out, data.get("questions"), root, module, params, defaults, shown)
+    reported = _gradescope(out, data.get("gradescope"), "gradescope", AutograderTests())
+    questions = _questions(out, data.get("questions"), root, module, params, defaults, reported)
     deadline, late_penalty = _lateness(out, data.get("deadline"), data.get("late_penalty"))
     if out.problems or exercise_id is None:
         return None, out.problems, root
@@ -287,7 +287,7 @@ def _gradescope(out: _Collector, raw: Any, path: str, inherited: AutograderTests
 
 def _questions(out: _Collector, raw: Any, root: Path | None, module: str | None,
                params: dict[str, Any], defaults: dict[str, Any],
-               shown: AutograderTests = AutograderTests()) -> list[Question]:
+               reported: AutograderTests = AutograderTests()) -> list[Question]:
     if not isinstance(raw, list) or not raw:
         out.add("questions", "questions must be a non-empty list")
         return []
@@ -298,7 +298,7 @@ def _questions(out: _Collector, raw: Any, root: Path | None, module: str | None,
         if not isinstance(item, dict):
             out.add(path, "a question must be a mapping with id, kind, points, prompt and answer")
             continue
-        question = _question(out, item, path, root, module, defaults, shown)
+        question = _question(out, item, path, root, module, defaults, reported)
         if question is None:
             continue
         if question.id in seen:
@@ -311,7 +311,7 @@ def _questions(out: _Collector, raw: Any, root: Path | None, module: str | None,
 
 def _question(out: _Collector, item: dict[str, Any], path: str, root: Path | None,
               module: str | None, defaults: dict[str, Any],
-              shown: AutograderTests = AutograderTests()) -> Question | None:
+              reported: AutograderTests = AutograderTests()) -> Question | None:
     before = len(out.problems)
     question_id = _ident(out, item, "id", path)
     kind_name = item.get("kind")
@@ -341,7 +341,7 @@ def _question(out: _Collector, item: dict[str, Any], path: str, root: Path | Non
         except registry.OptionError as exc:
             out.add(f"{path}.{exc.key}" if exc.key else path, str(exc))
     mistakes = _mistakes(out, item.get("mistakes"), f"{path}.mistakes", root, module, kind)
-    gradescope = _gradescope(out, item.get("gradescope"), f"{path}.gradescope", shown)
+    gradescope = _gradescope(out, item.get("gradescope"), f"{path}.gradescope", reported)
     if len(out.problems) > before or question_id is None or kind is None:
         return None
     return Question(id=question_id, kind=kind.name, points=float(points), prompt=prompt, answer=answer,
