@@ -474,8 +474,10 @@ def _autograded(root: Path, source: Path, started: float) -> dict[str, Any]:
     meta = gs.read_metadata(root, config.student_id)
     use_due_date = config.deadline == "gradescope" or not any(e.deadline for e in course.exercises)
     deadline = meta.due_date if use_due_date else None
-    result = grade_path(gs.find_submission(root / "submission"), course, deadline=deadline,
-                        late_penalty=config.late_penalty, student=meta.student or "student",
+    path = gs.find_submission(root / "submission")
+    # without Gradescope's user (a trial run), the name of the one folder or zip handed in
+    student = meta.student or (student_of(path) if path != root / "submission" else "student")
+    result = grade_path(path, course, deadline=deadline, late_penalty=config.late_penalty, student=student,
                         submitted_at=meta.submitted_at)
     result = replace(result, warnings=(*result.warnings, *meta.notes))
     return exports.gradescope_results(result, exports.autograder_tests(course), time.monotonic() - started)

@@ -394,8 +394,9 @@ def autograde(root: Path | None, source: Path | None) -> None:
     """Grade as Gradescope's autograder: ROOT/submission into ROOT/results/results.json.
 
     The zip's run_autograder runs this in Gradescope's container. To try an autograder before
-    uploading it, unpack the zip into ROOT/source, put a submission in ROOT/submission (and,
-    if you like, a submission_metadata.json in ROOT) and run it. A results.json is always
+    uploading it, unpack the zip into ROOT/source, put a submission in ROOT/submission (a
+    student's folder or zip in it is graded under its name; or write Gradescope's
+    submission_metadata.json into ROOT) and run it. A results.json is always
     written, also when grading fails; the exit code is 0 when it was written.
 
     \b

@@ -187,6 +187,7 @@ def _write_zip(to: Path, entries: dict[str, Path | bytes]) -> Built:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = (0o100755 if name in SCRIPTS else 0o100644) << 16
                 archive.writestr(info, content if isinstance(content, bytes) else content.read_bytes())
+        os.chmod(temporary, 0o644)  # mkstemp's file is private; a zip to upload is not
         os.replace(temporary, to)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

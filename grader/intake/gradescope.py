@@ -58,7 +58,7 @@ def read_metadata(root: Path, student_id: str = "email-name") -> Metadata:
     missing or malformed, so that grading still writes a results.json."""
     path = root / METADATA
     if not path.is_file():
-        return Metadata(notes=(f"no {METADATA}: the submission time and student are unknown",))
+        return Metadata(notes=(f"no {METADATA}: the submission time is unknown, so lateness was not assessed",))
     try:
         if path.stat().st_size > MAX_METADATA_BYTES:
             raise ValueError("it is too large")
