@@ -18,7 +18,7 @@ from grader.core import output, registry
 from grader.core.results_schema import results_schema
 from grader.render import render_student
 from grader.render.exports import gradescope_results
-from tests.test_render_exports import shown_text
+from tests.render_samples import shown_text
 from tests.conftest import EXAMPLES, EXERCISES
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)

@@ -11,7 +11,7 @@ import pytest
 from grader.core.results import StudentResult
 from grader.render import FORMATS, export
 from grader.render.exports import gradescope_results, number
-from tests.render_samples import all_status_student, hostile_student, q, unicode_student
+from tests.render_samples import all_status_student, hostile_student, q, shown_text, unicode_student
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -104,14 +104,6 @@ def test_gradescope_single_file_matches_golden(tmp_path):
     assert export([all_status_student()], "gradescope", out) == [out]
     assert json.loads(out.read_text(encoding="utf-8")) == json.loads(
         (FIXTURES / "export_gradescope_s123456.json").read_text(encoding="utf-8"))
-
-
-def shown_text(html: str) -> str:
-    """What a student reads of a test's HTML output: the text, each element on its own line."""
-    import html as markup
-    import re
-
-    return markup.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<(li|p)>", "\n", html))).strip()
 
 
 def test_gradescope_statuses_and_hidden_expected():
