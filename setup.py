@@ -11,5 +11,5 @@ from setuptools import find_packages, setup
 setup(
     packages=[*find_packages(include=["grader", "grader.*"]), "grader.templates"],
     package_dir={"grader.templates": "templates"},
-    package_data={"grader.templates": ["*.j2"]},
+    package_data={"grader.templates": ["*.j2"], "grader.gradescope": ["setup.sh", "run_autograder"]},
 )

@@ -7,7 +7,7 @@ release, check, submit), so the command line only declares options and forwards.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
@@ -21,6 +21,7 @@ from grader.core.model import Course, Exercise, Invalid, Question
 from grader.core.results import StudentResult
 
 if TYPE_CHECKING:  # the commands' modules load only when their command runs
+    from grader.gradescope.bundle import Built
     from grader.grading.page import ReviewServer
     from grader.grading.review import Decided, Summary
     from grader.render.exports import Exported
@@ -112,20 +113,25 @@ def _init_worker(spec_paths: tuple[Path, ...], course: Course | None = None) -> 
 
 
 def grade_path(path: Path, course: Course | None = None, now: datetime | None = None,
-               deadline: str | None = None, late_penalty: dict[str, Any] | None = None) -> StudentResult:
+               deadline: str | None = None, late_penalty: dict[str, Any] | None = None,
+               student: str | None = None, submitted_at: str | None = None) -> StudentResult:
     """Grade one submission folder or zip. Never raises for a bad submission.
 
-    `deadline` and `late_penalty` override the specs' (see grader.authoring.lateness)."""
+    `deadline` and `late_penalty` override the specs' (see grader.authoring.lateness).
+    `student` is the id to grade under (default: from the folder or zip name); `submitted_at`
+    a trusted submission time (an LMS's, ISO with a zone) that replaces the manifest's."""
     course = course or _worker_course
     assert course is not None, "call _init_worker or pass a course"
     try:
-        with open_submission(path) as opened:
+        with open_submission(path, student) as opened:
+            if submitted_at is not None:
+                opened = replace(opened, submitted_at=submitted_at)
             result = engine.grade_submission(course, opened, now)
             return engine.finish(result, opened, course, deadline, late_penalty)
     except Exception as exc:  # a grader fault on one student must not stop the class
         # the message may hold a private folder's path (a temporary copy, site-packages): not for the student
         message = text.valid_unicode(text.without_paths(str(exc)))[:500]
-        return StudentResult(student=student_of(path), score=0.0, max_score=course.max_score,
+        return StudentResult(student=student or student_of(path), score=0.0, max_score=course.max_score,
                              questions=(), error=f"grader fault: {type(exc).__name__}: {message}",
                              spec_digest=course.digest)
 
@@ -382,7 +388,8 @@ def write_export(out: Path, results: Sequence[StudentResult], course: Course, fm
     writes it, titled as the reports are."""
     from grader.render import exports
 
-    return exports.export(results, fmt, exports.default_target(out, fmt), course_title(course), allow_pending)
+    return exports.export(results, fmt, exports.default_target(out, fmt), course_title(course), allow_pending,
+                          exports.autograder_tests(course))
 
 
 def late_policy(text: str | None) -> dict[str, Any] | None:
@@ -470,3 +477,75 @@ def submit(folder: Path, to: Path, specs: Path | None = None, student: str | Non
     from grader.student import submit as packaging
 
     return packaging.submit(folder, to, specs, student, force)
+
+
+# --- Gradescope -------------------------------------------------------------------------
+
+
+def gradescope(spec_paths: Sequence[Path], to: Path, wheels: Path | None = None, student_id: str = "email-name",
+               deadline: str = "spec", late_penalty: dict[str, Any] | None = None) -> Built:
+    """`grader gradescope`: the autograder zip for these specs (grader.gradescope.bundle).
+    The specs must load and this Python must have what they need; proving them is
+    `validate`'s (it can take minutes, and the instructor has run it already)."""
+    from grader.gradescope import bundle
+
+    course = load(spec_paths)
+    preflight.ensure_course(course, "grade")
+    config = bundle.Config(student_id=student_id, deadline=deadline, late_penalty=late_penalty)
+    return bundle.build(course, spec_paths, to, config, wheels)
+
+
+def autograde(root: Path | None = None, source: Path | None = None) -> Path:
+    """`grader autograde`, which the zip's run_autograder runs in Gradescope's container: grade
+    `root`/submission (root: $AUTOGRADER_ROOT, else /autograder) with the specs in `source`
+    (root/source) and write root/results/results.json. Gradescope's submission_metadata.json
+    gives the student id and the trusted submission time (and its due date where the settings
+    say). Never raises: a fault of the grader writes a results.json that says so."""
+    import json
+    import time
+
+    from grader.core.output import write_atomic
+    from grader.intake import gradescope as gs
+
+    started = time.monotonic()
+    root = gs.root_folder(root)
+    target = root / "results" / "results.json"
+    try:
+        data = _autograded(root, source or root / "source", started)
+    except Exception as exc:  # the one place a fault becomes a page the student can read
+        data = _autograder_fault(exc, time.monotonic() - started)
+    write_atomic(target, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return target
+
+
+def _autograded(root: Path, source: Path, started: float) -> dict[str, Any]:
+    import time
+
+    from grader.gradescope import bundle
+    from grader.intake import gradescope as gs
+    from grader.render import exports
+
+    config = bundle.read_config(source)
+    course = load([source / config.specs])
+    preflight.ensure_course(course, "grade")
+    meta = gs.read_metadata(root, config.student_id)
+    use_due_date = config.deadline == "gradescope" or not any(e.deadline for e in course.exercises)
+    deadline = meta.due_date if use_due_date else None
+    path = gs.find_submission(root / "submission")
+    # without Gradescope's user (a trial run), the name of the one folder or zip handed in
+    student = meta.student or (student_of(path) if path != root / "submission" else "student")
+    result = grade_path(path, course, deadline=deadline, late_penalty=config.late_penalty, student=student,
+                        submitted_at=meta.submitted_at)
+    result = replace(result, warnings=(*result.warnings, *meta.notes))
+    return exports.gradescope_results(result, exports.autograder_tests(course), time.monotonic() - started)
+
+
+def _autograder_fault(exc: Exception, elapsed: float) -> dict[str, Any]:
+    """results.json for a run that could not grade: score 0 and what went wrong, in words a
+    student can pass on (no grader paths), as plain text (nothing here is rendered)."""
+    message = text.valid_unicode(text.without_paths(str(exc)))[:1000]
+    kind = "" if isinstance(exc, GraderError) else f"{type(exc).__name__}: "
+    return {"score": 0, "execution_time": max(0, round(elapsed)), "output_format": "text",
+            "output": "The autograder could not grade this submission, so it got no score yet. Please tell "
+                      f"the course staff.\n\n{kind}{message}",
+            "visibility": "visible", "stdout_visibility": "hidden", "tests": []}

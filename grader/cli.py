@@ -32,6 +32,8 @@ from grader.core.text import terminal_safe
 
 #: Kept here (not imported) so that `grader --help` does not load the renderers.
 EXPORT_FORMATS = ("csv", "gradescope", "canvas", "moodle")
+#: grader.intake.gradescope.STUDENT_IDS, kept here for the same reason (tests/test_gradescope.py checks them).
+STUDENT_IDS = ("email-name", "email", "gradescope-id")
 SPECS = click.argument("specs", nargs=1, type=click.Path(exists=True, path_type=Path))
 
 
@@ -408,6 +410,75 @@ def submit(submission: Path, to: Path, specs: Path | None, student: str | None, 
         _echo("not packaged: fix the problems above (or use --force)", err=True)
         sys.exit(EXIT_PROBLEMS)
     _echo(f"wrote {packaged.path} ({', '.join(packaged.files)})")
+
+
+@main.command()
+@SPECS
+@click.option("--to", "to", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
+              show_default=True, help="The autograder zip to write.")
+@click.option("--wheels", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="A folder of wheels to put in the zip and install: grader-*.whl (when grader is installed "
+                   "from a wheel), a course's own packages.")
+@click.option("--student-id", "student_id", type=click.Choice(STUDENT_IDS), default="email-name",
+              show_default=True, help="Which field of the Gradescope user is the student id: the e-mail "
+                                      "before the @, the whole e-mail, or Gradescope's user id.")
+@click.option("--deadline", type=click.Choice(("spec", "gradescope")), default="spec", show_default=True,
+              help="spec: the specs' deadlines (Gradescope's due date when no spec sets one); gradescope: "
+                   "the assignment's due date in Gradescope for every exercise.")
+@click.option("--late-penalty", "late_penalty", default=None, metavar="POLICY",
+              help="Late policy for every exercise, e.g. '{per_day: 0.1, max: 0.5}' (default: the specs').")
+def gradescope(specs: Path, to: Path, wheels: Path | None, student_id: str, deadline: str,
+               late_penalty: str | None) -> None:
+    """Build an autograder zip for Gradescope (a programming assignment's "Autograder").
+
+    The specs must load (prove them first with grader validate). The zip holds setup.sh, which installs
+    grader and its dependencies at the versions installed here (grader's wheel and any
+    --wheels from the zip, the rest from PyPI, torch's CPU build), and run_autograder, which
+    grades the student's upload (answers.yaml and code, a notebook, or a zip from grader
+    submit) with the same engine and sandbox as grade, and writes results.json: one test per
+    question, hidden checks in a test shown after the due date, feedback as HTML. The
+    submission time and the student id come from Gradescope, not from the upload. The specs
+    and solutions go in the zip; student code never sees them (the sandbox). Upload the zip
+    under the assignment's Configure Autograder; choose a base image with Python 3.11 or newer
+    (setup.sh installs python3.11 where there is none).
+
+    --wheels DIR adds the wheels in DIR to the zip, installed by setup.sh: grader's own
+    (grader-*.whl; without one it is built from this checkout with pip wheel) and a course's
+    packages. Gradescope's due date is the deadline of every exercise with
+    --deadline gradescope.
+
+    \b
+    Example:
+      grader gradescope exercises/inf5860 --to autograder.zip --late-penalty '{per_day: 0.1, max: 0.5}'
+    """
+    from grader import api
+
+    built = api.gradescope([specs], to, wheels, student_id, deadline, api.late_policy(late_penalty))
+    _echo(f"wrote {built.path} ({built.size / 1e6:.1f} MB; {len(built.files)} files; "
+          f"wheels: {', '.join(built.wheels)})")
+
+
+@main.command()
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The autograder folder (default: $AUTOGRADER_ROOT, else /autograder).")
+@click.option("--source", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="The unpacked autograder zip (default: ROOT/source).")
+def autograde(root: Path | None, source: Path | None) -> None:
+    """Grade as Gradescope's autograder: ROOT/submission into ROOT/results/results.json.
+
+    The zip's run_autograder runs this in Gradescope's container. To try an autograder before
+    uploading it, unpack the zip into ROOT/source, put a submission in ROOT/submission (a
+    student's folder or zip in it is graded under its name; or write Gradescope's
+    submission_metadata.json into ROOT) and run it. A results.json is always
+    written, also when grading fails; the exit code is 0 when it was written.
+
+    \b
+    Example:
+      grader autograde --root autograder-trial
+    """
+    from grader import api
+
+    _echo(f"wrote {api.autograde(root, source)}")
 
 
 @main.command()

@@ -319,3 +319,11 @@ def synthetic_class(n: int, seed: int = 0) -> list[StudentResult]:
             error="answers.yaml is not valid YAML" if i % 97 == 5 else None,
         ))
     return results
+
+
+def shown_text(html: str) -> str:
+    """What a student reads of a test's HTML output: the text, each element on its own line."""
+    import html as markup
+    import re
+
+    return markup.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<(li|p)>", "\n", html))).strip()

@@ -18,6 +18,7 @@ from grader.core import output, registry
 from grader.core.results_schema import results_schema
 from grader.render import render_student
 from grader.render.exports import gradescope_results
+from tests.render_samples import shown_text
 from tests.conftest import EXAMPLES, EXERCISES
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
@@ -201,12 +202,17 @@ def test_student_reports_show_each_code_questions_tests_and_code(graded: dict[st
 
 def test_gradescope_export_carries_each_code_questions_tests_and_output(graded: dict[str, Any]) -> None:
     for student, result in sorted(graded.items()):
-        tests = {t["number"]: t["output"] for t in gradescope_results(result)["tests"]}
+        tests = {t["number"]: shown_text(t["output"]) for t in gradescope_results(result)["tests"]}
         for _, q in _answered_code({student: result}):
             text = tests[q.id]
-            if q.cases:
-                assert f"Tests: {sum(c.passed for c in q.cases)} of {len(q.cases)} passed" in text
-                assert all(f"{'passed' if c.passed else 'failed'}: {c.name}" in text for c in q.cases), (student, q.id)
+            shown = [c for c in q.cases if not c.hidden]
+            if shown:
+                assert f"Tests: {sum(c.passed for c in shown)} of {len(shown)} passed" in text
+                assert all(f"{'passed' if c.passed else 'failed'}: {c.name}" in text for c in shown), (student, q.id)
+            if len(shown) < len(q.cases):
+                hidden = tests[f"{q.id}.hidden"]
+                assert all(f"{'passed' if c.passed else 'failed'}: {c.name} (hidden)" in hidden
+                           for c in q.cases if c.hidden), (student, q.id)
             if q.run.stdout:
                 assert "Printed output:" in text and q.run.stdout[:200] in text
             if q.run.traceback:

@@ -11,9 +11,11 @@ all-correct demo student has filled in.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import click
@@ -24,7 +26,8 @@ from tests.conftest import EXAMPLES, EXERCISES, ROOT, grader_command
 
 HEADINGS = ("Example:", "Examples:", "Typical use:")
 #: The order the examples run in: grading writes the out/ that review and export read.
-ORDER = ("validate", "grade", "review", "export", "release", "check", "submit", "schema")
+ORDER = ("validate", "grade", "review", "export", "release", "check", "submit", "schema", "gradescope",
+         "autograde")
 
 
 def examples(command: click.Command) -> list[str]:
@@ -81,6 +84,11 @@ def test_every_help_example_runs_as_written(tmp_path: Path) -> None:
                 assert done.returncode == 0, done.stderr
                 for answer in (EXAMPLES / "s100001").iterdir():
                     shutil.copy2(answer, cwd / answer.name)
+        if name == "autograde" and not (course / "autograder-trial").exists():
+            # an instructor trying the zip that the gradescope example built on the demo student
+            with zipfile.ZipFile(course / "autograder.zip") as archive:
+                archive.extractall(course / "autograder-trial" / "source")
+            shutil.copytree(EXAMPLES / "s100001", course / "autograder-trial" / "submission" / "s100001")
         done = subprocess.run(["bash", "-c", line], cwd=cwd, env=env, input="q\n", capture_output=True,
                               text=True, timeout=600)
         if done.returncode != 0:
@@ -89,3 +97,6 @@ def test_every_help_example_runs_as_written(tmp_path: Path) -> None:
     assert (course / "out" / "reports" / "index.html").is_file()
     assert list((home / "handin").glob("s100001-*.zip"))
     assert (course / "spec.schema.json").stat().st_size > 1000
+    graded = json.loads((course / "autograder-trial" / "results" / "results.json").read_text(encoding="utf-8"))
+    graded_here = json.loads((course / "out" / "results" / "s100001.json").read_text(encoding="utf-8"))
+    assert graded["tests"] and graded["score"] == round(graded_here["score"], 6)  # the same engine, the same student

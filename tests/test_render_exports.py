@@ -14,7 +14,7 @@ from grader.core.results import StudentResult
 from grader.grading.overrides import status_for
 from grader.render import FORMATS, export
 from grader.render.exports import gradescope_results, number
-from tests.render_samples import all_status_student, hostile_student, q, unicode_student
+from tests.render_samples import all_status_student, hostile_student, q, shown_text, unicode_student
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -135,24 +135,58 @@ def test_gradescope_statuses_and_hidden_expected():
     model = next(t for t in data["tests"] if t["number"] == "ex03.model")
     assert "Expected" not in model["output"]  # expected is None: never revealed
     grad = next(t for t in data["tests"] if t["number"] == "ex03.grad")
-    assert "Tests: 1 of 4 passed" in grad["output"] and "random batch 1" in grad["output"]
+    assert "Tests: 1 of 3 passed" in grad["output"] and "random batch 1" in grad["output"]
+    assert {t["output_format"] for t in data["tests"]} == {"html"} and data["output_format"] == "html"
 
 
 def test_gradescope_carries_each_check_and_what_the_code_printed():
-    tests = {t["number"]: t["output"] for t in gradescope_results(all_status_student())["tests"]}
+    tests = {t["number"]: shown_text(t["output"]) for t in gradescope_results(all_status_student())["tests"]}
     grad = tests["ex03.grad"].splitlines()
-    checks = [line for line in grad[grad.index("Tests: 1 of 4 passed") + 1:] if line.startswith("  ")]
-    assert checks[0] == "  passed: small batch"
-    assert checks[1].startswith("  failed: random batch 1: 3 of 3 values differ")
-    assert checks[2:5] == ["  failed: random batch 2: raised: ValueError: shapes (3,16) and (5,) not aligned",
-                           '      File "ex03.py", line 7, in grad',
-                           '        raise ValueError("shapes (3,16) and (5,) not aligned")']
-    assert checks[5] == "  failed: large batch (hidden): the values are not right"
+    checks = [line for line in grad[grad.index("Tests: 1 of 3 passed") + 1:] if line.startswith(("passed", "failed"))]
+    assert checks[0] == "passed: small batch"
+    assert checks[1].startswith("failed: random batch 1: 3 of 3 values differ")
+    at = grad.index("failed: random batch 2: raised: ValueError: shapes (3,16) and (5,) not aligned")
+    assert grad[at + 1:at + 3] == ['  File "ex03.py", line 7, in grad',
+                                   '    raise ValueError("shapes (3,16) and (5,) not aligned")']
     assert "Printed output:" in grad and "grad: X has shape (4, 3)" in grad
     assert "Error trace:" in tests["ex04.loss"] and "(ex04.py, line 4, column 19)" in tests["ex04.loss"]
     assert tests["ex04.loss"].startswith("Result: Your code failed\n")
-    assert "  passed: test accuracy" in tests["ex03.model"]
-    assert "  failed: ylabel: the plot has no y-axis label" in tests["ex03.plot"]
+    assert "passed: test accuracy" in tests["ex03.model"]
+    assert "failed: ylabel: the plot has no y-axis label" in tests["ex03.plot"]
+
+
+def test_gradescope_hidden_checks_are_a_test_of_their_own_shown_after_the_due_date():
+    data = gradescope_results(all_status_student())
+    by_number = {t["number"]: t for t in data["tests"]}
+    grad, hidden = by_number["ex03.grad"], by_number["ex03.grad.hidden"]
+    assert "large batch" not in grad["output"] and grad["visibility"] == "visible"
+    assert "failed: large batch (hidden): the values are not right" in shown_text(hidden["output"])
+    assert hidden["visibility"] == "after_due_date" and hidden["status"] == "failed"
+    assert {t["visibility"] for n, t in by_number.items() if not n.endswith(".hidden")} == {"visible"}
+    # the two add up to the question, its points split by the checks' weights
+    question = next(q for q in all_status_student().questions if q.id == "ex03.grad")
+    assert grad["score"] + hidden["score"] == pytest.approx(question.score)
+    assert grad["max_score"] + hidden["max_score"] == pytest.approx(question.max_score)
+
+
+def test_gradescope_spec_settings_choose_visibility_and_one_test_per_case():
+    from grader.core.model import AutograderTests
+
+    student = all_status_student()
+    settings = {"ex03.grad": AutograderTests(visibility="after_published", hidden_cases="hidden", per_case=True),
+                "ex01.e": AutograderTests(visibility="hidden")}
+    data = gradescope_results(student, settings)
+    grad = [t for t in data["tests"] if t["number"].startswith("ex03.grad")]
+    question = next(q for q in student.questions if q.id == "ex03.grad")
+    assert [t["number"] for t in grad] == ["ex03.grad", *(f"ex03.grad.{i}" for i in range(1, len(question.cases) + 1))]
+    assert [t["visibility"] for t in grad[1:]] == ["hidden" if c.hidden else "after_published" for c in question.cases]
+    assert [t["status"] for t in grad[1:]] == ["passed" if c.passed else "failed" for c in question.cases]
+    assert sum(t["score"] for t in grad) == pytest.approx(question.score)
+    assert sum(t["max_score"] for t in grad) == pytest.approx(question.max_score)
+    assert next(t for t in data["tests"] if t["number"] == "ex01.e")["visibility"] == "hidden"
+    hidden_case = next(t for t, c in zip(grad[1:], question.cases) if c.hidden)
+    assert "Inputs" not in hidden_case["output"] and "Expected" not in hidden_case["output"]
+    assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))
 
 
 def test_gradescope_folder_gets_one_file_per_student(tmp_path):

@@ -137,3 +137,46 @@ def test_numbers_written_with_an_exponent_are_numbers(project: Path) -> None:
 
     assert yamlsafe.loads("a: 1e-9\nb: '1e-9'\nc: x1e5\n").data == {"a": 1e-9, "b": "1e-9", "c": "x1e5"}
     assert yamlsafe.loads("a: 1e-9\n", raw_scalars=True).data == {"a": "1e-9"}
+
+
+# --- the gradescope: key -------------------------------------------------------------------
+
+
+def _gradescope_spec(tmp_path, exercise_key: str, question_key: str):
+    from grader.authoring.spec import load_course
+
+    (tmp_path / "ex01.yaml").write_text(
+        "id: ex01\ntitle: T\n" + exercise_key + "questions:\n"
+        "  - id: a\n    kind: numeric\n    answer: 1\n" + question_key +
+        "  - id: b\n    kind: numeric\n    answer: 2\n", encoding="utf-8")
+    return load_course([tmp_path])
+
+
+def test_gradescope_key_on_the_exercise_is_refined_by_a_question(tmp_path):
+    course = _gradescope_spec(tmp_path, "gradescope: {hidden_cases: hidden, tests: case}\n",
+                              "    gradescope: {visibility: after_published}\n")
+    a, b = course.exercises[0].questions
+    assert (a.gradescope.visibility, a.gradescope.hidden_cases, a.gradescope.per_case) == ("after_published", "hidden", True)
+    assert (b.gradescope.visibility, b.gradescope.hidden_cases, b.gradescope.per_case) == ("visible", "hidden", True)
+
+
+@pytest.mark.parametrize("exercise_key, question_key, message", [
+    ("gradescope: {visibility: soon}\n", "", "(gradescope.visibility) visibility 'soon' is not one of"),
+    ("", "    gradescope: {tests: each}\n", "(questions[0].gradescope.tests) tests 'each' is not one of"),
+    ("", "    gradescope: {visible: true}\n", "unknown key 'visible'"),
+    ("gradescope: visible\n", "", "gradescope must be a mapping"),
+])
+def test_gradescope_key_problems_name_file_line_and_key(tmp_path, exercise_key, question_key, message):
+    from grader.core.errors import SpecError
+
+    with pytest.raises(SpecError) as caught:
+        _gradescope_spec(tmp_path, exercise_key, question_key)
+    assert message in str(caught.value)
+
+
+def test_gradescope_key_is_in_the_schema():
+    from grader.authoring.schema import spec_schema
+
+    schema = spec_schema()
+    assert schema["properties"]["gradescope"]["properties"]["tests"]["enum"] == ["question", "case"]
+    assert all("gradescope" in q["properties"] for q in schema["properties"]["questions"]["items"]["oneOf"])

@@ -7,8 +7,18 @@ from typing import Any
 
 from grader.core import registry
 from grader.authoring import spec, variants
+from grader.core.model import VISIBILITIES
 
 _ID = {"type": ["string", "integer"], "pattern": "^[A-Za-z0-9_]+$"}
+_GRADESCOPE = {
+    "type": "object", "additionalProperties": False,
+    "description": "how a Gradescope autograder (grader gradescope) reports the questions",
+    "properties": {"visibility": {"enum": list(VISIBILITIES), "description": "when students see the test"},
+                   "hidden_cases": {"enum": list(VISIBILITIES),
+                                    "description": "when they see the hidden checks' results (after_due_date)"},
+                   "tests": {"enum": list(spec.GRADESCOPE_TESTS),
+                             "description": "one test per question, or per check of the student's code"}},
+}
 _VALUE_SOURCE = {
     "description": "a literal value, or {solution: function_name} in the exercise's solutions module",
     "anyOf": [
@@ -27,6 +37,7 @@ def _question_schema(kind: registry.QuestionKind) -> dict[str, Any]:
         "prompt": {"type": "string", "description": "jinja2 template over the exercise params"},
         "answer": _VALUE_SOURCE,
         "reveal": {"type": "boolean", "description": "show the expected answer in feedback"},
+        "gradescope": _GRADESCOPE,
         **kind.option_keys,
     }
     if kind.supports_mistakes:
@@ -76,6 +87,7 @@ def spec_schema() -> dict[str, Any]:
                                "max": {"type": "number", "minimum": 0, "maximum": 1},
                                "grace_minutes": {"type": "number", "minimum": 0},
                                "cutoff": {"type": "string", "format": "date-time"}}},
+            "gradescope": _GRADESCOPE,
             **_exercise_defaults(kinds),
             "questions": {"type": "array", "minItems": 1,
                           "items": {"oneOf": [_question_schema(k) for _, k in sorted(kinds.items())]}},

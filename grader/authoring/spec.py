@@ -9,22 +9,28 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from grader.core import registry, yamlsafe
 from grader.authoring import solutions, variants
 from grader.core.errors import Problem, SpecError
-from grader.core.model import Course, Exercise, Location, Mistake, Question, ValueSource
+from grader.core.model import (VISIBILITIES, AutograderTests, Course, Exercise, Location, Mistake, Question,
+                               ValueSource)
 from grader.core.suggest import did_you_mean, one_of
 
 EXERCISE_KEYS = ("id", "title", "source", "solutions", "params", "questions", "deadline",
-                 "late_penalty", "description", "number_format")
+                 "late_penalty", "description", "number_format", "gradescope")
 EXERCISE_DEFAULTS = ("number_format",)
 """Exercise keys that set the question option of the same name for every question whose
 kind takes that option (a question may still set its own). The value is checked once, at
 the exercise's key, by a kind that takes it."""
-QUESTION_KEYS = ("id", "kind", "points", "prompt", "answer", "mistakes", "reveal")
+QUESTION_KEYS = ("id", "kind", "points", "prompt", "answer", "mistakes", "reveal", "gradescope")
+GRADESCOPE_KEYS = ("visibility", "hidden_cases", "tests")
+"""The `gradescope:` mapping (an exercise's, for its questions, or a question's own): when
+students see its test and its hidden checks' results, and one test per question or per case."""
+GRADESCOPE_TESTS = ("question", "case")
 MISTAKE_KEYS = ("answer", "feedback", "credit")
 IDENT = re.compile(r"[A-Za-z0-9_]+")
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -122,7 +128,8 @@ def load_exercise(file: Path) -> tuple[Exercise | None, list[Problem], Path | No
     params = _params(out, data.get("params"))
     root, module = _solutions(out, file, data.get("solutions"))
     defaults = _defaults(out, data)
-    questions = _questions(out, data.get("questions"), root, module, params, defaults)
+    reported = _gradescope(out, data.get("gradescope"), "gradescope", AutograderTests())
+    questions = _questions(out, data.get("questions"), root, module, params, defaults, reported)
     deadline, late_penalty = _lateness(out, data.get("deadline"), data.get("late_penalty"))
     if out.problems or exercise_id is None:
         return None, out.problems, root
@@ -251,8 +258,36 @@ def _kind_taking(key: str, first: list[str]) -> registry.QuestionKind | None:
     return None
 
 
+def _gradescope(out: _Collector, raw: Any, path: str, inherited: AutograderTests) -> AutograderTests:
+    """A `gradescope:` mapping over the settings it refines (the exercise's, or the defaults)."""
+    if raw is None:
+        return inherited
+    if not isinstance(raw, dict):
+        out.add(path, "gradescope must be a mapping such as {visibility: visible, hidden_cases: after_due_date, "
+                      "tests: question}")
+        return inherited
+    _unknown_keys(out, raw, GRADESCOPE_KEYS, path)
+    found = inherited
+    for key in ("visibility", "hidden_cases"):
+        if key in raw:
+            if raw[key] not in VISIBILITIES:
+                out.add(yamlsafe.join(path, key), f"{key} {raw[key]!r} is not one of {one_of(VISIBILITIES)}")
+            elif key == "visibility":
+                found = replace(found, visibility=str(raw[key]))
+            else:
+                found = replace(found, hidden_cases=str(raw[key]))
+    if "tests" in raw:
+        if raw["tests"] not in GRADESCOPE_TESTS:
+            out.add(yamlsafe.join(path, "tests"), f"tests {raw['tests']!r} is not one of {one_of(GRADESCOPE_TESTS)} "
+                                                  "(one test per question, or per check of the student's code)")
+        else:
+            found = replace(found, per_case=raw["tests"] == "case")
+    return found
+
+
 def _questions(out: _Collector, raw: Any, root: Path | None, module: str | None,
-               params: dict[str, Any], defaults: dict[str, Any]) -> list[Question]:
+               params: dict[str, Any], defaults: dict[str, Any],
+               reported: AutograderTests = AutograderTests()) -> list[Question]:
     if not isinstance(raw, list) or not raw:
         out.add("questions", "questions must be a non-empty list")
         return []
@@ -263,7 +298,7 @@ def _questions(out: _Collector, raw: Any, root: Path | None, module: str | None,
         if not isinstance(item, dict):
             out.add(path, "a question must be a mapping with id, kind, points, prompt and answer")
             continue
-        question = _question(out, item, path, root, module, defaults)
+        question = _question(out, item, path, root, module, defaults, reported)
         if question is None:
             continue
         if question.id in seen:
@@ -275,7 +310,8 @@ def _questions(out: _Collector, raw: Any, root: Path | None, module: str | None,
 
 
 def _question(out: _Collector, item: dict[str, Any], path: str, root: Path | None,
-              module: str | None, defaults: dict[str, Any]) -> Question | None:
+              module: str | None, defaults: dict[str, Any],
+              reported: AutograderTests = AutograderTests()) -> Question | None:
     before = len(out.problems)
     question_id = _ident(out, item, "id", path)
     kind_name = item.get("kind")
@@ -305,10 +341,12 @@ def _question(out: _Collector, item: dict[str, Any], path: str, root: Path | Non
         except registry.OptionError as exc:
             out.add(f"{path}.{exc.key}" if exc.key else path, str(exc))
     mistakes = _mistakes(out, item.get("mistakes"), f"{path}.mistakes", root, module, kind)
+    gradescope = _gradescope(out, item.get("gradescope"), f"{path}.gradescope", reported)
     if len(out.problems) > before or question_id is None or kind is None:
         return None
     return Question(id=question_id, kind=kind.name, points=float(points), prompt=prompt, answer=answer,
-                    options=options, mistakes=tuple(mistakes), reveal=reveal, location=out.at(path))
+                    options=options, mistakes=tuple(mistakes), reveal=reveal, location=out.at(path),
+                    gradescope=gradescope)
 
 
 def _check_template(out: _Collector, template: str, path: str) -> None:

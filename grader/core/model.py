@@ -54,6 +54,24 @@ class Mistake:
     location: Location | None = None
 
 
+#: Gradescope's visibilities of a test (https://gradescope-autograders.readthedocs.io/en/latest/specs/):
+#: shown at once, never, after the assignment's due date, after its grades are published.
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+@dataclass(frozen=True)
+class AutograderTests:
+    """How an autograder (Gradescope's) reports one question: the spec's `gradescope:` key,
+    on the exercise (for all its questions) or on one question."""
+
+    visibility: str = "visible"
+    """When students see the question's test (one of VISIBILITIES)."""
+    hidden_cases: str = "after_due_date"
+    """When they see what the question's hidden checks did (never before the due date by default)."""
+    per_case: bool = False
+    """One test per check of code the student wrote (`tests: case`), instead of one per question."""
+
+
 @dataclass(frozen=True)
 class Question:
     id: str
@@ -68,6 +86,8 @@ class Question:
     reveal: bool = True
     """Whether the expected answer may be shown to the student in feedback and reports."""
     location: Location | None = None
+    gradescope: AutograderTests = AutograderTests()
+    """How a Gradescope autograder reports it (grader.gradescope)."""
 
 
 @dataclass(frozen=True)

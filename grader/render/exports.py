@@ -3,8 +3,10 @@
 - `csv`: the grader's gradebook (grader.core.output.gradebook_csv, the same file `grade` writes):
   student, one column per question id, total, max.
 - `gradescope`: Gradescope autograder `results.json` (one per student), see
-  https://gradescope-autograders.readthedocs.io/en/latest/specs/ ("Output format"); a code
-  question's test output lists each of its checks and what the code printed.
+  https://gradescope-autograders.readthedocs.io/en/latest/specs/ ("Output format"), feedback
+  as HTML (the report templates, autoescaped); a code question's test lists each of its
+  visible checks and what the code printed, its hidden checks are a test of their own, shown
+  after the due date (the spec's `gradescope:` key says otherwise, or one test per check).
 - `canvas`: Canvas gradebook import CSV: Student, ID, SIS User ID, SIS Login ID, Section,
   then one assignment column; the optional "Points Possible" row gives the maximum.
   The student id goes into "SIS Login ID", which Canvas matches on when ID is empty.
@@ -32,10 +34,11 @@ import io
 import json
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from grader.core.errors import GraderError
-from grader.core.results import CaseResult, QuestionResult, RunRecord, StudentResult
+from grader.core.model import AutograderTests, Course
+from grader.core.results import CaseResult, QuestionResult, StudentResult
 from grader.core.output import gradebook_csv, read_results, spreadsheet_safe, stored_title, unique_file_names, \
     write_atomic
 
@@ -121,6 +124,9 @@ def number(value: float) -> int | float:
     return int(rounded) if rounded.is_integer() else rounded
 
 
+_number = number  # inside _test, `number` is the test's number
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(number(value))
@@ -154,35 +160,17 @@ def moodle_rows(results: Sequence[StudentResult], column: str, blank: set[str] |
     return [["ID number", column], *([r.student, _grade(r, blank or set())] for r in results)]
 
 
-def _case_lines(cases: Sequence[CaseResult]) -> list[str]:
-    """A line per check; a failed one says why (hidden ones, like the report, nothing more)."""
-    if not cases:
-        return []
-    lines = [f"Tests: {sum(c.passed for c in cases)} of {len(cases)} passed"]
-    for case in cases:
-        hidden = " (hidden)" if case.hidden else ""
-        message = case.message.replace("\n", "\n    ")  # a trace stays under its case
-        lines.append(f"  passed: {case.name}{hidden}" if case.passed
-                     else f"  failed: {case.name}{hidden}: {message}".rstrip(": "))
-    return lines
+#: Gradescope's visibilities from the most to the least shown: a question's hidden checks are
+#: never shown sooner than the question itself.
+_VISIBILITY_ORDER = ("visible", "after_due_date", "after_published", "hidden")
 
 
-def _run_lines(run: RunRecord | None) -> list[str]:
-    """What the student's code printed and the error it raised, cut to MAX_OUTPUT each."""
-    if run is None:
-        return []
-    lines = []
-    if run.limits_hit:
-        lines.append(f"Sandbox limit reached: {run.limits_hit}")
-    if run.stdout:
-        lines += ["Printed output:", _cut(run.stdout)]
-    if run.traceback:
-        lines += ["Error trace:", _cut(run.traceback)]
-    return lines
+#: Statuses of a question whose checks did not all run: its visible part is no pass either.
+_NOT_RUN = ("error", "missing", "invalid")
 
 
-def _cut(text: str) -> str:
-    return text if len(text) <= MAX_OUTPUT else f"{text[:MAX_OUTPUT]}\n… ({len(text) - MAX_OUTPUT} more characters)"
+def _later(first: str, second: str) -> str:
+    return max(first, second, key=_VISIBILITY_ORDER.index)
 
 
 #: An error told by whose doing it is (QuestionResult.fault), as the HTML report tells it.
@@ -195,70 +183,118 @@ def _result_words(q: QuestionResult) -> str:
     return _STATUS_WORDS.get(q.status, q.status)
 
 
-def _test_output(q: QuestionResult) -> str:
-    lines = [f"Result: {_result_words(q)}"]
-    if q.answer is not None:
-        lines.append(f"Your answer: {q.answer}")
-    if q.feedback:
-        lines.append(q.feedback)
-    if q.expected is not None:
-        lines.append(f"Expected: {q.expected}")
-    lines += _case_lines(q.cases) + _run_lines(q.run)
-    if q.review is not None:
-        state = "not applied, the exercise changed since" if q.review.stale else "applied"
-        lines.append(f"Reviewed by {q.review.by} at {q.review.at} ({state}): {q.review.comment}")
-    return "\n".join(lines)
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_OUTPUT else f"{text[:MAX_OUTPUT]}\n… ({len(text) - MAX_OUTPUT} more characters)"
 
 
-def gradescope_results(result: StudentResult, visibility: str = "visible") -> dict[str, Any]:
-    """One submission in Gradescope's results.json format (score, tests, visibility)."""
-    output = [f"Total: {number(result.score)} of {number(result.max_score)} points"]
-    if result.error:
-        output.append(f"Problem with the submission: {result.error}")
-    output += [f"Warning: {w}" for w in result.warnings]
-    output += [f"Exercise {late.exercise} was late (deadline {late.deadline}); "
-               f"{number(100 * late.penalty)}% of its points were taken off"
-               for late in getattr(result, "lateness", ()) or ()]
-    tests = [
-        {
-            "name": f"Question {q.id}",
-            "number": q.id,
-            "score": number(q.score),
-            "max_score": number(q.max_score),
-            "status": "passed" if q.status == "correct" or (0 < q.max_score <= q.score) else "failed",
-            "output": _test_output(q),
-            "visibility": visibility,
-        }
-        for q in result.questions
-    ]
-    return {
+def _render(template: str, **context: Any) -> str:
+    """Gradescope's `output_format: html`: the report templates' environment (autoescape on)."""
+    from grader.render.html import environment
+
+    return environment().get_template(template).render(cut=_cut, **context).strip()
+
+
+def _shares(q: QuestionResult, groups: Sequence[Sequence[CaseResult]]) -> list[tuple[float, float]]:
+    """(score, max_score) of each group of the question's checks, so the tests add up to the
+    question: its points split by the checks' weights, what it earned by the weights of those
+    that passed. The first group also takes what no check accounts for (all of a question
+    without checks; credit for a known mistake or from a reviewer; rounding)."""
+    weight = sum(c.weight for c in q.cases)
+    earned = sum(c.weight for c in q.cases if c.passed)
+    found = [[q.score * sum(c.weight for c in g if c.passed) / earned if earned else 0.0,
+              q.max_score * sum(c.weight for c in g) / weight if weight else 0.0] for g in groups]
+    found[0][0] += q.score - sum(score for score, _ in found)
+    found[0][1] += q.max_score - sum(most for _, most in found)
+    return [(score, most) for score, most in found]
+
+
+def _test(q: QuestionResult, name: str, number: str, share: tuple[float, float], passed: bool, visibility: str,
+          **shown: Any) -> dict[str, Any]:
+    return {"name": name, "number": number, "score": _number(share[0]), "max_score": _number(share[1]),
+            "status": "passed" if passed else "failed", "visibility": visibility, "output_format": "html",
+            "tags": [q.kind], "output": _render("gradescope_test.html.j2", **shown)}
+
+
+def question_tests(q: QuestionResult, how: AutograderTests = AutograderTests()) -> list[dict[str, Any]]:
+    """The Gradescope tests of one question. One test per question: the question with its
+    visible checks, and, when it has hidden checks, a second test with those (visibility
+    `how.hidden_cases`, after the due date by default: a student never learns before the
+    deadline which hidden check failed). With `how.per_case`: the question's own test
+    (feedback, what the code printed) and one test per check."""
+    visible = [c for c in q.cases if not c.hidden]
+    hidden = [c for c in q.cases if c.hidden]
+    later = _later(how.visibility, how.hidden_cases)
+    whole = q.status == "correct" or 0 < q.max_score <= q.score
+    context = dict(words=_result_words(q), question=q, status=q.status)
+    if how.per_case and q.cases:
+        shares = _shares(q, [[], *([c] for c in q.cases)])
+        tests = [_test(q, f"Question {q.id}", q.id, shares[0], whole, how.visibility, **context,
+                       cases=[], hidden_count=0)]
+        for index, (case, share) in enumerate(zip(q.cases, shares[1:]), start=1):
+            tests.append(_test(q, f"Question {q.id}: {case.name}" + (" (hidden)" if case.hidden else ""),
+                               f"{q.id}.{index}", share, case.passed, later if case.hidden else how.visibility,
+                               case_only=case))
+        return tests
+    shares = _shares(q, [visible, hidden] if hidden else [visible])
+    # with hidden checks, the question's test passes when its visible part does
+    shown_passed = whole if not hidden else q.status not in _NOT_RUN and all(c.passed for c in visible)
+    tests = [_test(q, f"Question {q.id}", q.id, shares[0], shown_passed, how.visibility, **context,
+                   cases=visible, hidden_count=len(hidden), hidden_when=later)]
+    if hidden:
+        tests.append(_test(q, f"Question {q.id}: hidden checks", f"{q.id}.hidden", shares[1],
+                           all(c.passed for c in hidden), later, hidden_cases=hidden))
+    return tests
+
+
+def autograder_tests(course: Course) -> dict[str, AutograderTests]:
+    """How each question is reported on Gradescope, by question id (the specs' `gradescope:`)."""
+    return {f"{e.id}.{q.id}": q.gradescope for e in course.exercises for q in e.questions}
+
+
+def gradescope_results(result: StudentResult, tests: Mapping[str, AutograderTests] | None = None,
+                       execution_time: float | None = None) -> dict[str, Any]:
+    """One submission in Gradescope's results.json format (score, tests, visibility), the
+    feedback as HTML. `tests` says per question id how to report it (the spec's
+    `gradescope:` key, grader.core.model.AutograderTests); without it, the defaults."""
+    how = tests or {}
+    found = [test for q in result.questions for test in question_tests(q, how.get(q.id, AutograderTests()))]
+    data: dict[str, Any] = {
         "score": number(result.score),
-        "output": "\n".join(output),
-        "visibility": visibility,
+        "output": _render("gradescope_output.html.j2", result=result, total=number(result.score),
+                          most=number(result.max_score),
+                          late=[(late, number(100 * late.penalty)) for late in result.lateness]),
+        "output_format": "html",
+        "visibility": "visible",
         "stdout_visibility": "hidden",
-        "tests": tests,
+        "tests": found,
     }
+    if execution_time is not None:
+        data["execution_time"] = max(0, round(execution_time))
+    return data
 
 
-def _write_gradescope(results: Sequence[StudentResult], out_path: Path) -> list[Path]:
+def _write_gradescope(results: Sequence[StudentResult], out_path: Path,
+                      tests: Mapping[str, AutograderTests] | None = None) -> list[Path]:
     # Gradescope grades one submission per run: a `.json` path takes exactly one result
     # (e.g. /autograder/results/results.json); a folder gets <student>/results.json each.
     if out_path.suffix == ".json":
         if len(results) != 1:
             raise ExportError(f"{out_path}: a .json path holds one student, got {len(results)}")
-        text = json.dumps(gradescope_results(results[0]), indent=2, ensure_ascii=False)
+        text = json.dumps(gradescope_results(results[0], tests), indent=2, ensure_ascii=False)
         return [write_atomic(out_path, text + "\n")]
     paths = []
     for result, name in zip(results, unique_file_names(r.student for r in results)):
-        text = json.dumps(gradescope_results(result), indent=2, ensure_ascii=False)
+        text = json.dumps(gradescope_results(result, tests), indent=2, ensure_ascii=False)
         paths.append(write_atomic(out_path / name / "results.json", text + "\n"))
     return paths
 
 
 def export(results: Sequence[StudentResult], fmt: str, out_path: Path,
-           title: str = "", allow_pending: bool = False) -> list[Path]:
+           title: str = "", allow_pending: bool = False,
+           tests: Mapping[str, AutograderTests] | None = None) -> list[Path]:
     """Write `results` as `fmt` (one of FORMATS) to `out_path`; returns the files written.
-    PendingReviews while answers await review, unless `allow_pending` (see the module)."""
+    PendingReviews while answers await review, unless `allow_pending` (see the module).
+    `tests`: how the specs report each question on Gradescope (gradescope_results)."""
     out_path = Path(out_path)
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -270,7 +306,7 @@ def export(results: Sequence[StudentResult], fmt: str, out_path: Path,
     if fmt == "csv":
         return [write_atomic(out_path, gradebook_csv(results, blank_pending=True))]
     if fmt == "gradescope":
-        return _write_gradescope([r for r in results if r.student not in blank], out_path)
+        return _write_gradescope([r for r in results if r.student not in blank], out_path, tests)
     rows = canvas_rows(results, column, blank) if fmt == "canvas" else moodle_rows(results, column, blank)
     return [write_atomic(out_path, _csv_text(rows))]
 
