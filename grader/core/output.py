@@ -185,15 +185,18 @@ def question_ids(results: Sequence[StudentResult]) -> list[str]:
 
 
 def gradebook_csv(results: Sequence[StudentResult]) -> str:
-    """A row per student, a column per question, then total and max."""
+    """A row per student, a column per question, then total and max; and `time_flags`
+    (the kinds of the doubts on a submission time, grader.intake.times) when any has one."""
     columns = question_ids(results)
+    flagged = any(r.timing and r.timing.flags for r in results)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", *columns, "total", "max"])
+    writer.writerow(["student", *columns, "total", "max", *(["time_flags"] if flagged else [])])
     for result in sorted(results, key=lambda r: r.student):
         scores = {q.id: q.score for q in result.questions}
+        flags = [" ".join(f.kind for f in result.timing.flags) if result.timing else ""] if flagged else []
         writer.writerow([spreadsheet_safe(result.student), *(_number(scores.get(c, "")) for c in columns),
-                         _number(result.score), _number(result.max_score)])
+                         _number(result.score), _number(result.max_score), *flags])
     return buffer.getvalue()
 
 

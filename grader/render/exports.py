@@ -6,8 +6,9 @@
   https://gradescope-autograders.readthedocs.io/en/latest/specs/ ("Output format"); a code
   question's test output lists each of its checks and what the code printed.
 - `canvas`: Canvas gradebook import CSV: Student, ID, SIS User ID, SIS Login ID, Section,
-  then one assignment column; the optional "Points Possible" row gives the maximum.
-  The student id goes into "SIS Login ID", which Canvas matches on when ID is empty.
+  then one assignment column `Name (ID)` (so the import updates that assignment) and the
+  "Points Possible" row; a Canvas gradebook export given as the roster fills the student
+  columns (grader.render.canvas).
 - `moodle`: Moodle "Import grades → CSV file": an identifier column ("ID number") and a
   grade column, mapped to the user field and the grade item in Moodle's import form.
 
@@ -21,7 +22,7 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from grader.core.errors import GraderError
 from grader.core.results import CaseResult, QuestionResult, RunRecord, StudentResult
@@ -64,14 +65,21 @@ def _csv_text(rows: Iterable[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
-def canvas_rows(results: Sequence[StudentResult], column: str) -> list[list[Any]]:
-    max_score = max((r.max_score for r in results), default=0.0)
-    rows: list[list[Any]] = [
-        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column],
-        ["Points Possible", "", "", "", "", max_score],
-    ]
-    rows += [[r.student, "", "", r.student, "", r.score] for r in results]
-    return rows
+def canvas_rows(results: Sequence[StudentResult], column: str, roster: Path | None = None,
+                warn: Callable[[str], None] | None = None) -> list[list[Any]]:
+    from grader.render import canvas
+
+    return canvas.rows(results, column, canvas.load(roster), warn)
+
+
+def checked_assignment(text: str, what: str) -> str:
+    """`text` as a Canvas assignment column `Name (ID)`; ExportError (exit 2) when it is not one."""
+    from grader.core.canvas import assignment_problem
+
+    problem = assignment_problem(text)
+    if problem:
+        raise ExportError(f"{what}: {problem}")
+    return text.strip()
 
 
 def moodle_rows(results: Sequence[StudentResult], column: str) -> list[list[Any]]:
@@ -180,14 +188,20 @@ def _write_gradescope(results: Sequence[StudentResult], out_path: Path) -> list[
 
 
 def export(results: Sequence[StudentResult], fmt: str, out_path: Path,
-           title: str = "") -> list[Path]:
-    """Write `results` as `fmt` (one of FORMATS) to `out_path`; returns the files written."""
+           title: str = "", canvas_assignment: str | None = None, roster: Path | None = None,
+           warn: Callable[[str], None] | None = None) -> list[Path]:
+    """Write `results` as `fmt` (one of FORMATS) to `out_path`; returns the files written.
+    For canvas, `canvas_assignment` (`Name (ID)`) names the column (else `title`), and
+    `roster`, a Canvas gradebook export, fills the student columns; `warn` hears what
+    Canvas would not import as meant (no assignment id, a student not in the roster)."""
     out_path = Path(out_path)
     column = title or "grader"
     if fmt == "csv":
         return [write_atomic(out_path, gradebook_csv(results))]
     if fmt == "canvas":
-        rows = canvas_rows(results, column)
+        if canvas_assignment:
+            column = checked_assignment(canvas_assignment, "--canvas-assignment")
+        rows = canvas_rows(results, column, roster, warn)
     elif fmt == "moodle":
         rows = moodle_rows(results, column)
     elif fmt == "gradescope":
@@ -203,7 +217,10 @@ def default_target(results_dir: Path, fmt: str) -> Path:
                           "gradescope": "gradescope"}[fmt]
 
 
-def export_results(out_dir: Path, fmt: str, to: Path | None = None, title: str = "") -> list[Path]:
+def export_results(out_dir: Path, fmt: str, to: Path | None = None, title: str = "",
+                   canvas_assignment: str | None = None, roster: Path | None = None,
+                   warn: Callable[[str], None] | None = None) -> list[Path]:
     """`grader export`: read the results that `grade` wrote under out_dir and export them."""
     out_dir = Path(out_dir)
-    return export(read_results(out_dir), fmt, to or default_target(out_dir, fmt), title)
+    return export(read_results(out_dir), fmt, to or default_target(out_dir, fmt), title,
+                  canvas_assignment, roster, warn)
