@@ -21,9 +21,11 @@ from grader.core.model import Course, Exercise, Invalid, Question
 from grader.core.results import StudentResult
 
 if TYPE_CHECKING:  # the commands' modules load only when their command runs
+    from grader.authoring.extensions import Extensions
     from grader.gradescope.bundle import Built
     from grader.grading.page import ReviewServer
     from grader.grading.review import Decided, Summary
+    from grader.intake.times import TrustedTimes
     from grader.render.exports import Exported
     from grader.student.check import CheckReport
     from grader.student.submit import Packaged
@@ -114,12 +116,15 @@ def _init_worker(spec_paths: tuple[Path, ...], course: Course | None = None) -> 
 
 def grade_path(path: Path, course: Course | None = None, now: datetime | None = None,
                deadline: str | None = None, late_penalty: dict[str, Any] | None = None,
-               student: str | None = None, submitted_at: str | None = None) -> StudentResult:
+               student: str | None = None, submitted_at: str | None = None,
+               times: TrustedTimes | None = None, extensions: Extensions | None = None) -> StudentResult:
     """Grade one submission folder or zip. Never raises for a bad submission.
 
-    `deadline` and `late_penalty` override the specs' (see grader.authoring.lateness).
-    `student` is the id to grade under (default: from the folder or zip name); `submitted_at`
-    a trusted submission time (an LMS's, ISO with a zone) that replaces the manifest's."""
+    `deadline` and `late_penalty` override the specs' (see grader.authoring.lateness);
+    `times` (read_times) are the upload times that beat the manifests', `extensions`
+    (read_extensions) move students' deadlines. `student` is the id to grade under
+    (default: from the folder or zip name); `submitted_at` a trusted submission time (an
+    LMS's, ISO with a zone) that replaces the manifest's."""
     course = course or _worker_course
     assert course is not None, "call _init_worker or pass a course"
     try:
@@ -127,7 +132,7 @@ def grade_path(path: Path, course: Course | None = None, now: datetime | None = 
             if submitted_at is not None:
                 opened = replace(opened, submitted_at=submitted_at)
             result = engine.grade_submission(course, opened, now)
-            return engine.finish(result, opened, course, deadline, late_penalty)
+            return engine.finish(result, opened, course, deadline, late_penalty, times, extensions)
     except Exception as exc:  # a grader fault on one student must not stop the class
         # the message may hold a private folder's path (a temporary copy, site-packages): not for the student
         message = text.valid_unicode(text.without_paths(str(exc)))[:500]
@@ -149,6 +154,8 @@ class _Batch:
     late_penalty: dict[str, Any] | None = None
     decided: Any = None
     prints: Any = None
+    times: TrustedTimes | None = None
+    extensions: Extensions | None = None
 
 
 def _grade_batch(batch: _Batch) -> list[tuple[StudentResult, Path]]:
@@ -156,7 +163,8 @@ def _grade_batch(batch: _Batch) -> list[tuple[StudentResult, Path]]:
 
     done = []
     for path in batch.paths:
-        result = grade_path(path, now=batch.now, deadline=batch.deadline, late_penalty=batch.late_penalty)
+        result = grade_path(path, now=batch.now, deadline=batch.deadline, late_penalty=batch.late_penalty,
+                            times=batch.times, extensions=batch.extensions)
         result = decisions.apply(result, batch.decided, batch.prints)
         done.append((result, output.write_result(batch.out, result)))
     return done
@@ -219,7 +227,8 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
                 executor: executors.Executor | None = None, now: datetime | None = None,
                 reports: bool = True, overrides: Path | None = None, deadline: str | None = None,
                 late_penalty: dict[str, Any] | None = None, formats: Sequence[str] = (),
-                allow_pending: bool = False) -> GradeRun:
+                allow_pending: bool = False, times: Path | None = None, extensions: Path | None = None,
+                canvas_assignment: str | None = None) -> GradeRun:
     """Grade every submission under `submission_paths` and write results under `out`.
 
     `executor` may be any concurrent.futures-shaped executor; by default `jobs` local
@@ -235,6 +244,12 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
     `formats` are not written while any await review (`run.refused` says why; the
     results, gradebook and reports are), unless `allow_pending`: then they are written
     with those cells blank, and a warning says how many.
+
+    `times` is a CSV of upload times (`student,submitted_at`, grader.intake.times) that
+    takes precedence over the manifests' self-reported times; `extensions` a CSV of
+    per-student deadlines (grader.authoring.extensions). Both are read before any work
+    (GraderError, exit 2, naming each bad row as file:line). `canvas_assignment` names
+    the Canvas column of a `canvas` export (else the specs' `canvas:` key).
     """
     course = load(spec_paths)
     preflight.ensure_course(course, "grade")
@@ -246,11 +261,18 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
         if not path.exists():
             raise GraderError(f"{path}: no such file or folder")
     _check_late_rule(deadline, late_penalty)
+    trusted, extended = _read_time_files(times, extensions)
+    column = _canvas_column(course, canvas_assignment)
     paths, warnings = pick_submissions(submission_paths)
     if not paths:
         raise GraderError("no submissions found in " + ", ".join(map(str, submission_paths)))
     students = [student_of(path) for path in paths]
     output.unique_file_names(students)  # GraderError before any work if two would share a file
+    for table in (trusted, extended):
+        if table is not None:
+            warnings.extend(table.unknown(set(students)))
+    if trusted is not None:
+        warnings.extend(trusted.warnings)
     now = now or datetime.now(timezone.utc)
     with lock.hold(out) as held:
         earlier, notes = output.stored_results(out / "results")
@@ -259,7 +281,8 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
         if held.taken_over:
             run.warnings.append(f"{out}: took over the lock of {held.taken_over}, which is no longer running")
         _init_worker(tuple(spec_paths), course)
-        work = [_Batch(tuple(b), now, out, deadline, late_penalty, decided, prints) for b in _batches(paths, jobs)]
+        work = [_Batch(tuple(b), now, out, deadline, late_penalty, decided, prints, trusted, extended)
+                for b in _batches(paths, jobs)]
         with _executor(jobs, executor, tuple(spec_paths)) as pool:
             for done in pool.map(_grade_batch, work):
                 for result, written in done:
@@ -275,11 +298,12 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
         run.written.append(output.write_course(out, course_title(course), course.digest))
         if reports:
             run.written.extend(write_reports(out, run.listed, course))
-        _write_exports(run, out, course, formats, allow_pending)
+        _write_exports(run, out, course, formats, allow_pending, column)
     return run
 
 
-def _write_exports(run: GradeRun, out: Path, course: Course, formats: Sequence[str], allow_pending: bool) -> None:
+def _write_exports(run: GradeRun, out: Path, course: Course, formats: Sequence[str], allow_pending: bool,
+                   column: str | None) -> None:
     """The LMS exports of `grade --format`, held back while answers await review."""
     from grader.render import exports
 
@@ -294,7 +318,7 @@ def _write_exports(run: GradeRun, out: Path, course: Course, formats: Sequence[s
             run.refused.append(str(refused))
         return
     for fmt in formats:
-        run.written.extend(write_export(out, run.listed, course, fmt, allow_pending))
+        run.written.extend(write_export(out, run.listed, course, fmt, allow_pending, column, run.warnings.append))
         if pending:
             run.warnings.append(exports.left_blank(pending, fmt))
 
@@ -351,6 +375,20 @@ def _check_late_rule(deadline: str | None, late_penalty: dict[str, Any] | None) 
         raise GraderError(f"--deadline/--late-penalty: {exc}") from None
 
 
+def _read_time_files(times: Path | None, extensions: Path | None) -> tuple[TrustedTimes | None, Extensions | None]:
+    from grader.authoring.extensions import read_extensions
+    from grader.intake.times import read_times
+
+    return (read_times(times) if times else None), (read_extensions(extensions) if extensions else None)
+
+
+def _canvas_column(course: Course, given: str | None) -> str | None:
+    """The Canvas assignment column: `given` (checked), else the specs' `canvas:` key."""
+    from grader.render import exports
+
+    return exports.checked_assignment(given, "--canvas-assignment") if given else course.canvas_assignment
+
+
 def _batches(paths: list[Path], jobs: int) -> list[list[Path]]:
     """Small batches: few enough to keep workers busy, many enough for a live progress bar."""
     size = max(1, min(32, len(paths) // (jobs * 8) or 1))
@@ -383,13 +421,15 @@ def write_reports(out: Path, results: Sequence[StudentResult], course: Course) -
 
 
 def write_export(out: Path, results: Sequence[StudentResult], course: Course, fmt: str,
-                 allow_pending: bool = False) -> list[Path]:
+                 allow_pending: bool = False, canvas_assignment: str | None = None,
+                 warn: Callable[[str], None] | None = None) -> list[Path]:
     """An LMS export (csv, gradescope, canvas, moodle) beside the results, as `grader export`
     writes it, titled as the reports are."""
     from grader.render import exports
 
     return exports.export(results, fmt, exports.default_target(out, fmt), course_title(course), allow_pending,
-                          exports.autograder_tests(course))
+                          exports.autograder_tests(course),
+                          canvas_assignment=canvas_assignment or course.canvas_assignment, warn=warn)
 
 
 def late_policy(text: str | None) -> dict[str, Any] | None:
@@ -433,13 +473,16 @@ def review_page(spec_paths: Sequence[Path], out_dir: Path, by: str, overrides: P
 
 
 def export(out_dir: Path, fmt: str, to: Path | None = None, title: str = "",
-           allow_pending: bool = False) -> Exported:
+           allow_pending: bool = False, canvas_assignment: str | None = None, roster: Path | None = None,
+           warn: Callable[[str], None] | None = None) -> Exported:
     """`grader export`: the results that `grade` wrote under out_dir, for an LMS, titled as
     `grade` titled them unless `title` is given. Refused (PendingReviews, exit 2) while
-    answers await review, unless `allow_pending` (see grader.render.exports)."""
+    answers await review, unless `allow_pending` (see grader.render.exports). For canvas:
+    `canvas_assignment` (`Name (ID)`) names the column, `roster` (a Canvas gradebook
+    export) fills the student columns, `warn` hears rows Canvas would not match."""
     from grader.render import exports
 
-    return exports.export_results(out_dir, fmt, to, title, allow_pending)
+    return exports.export_results(out_dir, fmt, to, title, allow_pending, canvas_assignment, roster, warn)
 
 
 @dataclass(frozen=True)

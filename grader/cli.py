@@ -148,6 +148,16 @@ def validate(specs: tuple[Path, ...]) -> None:
               help="Deadline for every exercise, e.g. 2026-12-01T23:59:00+01:00 (overrides the specs').")
 @click.option("--late-penalty", "late_penalty", default=None, metavar="POLICY",
               help="Late policy for every exercise, e.g. '{per_day: 0.1, max: 0.5}' (see the README).")
+@click.option("--times", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              metavar="CSV", help="Upload times as the LMS recorded them (CSV student,submitted_at; "
+                                  "times with a zone): they beat the manifests' self-reported times, and a "
+                                  "manifest that disagrees is flagged.")
+@click.option("--extensions", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              metavar="CSV", help="Per-student extensions (CSV student,deadline or student,days): moves "
+                                  "that student's deadlines.")
+@click.option("--canvas-assignment", "canvas_assignment", default=None, metavar="'NAME (ID)'",
+              help="The Canvas assignment --format canvas updates, as Canvas names its column "
+                   "(default: the specs' canvas: key).")
 @click.option("--format", "formats", type=click.Choice(EXPORT_FORMATS), multiple=True,
               help="Also export for an LMS (repeatable): gradescope, canvas, moodle, csv. "
                    "Refused while answers await review (see --allow-pending).")
@@ -155,16 +165,23 @@ def validate(specs: tuple[Path, ...]) -> None:
               help="Export even while answers await review: their cells are left blank (not 0).")
 def grade(specs: Path, submissions: tuple[Path, ...], out: Path, jobs: int, no_reports: bool,
           strict: bool, quiet: bool, overrides: Path | None, deadline: str | None,
-          late_penalty: str | None, formats: tuple[str, ...], allow_pending: bool) -> None:
+          late_penalty: str | None, times: Path | None, extensions: Path | None,
+          canvas_assignment: str | None, formats: tuple[str, ...], allow_pending: bool) -> None:
     """Grade submissions against the specs.
 
     SPECS is a spec file or a folder of them. SUBMISSIONS are submission folders
     (named after the student, holding answers.yaml and code), .zip files of such a
     folder, or folders that hold many of them.
 
+    A zip's manifest time is the student's own word (they can edit it and zip again):
+    each result says where its time came from. With --times the LMS's upload times
+    are used instead, and a manifest, or a file in the zip, that disagrees with the
+    time used is flagged in the result, the report and the gradebook.
+
     \b
-    Example:
+    Examples:
       grader grade exercises/inf5860 examples/class --out out --jobs 2
+      grader grade exercises/inf5860 examples/class/s100002 examples/class/s100003 --out out --deadline 2026-12-01T23:59:00+01:00 --times examples/lms/times.csv --extensions examples/lms/extensions.csv
     """
     from grader import api
     from grader.render import summary
@@ -175,12 +192,13 @@ def grade(specs: Path, submissions: tuple[Path, ...], out: Path, jobs: int, no_r
         run = api.grade_paths([specs], list(submissions), out, jobs=jobs,
                               on_result=lambda _result: bar.update(1), reports=not no_reports,
                               overrides=overrides, deadline=deadline, late_penalty=policy, formats=formats,
-                              allow_pending=allow_pending)
+                              allow_pending=allow_pending, times=times, extensions=extensions,
+                              canvas_assignment=canvas_assignment)
     for warning in run.all_warnings(limit=20):
         _echo("warning: ", warning, err=True)
     if not quiet:
         _echo(summary.table(run.results), lines=True)
-        for line in summary.lateness_lines(run.results):
+        for line in summary.lateness_lines(run.results) + summary.time_lines(run.results):
             _echo(line)
     _echo(summary.written_line(out, len(run.results), run.written, len(run.listed)))
     for refused in run.refused:
@@ -284,19 +302,29 @@ def review(specs: Path, out_dir: Path, overrides: Path | None, by: str, again: b
               help="Assignment column name for canvas and moodle (default: the course title, as `grade` names it).")
 @click.option("--allow-pending", is_flag=True,
               help="Export even while answers await review: their cells are left blank (not 0).")
-def export(out_dir: Path, fmt: str, to: Path | None, title: str, allow_pending: bool) -> None:
+@click.option("--canvas-assignment", "canvas_assignment", default=None, metavar="'NAME (ID)'",
+              help="canvas: the assignment to update, as Canvas's export names its column, e.g. "
+                   "'Exercise set 1 (123456)' (the id makes the import update it, not add a new one).")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              metavar="CSV", help="canvas: the course's Canvas gradebook export, to fill Student, ID, SIS User "
+                                  "ID, SIS Login ID and Section (a student id matches SIS Login ID, else SIS "
+                                  "User ID).")
+def export(out_dir: Path, fmt: str, to: Path | None, title: str, allow_pending: bool,
+           canvas_assignment: str | None, roster: Path | None) -> None:
     """Export the results that `grader grade` wrote under DIR (DIR/results/*.json).
 
     Refused (exit 2) while answers await review, as each would count 0 points: review
     them first (grader review), or pass --allow-pending to leave their cells blank.
 
     \b
-    Example:
+    Examples:
       grader export out --format canvas --title "Exercise set 1" --allow-pending
+      grader export out --format canvas --roster examples/lms/canvas-gradebook.csv --canvas-assignment "Exercise set 1 (123456)" --allow-pending
     """
     from grader import api
 
-    exported = api.export(out_dir, fmt, to, title, allow_pending)
+    exported = api.export(out_dir, fmt, to, title, allow_pending, canvas_assignment, roster,
+                          warn=lambda text: _echo("warning: ", text, err=True))
     note = exported.note()
     if note:
         _echo("warning: ", note, err=True)

@@ -4,7 +4,8 @@ The examples are read from the click commands themselves (the lines under `Examp
 `Examples:` and `Typical use:`), so a new or changed example is tested without touching
 this file. Each runs through bash, as typed, in a workspace that holds what the examples
 assume: the course (exercises/, solutions/, examples/) for the instructor's commands, the
-`out/` folder that grading writes for review and export, a roster, and for the student's
+`out/` folder that grading writes for review and export, a roster, the LMS files of
+examples/lms (upload times, extensions, a Canvas gradebook export), and for the student's
 commands (`grader check . .`, `grader submit . --to ~/handin`) a released bundle that the
 all-correct demo student has filled in.
 """
@@ -67,6 +68,7 @@ def test_every_help_example_runs_as_written(tmp_path: Path) -> None:
     shutil.copytree(EXERCISES, course / "exercises" / "inf5860")
     shutil.copytree(ROOT / "solutions", course / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(EXAMPLES, course / "examples" / "class")
+    shutil.copytree(ROOT / "examples" / "lms", course / "examples" / "lms")  # times, extensions, a Canvas export
     (course / "roster.csv").write_text("student,name\ns100001,Ada\ns100002,Bo\n")
     home = tmp_path / "home"
     home.mkdir()

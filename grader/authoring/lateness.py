@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
+from grader.authoring.extensions import Extension
 from grader.core.model import Course
 from grader.core.results import Lateness, QuestionResult, StudentResult
 # The time helpers live in core (submissions read times too); kept importable from here.
@@ -84,11 +85,13 @@ def load_policy(raw: Any) -> LatePolicy:
 
 
 def assess(course: Course, submitted_at: str | None, deadline: str | None = None,
-           policy: LatePolicy | None = None) -> tuple[list[Lateness], list[str]]:
+           policy: LatePolicy | None = None, extension: Extension | None = None) -> tuple[list[Lateness], list[str]]:
     """Lateness of one submission for every exercise with a deadline.
 
-    `deadline` and `policy` (from the command line) override the specs'. Returns the
-    late exercises and warnings (a deadline that cannot be checked)."""
+    `deadline` and `policy` (from the command line) override the specs'; the student's
+    `extension` (grader.authoring.extensions) then moves each deadline, and the policy's
+    cutoff by as much. Returns the late exercises and warnings (a deadline that cannot be
+    checked)."""
     records: list[Lateness] = []
     unknown: list[str] = []
     for exercise in course.exercises:
@@ -98,13 +101,20 @@ def assess(course: Course, submitted_at: str | None, deadline: str | None = None
         if submitted_at is None:
             unknown.append(exercise.id)
             continue
+        own_due = due_text
+        if extension is not None:
+            due_text = extension.due(own_due)
         submitted, due = parse_time(submitted_at), parse_time(due_text)
         if submitted <= due:
             continue
         rule = policy or (load_policy(exercise.late_penalty) if exercise.late_penalty else LatePolicy(max=0.0))
+        moved = due - parse_time(own_due)
+        if rule.cutoff is not None and moved > timedelta(0):
+            rule = replace(rule, cutoff=(parse_time(rule.cutoff) + moved).isoformat())
         late_by = submitted - due
         records.append(Lateness(exercise.id, submitted_at, due_text, round(late_by.total_seconds()),
-                                round(rule.share_lost(late_by, submitted), 6)))
+                                round(rule.share_lost(late_by, submitted), 6),
+                                extended_from=own_due if extension is not None else None))
     warnings = [f"the submission time is unknown (no `grader submit` manifest), so lateness was not "
                 f"assessed for {', '.join(unknown)}"] if unknown else []
     return records, warnings
@@ -132,7 +142,8 @@ def describe(record: Lateness) -> str:
     late = timedelta(seconds=record.seconds_late)
     hours = late.total_seconds() / 3600
     span = f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.1f} days"
-    return f"{record.exercise}: {span} late, penalty {record.penalty:.0%}"
+    extended = f" (extended deadline; due {record.extended_from} without it)" if record.extended_from else ""
+    return f"{record.exercise}: {span} late{extended}, penalty {record.penalty:.0%}"
 
 
 def policy_from_text(text: str) -> dict[str, Any]:

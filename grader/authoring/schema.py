@@ -79,6 +79,9 @@ def spec_schema() -> dict[str, Any]:
             "solutions": {"type": "string", "pattern": r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$"},
             "params": {"type": "object", "additionalProperties": {"anyOf": [draw, {}]}},
             "deadline": {"type": "string", "format": "date-time"},
+            "canvas": {"type": "string", "pattern": r"^\S.*?\s+\(\d+\)$",
+                       "description": "the Canvas assignment grades export to, as Canvas names its column: "
+                                      "`Name (ID)`, e.g. 'Exercise set 1 (123456)'"},
             "late_penalty": {
                 "type": "object", "additionalProperties": False,
                 "description": "share of the points lost: min(max, flat + per_day * started days late)",

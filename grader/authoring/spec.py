@@ -15,13 +15,14 @@ from typing import Any
 
 from grader.core import registry, yamlsafe
 from grader.authoring import solutions, variants
+from grader.core.canvas import assignment_problem as canvas_assignment_problem
 from grader.core.errors import Problem, SpecError
 from grader.core.model import (VISIBILITIES, AutograderTests, Course, Exercise, Location, Mistake, Question,
                                ValueSource)
 from grader.core.suggest import did_you_mean, one_of
 
 EXERCISE_KEYS = ("id", "title", "source", "solutions", "params", "questions", "deadline",
-                 "late_penalty", "description", "number_format", "gradescope")
+                 "late_penalty", "description", "number_format", "gradescope", "canvas")
 EXERCISE_DEFAULTS = ("number_format",)
 """Exercise keys that set the question option of the same name for every question whose
 kind takes that option (a question may still set its own). The value is checked once, at
@@ -88,6 +89,12 @@ def load_course(paths: list[Path]) -> Course:
                                     f"exercise id {exercise.id!r} is already used in {seen[exercise.id].file}"))
             continue
         seen[exercise.id] = exercise.location or Location(str(file))
+        named = next((e for e in exercises if e.canvas), None)
+        if exercise.canvas and named and named.canvas != exercise.canvas:
+            problems.append(Problem(exercise.location or Location(str(file)),
+                                    f"canvas: {exercise.canvas!r}, but {named.path} names {named.canvas!r}: the "
+                                    "specs graded together export to one Canvas column; name one, or grade them "
+                                    "apart"))
         exercises.append(exercise)
     if len(roots) > 1:
         problems.append(Problem(Location(str(files[0])), "specs point to more than one solutions/ folder: "
@@ -131,12 +138,15 @@ def load_exercise(file: Path) -> tuple[Exercise | None, list[Problem], Path | No
     reported = _gradescope(out, data.get("gradescope"), "gradescope", AutograderTests())
     questions = _questions(out, data.get("questions"), root, module, params, defaults, reported)
     deadline, late_penalty = _lateness(out, data.get("deadline"), data.get("late_penalty"))
+    canvas = data.get("canvas")
+    if canvas is not None and (problem := canvas_assignment_problem(canvas)):
+        out.add("canvas", f"canvas: {problem}")
     if out.problems or exercise_id is None:
         return None, out.problems, root
     exercise = Exercise(
         id=exercise_id, title=title, questions=tuple(questions), source=str(data.get("source", "")),
         solutions=module, params=params, deadline=deadline, path=str(file), location=out.at("id"),
-        late_penalty=late_penalty,
+        late_penalty=late_penalty, canvas=canvas.strip() if isinstance(canvas, str) else None,
     )
     return exercise, out.problems, root
 

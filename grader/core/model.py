@@ -105,6 +105,8 @@ class Exercise:
     location: Location | None = None
     late_penalty: Mapping[str, Any] | None = None
     """The validated `late_penalty` mapping of the spec (see grader.authoring.lateness)."""
+    canvas: str | None = None
+    """The Canvas assignment column (`Name (ID)`, grader.core.canvas) grades are exported to."""
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -124,6 +126,11 @@ class Course:
 
     def exercise(self, exercise_id: str) -> Exercise | None:
         return next((e for e in self.exercises if e.id == exercise_id), None)
+
+    @property
+    def canvas_assignment(self) -> str | None:
+        """The Canvas assignment the specs name (`canvas:`); loading refuses two different ones."""
+        return next((e.canvas for e in self.exercises if e.canvas), None)
 
     @property
     def max_score(self) -> float:

@@ -185,20 +185,23 @@ def question_ids(results: Sequence[StudentResult]) -> list[str]:
 
 
 def gradebook_csv(results: Sequence[StudentResult], blank_pending: bool = False) -> str:
-    """A row per student, a column per question, then total and max. With `blank_pending`,
-    an answer that awaits review has a blank cell, and so has its student's total (no
-    score is known yet), instead of the 0 it holds until a human decides."""
+    """A row per student, a column per question, then total and max; and `time_flags`
+    (the kinds of the doubts on a submission time, grader.intake.times) when any has one.
+    With `blank_pending`, an answer that awaits review has a blank cell, and so has its
+    student's total (no score is known yet), instead of the 0 it holds until a human decides."""
     columns = question_ids(results)
+    flagged = any(r.timing and r.timing.flags for r in results)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", *columns, "total", "max"])
+    writer.writerow(["student", *columns, "total", "max", *(["time_flags"] if flagged else [])])
     for result in sorted(results, key=lambda r: r.student):
         scores: dict[str, object] = {q.id: q.score for q in result.questions}
         pending = blank_pending and any(q.status == "review" for q in result.questions)
         if pending:
             scores.update({q.id: "" for q in result.questions if q.status == "review"})
+        flags = [" ".join(f.kind for f in result.timing.flags) if result.timing else ""] if flagged else []
         writer.writerow([spreadsheet_safe(result.student), *(_number(scores.get(c, "")) for c in columns),
-                         "" if pending else _number(result.score), _number(result.max_score)])
+                         "" if pending else _number(result.score), _number(result.max_score), *flags])
     return buffer.getvalue()
 
 

@@ -232,6 +232,52 @@ class Lateness:
     """How long after the deadline."""
     penalty: float
     """Share (0..1) of the exercise's points taken off; its question scores are scaled."""
+    extended_from: str | None = None
+    """The exercise's own deadline when a per-student extension replaced it (`deadline` is
+    then the extended one); None without an extension."""
+
+
+#: Where a submission time came from: `times file` (`grade --times`, as an LMS recorded the
+#: upload: trusted), `manifest` (the `grader submit` manifest in the student's own zip) or
+#: `zip name` (its stamp), both self-reported; "" when no time is known.
+TimeSource = Literal["", "times file", "manifest", "zip name"]
+
+#: Why a submission time is doubtful: `times_disagree` (the manifest and the times file
+#: differ by more than the tolerance), `before_zip_entries` (the manifest, or the times
+#: file, says the zip was made before the newest file in it was written), `not_in_times`
+#: (a times file was given but has no row for this student).
+TimeFlagKind = Literal["times_disagree", "before_zip_entries", "not_in_times"]
+
+
+@dataclass(frozen=True)
+class TimeFlag:
+    """One reason to doubt a submission time; the report and the gradebook show it."""
+
+    kind: TimeFlagKind
+    """What disagrees (see TimeFlagKind)."""
+    message: str
+    """The disagreement in words, with both times."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When a submission was handed in, by whose word, and what casts doubt on it."""
+
+    submitted_at: str | None
+    """The time lateness was assessed with (ISO time), None when none is known."""
+    source: TimeSource
+    """Where that time came from (see TimeSource)."""
+    trusted: bool
+    """True for a time from the times file; a manifest or zip name is the student's own word."""
+    flags: tuple[TimeFlag, ...] = ()
+    """Disagreements between the times file, the manifest and the zip's entries."""
+    extension: str = ""
+    """The student's deadline extension in words (`--extensions`), "" when none."""
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {"submitted_at": self.submitted_at, "source": self.source, "trusted": self.trusted,
+                "flags": [{"kind": flag.kind, "message": flag.message} for flag in self.flags],
+                "extension": self.extension}
 
 
 @dataclass(frozen=True)
@@ -258,6 +304,8 @@ class StudentResult:
     """A submission-level problem (unreadable answers.yaml, unsafe zip)."""
     lateness: tuple[Lateness, ...] = ()
     """Exercises handed in after their deadline (see grader.authoring.lateness)."""
+    timing: Timing | None = None
+    """When it was handed in and by whose word; None for results written before this field."""
     format: ResultsFormat = RESULTS_FORMAT
     """The results file format, so a reader knows which fields to expect."""
 
@@ -268,6 +316,7 @@ class StudentResult:
         data["questions"] = [question.to_dict() for question in self.questions]
         data["warnings"] = list(self.warnings)
         data["lateness"] = [asdict(item) for item in self.lateness]
+        data["timing"] = self.timing.to_dict() if self.timing is not None else None
         return data
 
     @staticmethod
@@ -287,7 +336,8 @@ class StudentResult:
             student=data.text("student"), score=data.number("score"), max_score=data.number("max_score"),
             questions=questions, graded_at=data.text("graded_at", ""), grader_version=data.text("grader_version", ""),
             spec_digest=data.text("spec_digest", ""), warnings=data.texts("warnings"),
-            error=data.optional_text("error"), lateness=tuple(_lateness(item) for item in data.items("lateness")))
+            error=data.optional_text("error"), lateness=tuple(_lateness(item) for item in data.items("lateness")),
+            timing=_timing(data.get("timing")))
 
 
 _STUDENT_FIELDS = tuple(f.name for f in fields(StudentResult))
@@ -313,7 +363,33 @@ def _lateness(raw: object) -> Lateness:
     data = _Fields(raw, "a lateness")
     return Lateness(exercise=data.text("exercise"), submitted_at=data.text("submitted_at"),
                     deadline=data.text("deadline"), seconds_late=data.whole("seconds_late"),
-                    penalty=data.number("penalty"))
+                    penalty=data.number("penalty"), extended_from=data.optional_text("extended_from"))
+
+
+_TIME_SOURCES: dict[str, TimeSource] = {"": "", "times file": "times file", "manifest": "manifest",
+                                        "zip name": "zip name"}
+_FLAG_KINDS: dict[str, TimeFlagKind] = {"times_disagree": "times_disagree",
+                                        "before_zip_entries": "before_zip_entries", "not_in_times": "not_in_times"}
+
+
+def _timing(raw: object) -> Timing | None:
+    if raw is None:
+        return None
+    data = _Fields(raw, "a timing")
+    source = data.text("source", "")
+    if source not in _TIME_SOURCES:
+        raise ValueError(f"a timing's source is {source!r}, not one of {', '.join(map(repr, _TIME_SOURCES))}")
+    return Timing(submitted_at=data.optional_text("submitted_at"), source=_TIME_SOURCES[source],
+                  trusted=data.flag("trusted", False), flags=tuple(_flag(item) for item in data.items("flags")),
+                  extension=data.text("extension", ""))
+
+
+def _flag(raw: object) -> TimeFlag:
+    data = _Fields(raw, "a time flag")
+    kind = data.text("kind")
+    if kind not in _FLAG_KINDS:
+        raise ValueError(f"a time flag's kind is {kind!r}, not one of {', '.join(map(repr, _FLAG_KINDS))}")
+    return TimeFlag(kind=_FLAG_KINDS[kind], message=data.text("message"))
 
 
 class _Fields:

@@ -7,6 +7,7 @@ manifest's `created_at`, the zip name's stamp).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -38,3 +39,25 @@ def utc_stamp(moment: datetime) -> str:
 def parse_stamp(text: str) -> datetime:
     """The aware UTC datetime of a `utc_stamp`."""
     return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+
+
+_ZONE_WORDS = re.compile(r"\s*(?:\bUTC|\bGMT|Z)$", re.IGNORECASE)
+_SPACED_OFFSET = re.compile(r"\s+(?=[+-]\d{2}:?\d{2}$)")
+
+
+def parse_recorded_time(text: Any) -> datetime:
+    """A time as learning-management systems export them, always with a zone: ISO 8601
+    (`2026-12-01T22:59:00Z`, `2026-12-01T23:59:00+01:00`, with a space for the T, with
+    seconds' fractions), an offset without a colon or after a space (`2026-12-01 23:59:00
+    +0100`), or a trailing `UTC`/`GMT`/`Z` (`2026-12-01 22:59 UTC`). TimeError otherwise,
+    and for a time without a zone (a time in an unknown zone cannot be compared)."""
+    if not isinstance(text, str) or not text.strip():
+        raise TimeError(f"expected a date and time such as {TIME_EXAMPLE} or 2026-12-01T22:59:00Z, got {text!r}")
+    cleaned = _SPACED_OFFSET.sub("", _ZONE_WORDS.sub("+00:00", text.strip()))
+    try:
+        value = datetime.fromisoformat(cleaned)
+    except ValueError:
+        raise TimeError(f"{text!r} is not a date and time such as {TIME_EXAMPLE} or 2026-12-01T22:59:00Z") from None
+    if value.tzinfo is None:
+        raise TimeError(f"{text!r} has no time zone: add one, such as +01:00 or Z")
+    return value

@@ -18,8 +18,10 @@ from grader.core import registry
 from grader.core.budget import OverBudget, enforced_if
 from grader.core.text import without_paths
 from grader.authoring import lateness, solutions, variants
+from grader.authoring.extensions import Extensions
 from grader.core.model import CodeAnswer, Course, Exercise, Invalid, Question, Reference, ValueSource, Verdict
 from grader.core.results import QuestionResult, StudentResult
+from grader.intake import times
 from grader.intake.submission import Submission
 
 MAX_SHOWN_ANSWER = 500
@@ -221,13 +223,21 @@ def grade_submission(course: Course, submission: Submission, now: datetime | Non
 
 
 def finish(result: StudentResult, opened: Submission, course: Course, deadline: str | None = None,
-           policy: Mapping[str, Any] | None = None) -> StudentResult:
-    """After grading: the submission's warnings and conflicts, a spec-version check, and lateness
-    (the late policy is the spec's, or `deadline`/`policy` given for the whole run)."""
+           policy: Mapping[str, Any] | None = None, trusted: times.TrustedTimes | None = None,
+           extensions: Extensions | None = None) -> StudentResult:
+    """After grading: the submission's warnings and conflicts, a spec-version check, when it
+    was handed in (the times file's word over the manifest's, grader.intake.times) and
+    lateness (the late policy is the spec's, or `deadline`/`policy` given for the whole
+    run; the student's extension moves the deadline)."""
     warnings = list(result.warnings) + list(opened.warnings) + [c.message for c in opened.conflicts]
     if opened.submitted_at and not result.error and opened.packaged_specs:
         if course.digest not in opened.packaged_specs.split(","):
             warnings.append(f"packaged against specs {opened.packaged_specs}, graded with {course.digest}")
-    records, notes = lateness.assess(course, opened.submitted_at, deadline, lateness.policy_from_mapping(policy))
-    result = replace(result, warnings=tuple(warnings + notes))
+    timing = times.timing(opened, trusted)
+    extension = extensions.by_student.get(opened.student) if extensions else None
+    if extension is not None:
+        timing = replace(timing, extension=extension.describe())
+    records, notes = lateness.assess(course, timing.submitted_at, deadline, lateness.policy_from_mapping(policy),
+                                     extension)
+    result = replace(result, warnings=tuple(warnings + notes), timing=timing)
     return lateness.apply(result, records) if not result.error else result

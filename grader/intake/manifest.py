@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -101,6 +102,10 @@ class Seal:
     submitted_at: str | None = None
     packaged_specs: str | None = None
     warnings: tuple[str, ...] = ()
+    time_source: str = ""
+    """`manifest` or `zip name`: where submitted_at came from ("" when there is none)."""
+    newest_entry: tuple[str, str] | None = None
+    """The zip's newest file entry (name, local time without a zone), see newest_entry()."""
 
     def applied(self, opened: Submission) -> Submission:
         """`opened` with the seal's verdict: an error when the files were tampered with."""
@@ -108,7 +113,31 @@ class Seal:
             return replace(opened, error="the submission does not match its manifest, so it was not graded: "
                                          + "; ".join(self.problems[:10]))
         return replace(opened, submitted_at=self.submitted_at, packaged_specs=self.packaged_specs,
-                       warnings=opened.warnings + self.warnings)
+                       warnings=opened.warnings + self.warnings, time_source=self.time_source,
+                       newest_entry=self.newest_entry)
+
+
+def newest_entry(origin: Path) -> tuple[str, str] | None:
+    """The newest file entry of a zip, as (name, time): a zip stores each entry's time as
+    the packing machine's local wall-clock time (DOS date and time, 2-second steps, no
+    zone), so the time is returned as ISO text without a zone. None when the zip has no
+    dated file entry or cannot be read (unpacking has said why already)."""
+    try:
+        with zipfile.ZipFile(origin) as archive:
+            dated = []
+            for info in archive.infolist():
+                if info.is_dir():
+                    continue
+                try:
+                    dated.append((datetime(*info.date_time), info.filename))
+                except ValueError:  # a month or day of 0: an entry written without a time
+                    continue
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return None
+    if not dated:
+        return None
+    moment, name = max(dated)
+    return name, moment.isoformat()
 
 
 def seal(folder: Path, student: str, origin: Path) -> Seal:
@@ -123,11 +152,12 @@ def seal(folder: Path, student: str, origin: Path) -> Seal:
     if problems:
         return Seal(problems=tuple(problems))
     stamp = packaged_time_from(origin)
+    newest = newest_entry(origin)
     if manifest is None:
         if not stamp:
-            return Seal()
+            return Seal(newest_entry=newest)
         # a hand-made zip named like a submit zip: its name is the only time there is
-        return Seal(submitted_at=parse_stamp(stamp).isoformat(),
+        return Seal(submitted_at=parse_stamp(stamp).isoformat(), time_source="zip name", newest_entry=newest,
                     warnings=("no manifest: the submission time comes from the zip name",))
     warnings = []
     created = parse_time(manifest["created_at"])
@@ -135,4 +165,4 @@ def seal(folder: Path, student: str, origin: Path) -> Seal:
         warnings.append(f"the zip name says {stamp} but its manifest says {manifest['created_at']}")
     specs = manifest.get("spec_digest")
     return Seal(submitted_at=manifest["created_at"], packaged_specs=str(specs) if specs else None,
-                warnings=tuple(warnings))
+                warnings=tuple(warnings), time_source="manifest", newest_entry=newest)

@@ -58,6 +58,11 @@ class Submission:
     """Problems that do not stop grading (an answer given twice, a manifest note)."""
     submitted_at: str | None = None
     """When it was packaged (ISO time, from a verified `grader submit` manifest), if known."""
+    time_source: str = ""
+    """Where `submitted_at` came from: `manifest`, `zip name`, or "" (the student's word either way)."""
+    newest_entry: tuple[str, str] | None = None
+    """A zip's newest file entry: (its name, its time as ISO text without a zone). Zip entry
+    times are the packing machine's local wall-clock time, in a zone the zip does not record."""
     packaged_specs: str | None = None
     """The spec digest(s) a verified manifest says it was packaged against, if any."""
     conflicts: tuple[notebook.Conflict, ...] = ()

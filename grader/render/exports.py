@@ -8,8 +8,9 @@
   visible checks and what the code printed, its hidden checks are a test of their own, shown
   after the due date (the spec's `gradescope:` key says otherwise, or one test per check).
 - `canvas`: Canvas gradebook import CSV: Student, ID, SIS User ID, SIS Login ID, Section,
-  then one assignment column; the optional "Points Possible" row gives the maximum.
-  The student id goes into "SIS Login ID", which Canvas matches on when ID is empty.
+  then one assignment column `Name (ID)` (so the import updates that assignment) and the
+  "Points Possible" row; a Canvas gradebook export given as the roster fills the student
+  columns (grader.render.canvas).
 - `moodle`: Moodle "Import grades → CSV file": an identifier column ("ID number") and a
   grade column, mapped to the user field and the grade item in Moodle's import form.
 
@@ -34,7 +35,7 @@ import io
 import json
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from grader.core.errors import GraderError
 from grader.core.model import AutograderTests, Course
@@ -146,14 +147,22 @@ def _grade(result: StudentResult, blank: set[str]) -> float | None:
     return None if result.student in blank else result.score
 
 
-def canvas_rows(results: Sequence[StudentResult], column: str, blank: set[str] | None = None) -> list[list[Any]]:
-    max_score = max((r.max_score for r in results), default=0.0)
-    rows: list[list[Any]] = [
-        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column],
-        ["Points Possible", "", "", "", "", max_score],
-    ]
-    rows += [[r.student, "", "", r.student, "", _grade(r, blank or set())] for r in results]
-    return rows
+def canvas_rows(results: Sequence[StudentResult], column: str, roster: Path | None = None,
+                warn: Callable[[str], None] | None = None, blank: set[str] | None = None) -> list[list[Any]]:
+    from grader.render import canvas
+
+    return canvas.rows(results, column, canvas.load(roster), warn, blank or set())
+
+
+def checked_assignment(text: str, what: str) -> str:
+    """`text` as a Canvas assignment column `Name (ID)`; ExportError (exit 2) when it is not one."""
+    from grader.core.canvas import assignment_problem
+
+    problem = assignment_problem(text)
+    if problem:
+        raise ExportError(f"{what}: {problem}")
+    return text.strip()
+
 
 
 def moodle_rows(results: Sequence[StudentResult], column: str, blank: set[str] | None = None) -> list[list[Any]]:
@@ -291,10 +300,14 @@ def _write_gradescope(results: Sequence[StudentResult], out_path: Path,
 
 def export(results: Sequence[StudentResult], fmt: str, out_path: Path,
            title: str = "", allow_pending: bool = False,
-           tests: Mapping[str, AutograderTests] | None = None) -> list[Path]:
+           tests: Mapping[str, AutograderTests] | None = None, canvas_assignment: str | None = None,
+           roster: Path | None = None, warn: Callable[[str], None] | None = None) -> list[Path]:
     """Write `results` as `fmt` (one of FORMATS) to `out_path`; returns the files written.
     PendingReviews while answers await review, unless `allow_pending` (see the module).
-    `tests`: how the specs report each question on Gradescope (gradescope_results)."""
+    `tests`: how the specs report each question on Gradescope (gradescope_results). For
+    canvas, `canvas_assignment` (`Name (ID)`) names the column (else `title`), and `roster`,
+    a Canvas gradebook export, fills the student columns; `warn` hears what Canvas would
+    not import as meant (no assignment id, a student not in the roster)."""
     out_path = Path(out_path)
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -307,7 +320,12 @@ def export(results: Sequence[StudentResult], fmt: str, out_path: Path,
         return [write_atomic(out_path, gradebook_csv(results, blank_pending=True))]
     if fmt == "gradescope":
         return _write_gradescope([r for r in results if r.student not in blank], out_path, tests)
-    rows = canvas_rows(results, column, blank) if fmt == "canvas" else moodle_rows(results, column, blank)
+    if fmt == "canvas":
+        if canvas_assignment:
+            column = checked_assignment(canvas_assignment, "--canvas-assignment")
+        rows = canvas_rows(results, column, roster, warn, blank)
+    else:
+        rows = moodle_rows(results, column, blank)
     return [write_atomic(out_path, _csv_text(rows))]
 
 
@@ -331,11 +349,12 @@ class Exported:
 
 
 def export_results(out_dir: Path, fmt: str, to: Path | None = None, title: str = "",
-                   allow_pending: bool = False) -> Exported:
+                   allow_pending: bool = False, canvas_assignment: str | None = None,
+                   roster: Path | None = None, warn: Callable[[str], None] | None = None) -> Exported:
     """`grader export`: read the results that `grade` wrote under out_dir and export them,
     with the course title `grade` stored there unless `title` names another."""
     out_dir = Path(out_dir)
     results = read_results(out_dir)
     paths = export(results, fmt, to or default_target(out_dir, fmt), title or stored_title(out_dir) or "",
-                   allow_pending)
+                   allow_pending, canvas_assignment=canvas_assignment, roster=roster, warn=warn)
     return Exported(paths, pending_reviews(results), fmt)

@@ -330,8 +330,23 @@ def fmt_duration(seconds: Any) -> str:
 def _lateness(result: StudentResult) -> list[dict[str, Any]]:
     return [{"exercise": late.exercise, "submitted_at": late.submitted_at,
              "deadline": late.deadline, "late_by": fmt_duration(late.seconds_late),
-             "penalty": late.penalty}
+             "penalty": late.penalty, "extended_from": late.extended_from}
             for late in getattr(result, "lateness", ()) or ()]
+
+
+_TIME_SOURCES = {"times file": "as the course's LMS recorded the upload",
+                 "manifest": "self-reported: from the manifest in your own zip",
+                 "zip name": "self-reported: from the name of your zip"}
+
+
+def _timing(result: StudentResult) -> dict[str, Any] | None:
+    """When it was handed in and by whose word, the flags on that time, the extension."""
+    timing = result.timing
+    if timing is None or not (timing.submitted_at or timing.flags or timing.extension):
+        return None
+    return {"submitted_at": timing.submitted_at, "source": _TIME_SOURCES.get(timing.source, ""),
+            "trusted": timing.trusted, "flags": [_clip(flag.message, 1_000) for flag in timing.flags],
+            "extension": timing.extension}
 
 
 def render_student(result: StudentResult, title: str = "") -> str:
@@ -351,6 +366,7 @@ def render_student(result: StudentResult, title: str = "") -> str:
         warnings=[_clip(w, 1_000) for w in result.warnings],
         error=_clip(result.error) if result.error else None,
         lateness=_lateness(result),
+        timing=_timing(result),
         exercises=_exercises(result.questions),
         summary=summary,
         statuses=[_status(s) for s in STATUSES],

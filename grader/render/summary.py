@@ -48,6 +48,18 @@ def lateness_lines(results: Sequence[StudentResult]) -> list[str]:
             for result in results for record in result.lateness]
 
 
+def time_lines(results: Sequence[StudentResult]) -> list[str]:
+    """A `time: <student>: …` line per doubtful submission time (grader.intake.times), then
+    one note when times are the students' own word (their manifests, no --times row)."""
+    lines = [terminal_safe(f"time: {result.student}: {flag.message}")
+             for result in results if result.timing for flag in result.timing.flags]
+    own = [r.student for r in results if r.timing and r.timing.submitted_at and not r.timing.trusted]
+    if own:
+        lines.append(f"note: {len(own)} submission time(s) are self-reported (from the students' own zips); "
+                     "give the LMS's upload times with --times to trust them")
+    return lines
+
+
 def written_line(out: Path, results: int, written: Sequence[Path], listed: int | None = None) -> str:
     """What a grading run wrote: the results folder, the gradebook (and how many of its
     students earlier runs into the folder graded), the reports' index."""
