@@ -26,7 +26,7 @@ from typing import Any
 
 import click
 
-from grader import __version__
+from grader.core.version import __version__
 from grader.core.errors import EXIT_INTERNAL, EXIT_PROBLEMS, GraderError, internal_error_report
 from grader.core.text import terminal_safe
 

@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
 
-from grader import __version__
+from grader.core.version import __version__
 from grader.authoring import lateness, spec
 from grader.core.errors import GraderError
 from grader.core.model import Course
