@@ -136,5 +136,5 @@ def test_a_cuda_question_on_a_machine_without_a_gpu_stops(tmp_path: Path) -> Non
 
 
 def test_install_command_uses_grader_s_own_pins() -> None:
-    command = preflight.install_command(["torch", "matplotlib", "scipy"], python="/x/python")
-    assert command == "/x/python -m pip install torch==2.13.0 'matplotlib>=3.8' scipy"
+    command = preflight.install_command(["torch", "matplotlib", "statsmodels"], python="/x/python")
+    assert command == "/x/python -m pip install torch==2.13.0 'matplotlib>=3.8' statsmodels"
