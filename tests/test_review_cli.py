@@ -203,9 +203,8 @@ GROUP_ANSWERS = {
 }
 
 
-def test_one_decision_grades_a_group_in_a_real_terminal(tmp_path: Path) -> None:
-    """Driven in a subprocess: the walk shows the group, one score and one `y` decide the
-    near duplicates together; the unlike answer is asked on its own, then quit."""
+def graded_group_class(tmp_path: Path) -> Path:
+    """The GROUP_ANSWERS class graded into tmp_path/out; returns its specs folder."""
     specs = tmp_path / "specs"
     specs.mkdir()
     (specs / "ex.yaml").write_text(SPEC)
@@ -213,6 +212,13 @@ def test_one_decision_grades_a_group_in_a_real_terminal(tmp_path: Path) -> None:
         (tmp_path / "class" / student).mkdir(parents=True)
         (tmp_path / "class" / student / "answers.yaml").write_text(json.dumps({"ex": {"t": answer}}))
     api.grade_paths([specs], [tmp_path / "class"], tmp_path / "out", reports=False)
+    return specs
+
+
+def test_one_decision_grades_a_group_in_a_real_terminal(tmp_path: Path) -> None:
+    """Driven in a subprocess: the walk shows the group, one score and one `y` decide the
+    near duplicates together; the unlike answer is asked on its own, then quit."""
+    specs = graded_group_class(tmp_path)
     process = subprocess.run(
         [sys.executable, "-m", "grader", "review", str(specs), str(tmp_path / "out"), "--by", "carol"],
         input="2\nboth problems\ny\nq\n", capture_output=True, text=True, timeout=120, cwd=ROOT,
@@ -232,13 +238,7 @@ def test_one_decision_grades_a_group_in_a_real_terminal(tmp_path: Path) -> None:
 
 
 def test_declining_the_group_records_the_shown_answer_only(tmp_path: Path) -> None:
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    (specs / "ex.yaml").write_text(SPEC)
-    for student, answer in GROUP_ANSWERS.items():
-        (tmp_path / "class" / student).mkdir(parents=True)
-        (tmp_path / "class" / student / "answers.yaml").write_text(json.dumps({"ex": {"t": answer}}))
-    api.grade_paths([specs], [tmp_path / "class"], tmp_path / "out", reports=False)
+    specs = graded_group_class(tmp_path)
     code, shown = run_review(specs, tmp_path / "out", "2\n\nn\nq\n")
     assert code == 0 and "1 decided, 0 skipped, 3 left for later" in shown
     assert len(decided(specs)) == 1
