@@ -32,7 +32,7 @@ RESULT_FD = 3
 #: for machines where a layer misbehaves, and for the tests of degraded mode.
 DISABLE_VARIABLE = "GRADER_SANDBOX_DISABLE"
 LAYERS = ("pidns+ipcns", "rlimits", "tmpfs", "userns+netns", "landlock", "seccomp")
-#: What the monitor's unshare of a PID+IPC namespace for this child said (None: it holds).
+#: What the zygote's unshare of a PID+IPC namespace for this child said (None: it holds).
 JOB_NAMESPACES: str | None = "pidns+ipcns: not entered"
 TMPFS_MIN_BYTES = 64 * 1024 * 1024
 MAX_OUT_FILES = 32

@@ -17,6 +17,7 @@ import re
 import select
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -28,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from grader.core import registry
-from grader.sandbox import protocol
+from grader.sandbox import monitor, protocol
 from grader.sandbox.jobs import DRIVER_NAME, Job, Limits, Outcome, Prepared
-from grader.sandbox.zygote import _LEN
+from grader.sandbox.zygote import MAX_PACKET
 
 DISABLE_VARIABLE = "GRADER_SANDBOX_DISABLE"
 """Comma-separated layers to switch off (see grader.sandbox.child.LAYERS); each shows as a warning."""
@@ -54,38 +55,82 @@ class _Zygote:
     def __init__(self) -> None:
         self.owner = os.getpid()
         self.log = tempfile.TemporaryFile()
+        self.spare: monitor.Spare | None = None  # offered by the zygote, not yet taken
+        self.statuses: dict[int, dict] = {}  # exit statuses that arrived before they were asked for
         bootstrap = ("import json, sys; sys.path.insert(0, sys.argv[1]); "
                      "from grader.sandbox import zygote; zygote.main(json.loads(sys.argv[2]), json.loads(sys.argv[3]))")
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": os.environ.get("HOME", "/tmp"),
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", bootstrap, str(PACKAGE_ROOT), json.dumps(PRELOAD),
-             json.dumps(registry.sandbox_modules())],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, env=env,
-            start_new_session=True, close_fds=True)
-        ready = self.read(time.monotonic() + STARTUP_TIMEOUT_S)
-        info = json.loads(ready)
+        self.channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-c", bootstrap, str(PACKAGE_ROOT), json.dumps(PRELOAD),
+                 json.dumps(registry.sandbox_modules())],
+                stdin=theirs.fileno(), stdout=self.log, stderr=self.log, env=env,
+                start_new_session=True, close_fds=True)
+        finally:
+            theirs.close()
+        info, _ = self.read(time.monotonic() + STARTUP_TIMEOUT_S)
         self.pid = int(info["pid"])
         self.warnings = tuple(info.get("warnings", ()))
 
-    def read(self, deadline: float) -> bytes:
-        (size,) = _LEN.unpack(self._read_exactly(_LEN.size, deadline))
-        return self._read_exactly(size, deadline)
+    def read(self, deadline: float) -> tuple[dict, list[int]]:
+        """The zygote's next message and the descriptors that came with it."""
+        timeout = deadline - time.monotonic()
+        if timeout <= 0 or not select.select([self.channel], [], [], timeout)[0]:
+            raise SandboxFault("the sandbox did not answer in time")
+        data, fds, _, _ = socket.recv_fds(self.channel, MAX_PACKET, 8)
+        if not data:
+            for fd in fds:
+                os.close(fd)
+            raise SandboxFault(f"the sandbox process died{self._log_tail()}")
+        return json.loads(data), fds
 
-    def _read_exactly(self, size: int, deadline: float) -> bytes:
-        assert self.process.stdout is not None, "the zygote is started with stdout=PIPE"
-        fd, chunks, left = self.process.stdout.fileno(), [], size
-        while left:
-            timeout = deadline - time.monotonic()
-            if timeout <= 0 or not select.select([fd], [], [], timeout)[0]:
-                raise SandboxFault("the sandbox did not answer in time")
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                raise SandboxFault(f"the sandbox process died{self._log_tail()}")
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+    def _next(self, deadline: float) -> None:
+        """Read one message: a spare is kept for the next job, an exit status until asked for."""
+        message, fds = self.read(deadline)
+        if "spare" in message and len(fds) in (3, 4) and self.spare is None:
+            pidfd = fds[3] if len(fds) == 4 else None
+            self.spare = monitor.Spare(int(message["spare"]), fds[0], fds[1], fds[2], pidfd)
+            return
+        for fd in fds:
+            os.close(fd)
+        if "exited" in message:
+            self.statuses[int(message["exited"])] = message
+        else:
+            raise SandboxFault(f"the sandbox sent an unexpected message: {sorted(message)}")
+
+    def take(self, deadline: float) -> monitor.Spare:
+        """A live spare (the zygote forks the next one while this job runs). A spare that died
+        while it waited (killed from outside) ran nothing: the next one takes its place."""
+        while True:
+            while self.spare is None:
+                self._next(deadline)
+            spare, self.spare = self.spare, None
+            try:
+                self.channel.send(json.dumps({"take": spare.pid}).encode())
+            except OSError as error:
+                spare.kill()
+                spare.close()
+                raise SandboxFault(f"the sandbox process is gone ({error})") from None
+            if spare.alive() and spare.pid not in self.statuses:
+                self.statuses.clear()  # of jobs nobody waits for any more (killed once they had answered)
+                return spare
+            spare.close()
+
+    def status(self, pid: int, timeout: float) -> dict | None:
+        """The exit status of job `pid` once the zygote has reaped it; None if not within `timeout`."""
+        deadline = time.monotonic() + timeout
+        while pid not in self.statuses:
+            if not select.select([self.channel], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                return None
+            self._next(deadline + 1.0)
+        return self.statuses.pop(pid)
+
+    def request(self, message: dict, timeout: float) -> tuple[dict, bytes, bytes]:
+        spare = self.take(time.monotonic() + timeout)
+        return monitor.serve(spare, json.dumps(message).encode(), message["limits"], self.status, GRACE_S)
 
     def _log_tail(self) -> str:
         try:
@@ -94,18 +139,6 @@ class _Zygote:
         except OSError:
             return ""
         return f": {tail}" if tail else ""
-
-    def request(self, message: dict, timeout: float) -> tuple[dict, bytes, bytes]:
-        data = json.dumps(message).encode()
-        assert self.process.stdin is not None, "the zygote is started with stdin=PIPE"
-        try:
-            self.process.stdin.write(_LEN.pack(len(data)) + data)
-            self.process.stdin.flush()
-        except OSError as error:
-            raise SandboxFault(f"the sandbox process is gone ({error})") from None
-        deadline = time.monotonic() + timeout
-        header = json.loads(self.read(deadline))
-        return header, self.read(deadline), self.read(deadline)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -116,6 +149,9 @@ class _Zygote:
         except OSError:
             pass
         self.process.wait()
+        if self.spare is not None:
+            self.spare.close()
+        self.channel.close()
         self.log.close()
 
 

@@ -18,7 +18,7 @@ program avoids a dependency on libseccomp.
   pidfds, setsid, re-limiting, re-nicing or re-pinning anything). Special cases: clone for
   threads only, mmap without shared anonymous memory (it escapes RLIMIT_DATA), signals
   and prlimit towards the child itself only, prctl for thread names and reading state only.
-- pidns+ipcns (entered by the monitor that forks the child, see grader.sandbox.zygote):
+- pidns+ipcns (made by the zygote just before it forks the child, see grader.sandbox.zygote):
   the child is PID 1 of a fresh PID namespace and has its own SysV IPC namespace.
 """
 
@@ -70,7 +70,7 @@ def set_parent_death_signal(signal_number: int) -> None:
 
 def set_child_subreaper() -> None:
     """Orphans below this process are reparented to it (not to the machine's init), so the
-    zygote reaps every job, also one whose monitor left it behind."""
+    zygote reaps everything a job leaves behind when no PID namespace holds it."""
     if LINUX:
         _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
@@ -171,12 +171,30 @@ def apply_job_namespaces() -> str | None:
     """A fresh PID and IPC namespace for the next child: it is PID 1 there and sees no other
     process (no pid of the grader, the zygote or another job to signal, re-limit or open),
     and the SysV shared memory, queues and semaphores it makes die with it. The caller (the
-    monitor) stays outside; only the child it forks next is inside."""
+    zygote) moves into the new IPC namespace itself, which it never uses: the next call
+    moves it on, so each IPC namespace ends up held by its one job alone. For PID the
+    caller stays outside; only the child it forks next is inside, and
+    `reset_pid_namespace_for_children` must follow the fork (a second unshare of a PID
+    namespace is refused while the first is still pending)."""
     if not LINUX:
         return f"pidns+ipcns: {_NOT_LINUX}; the code can see other processes"
     if _libc.unshare(CLONE_NEWPID | CLONE_NEWIPC) != 0:
         return f"pidns+ipcns: unshare failed: {_errno_text()}; the code can see other processes and IPC objects"
     return None
+
+
+def own_pid_namespace() -> int | None:
+    """A descriptor of this process's PID namespace, to come back to after each job's fork."""
+    try:
+        return os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
+def reset_pid_namespace_for_children(own: int | None) -> None:
+    """Children forked from now on are born in `own` again (undoing apply_job_namespaces)."""
+    if LINUX and own is not None:
+        _libc.setns(own, CLONE_NEWPID)
 
 
 def apply_namespaces() -> str | None:
