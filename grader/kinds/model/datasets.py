@@ -244,10 +244,12 @@ def _shapes(rng: Any, recipe: Recipe, per_class: int) -> tuple[Any, Any]:
     ys, xs = centres[None, :, None], centres[None, None, :]  # (1, H, 1), (1, 1, W)
     width = max(1.0, side / 16)
 
+    margin = 1.5 * width  # the fall-off ends a line width out: no lit pixel on the border
+
     def place(low: float, high: float) -> tuple[Any, Any, Any]:
-        half = rng.uniform(low * side, high * side, count)[:, None, None]
-        cx = rng.uniform(half + width, side - half - width)
-        cy = rng.uniform(half + width, side - half - width)
+        half = rng.uniform(low * side, min(high * side, side / 2 - margin), count)[:, None, None]
+        cx = rng.uniform(half + margin, side - half - margin)
+        cy = rng.uniform(half + margin, side - half - margin)
         return half, xs - cx, ys - cy
 
     radius, dx, dy = place(0.18, 0.38)
