@@ -495,6 +495,7 @@ def _bottleneck_check(got: int | None, limit: int) -> CaseResult:
 
 
 def _conv_check(got: int | None, needed: int) -> CaseResult:
+    """Whether the model convolves, from the kernels its weights hold (a layer's name proves nothing)."""
     name, expected = "convolution layers", f"≥ {needed}"
     if got is None:
         return threshold_case(name, False, expected, "not counted",
