@@ -74,6 +74,7 @@ PARTLY_CORRECT = [
     ("ex05.normalised_gradients", "missing", None, "does not define normalised_gradients()"),
     ("ex06.4", "partial", 0, "the colours mix"),
     ("ex06.conv_output_shape", "partial", 0, "The dilation was left out"),
+    ("ex06.cnn", "incorrect", None, "no 2-D convolution kernel larger than 1×1"),  # an MLP on the pixels
     ("ex08.iou", "partial", 0, "Clamp both at 0"),
     ("ex09.occlusion_map", "partial", None, "modified its argument image in place"),
     ("ex09.saliency", "partial", 0, "You differentiated the softmax probability"),

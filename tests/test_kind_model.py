@@ -321,6 +321,14 @@ def test_reconstruction_needs_the_input_shape(tmp_path: Path) -> None:
     ({"limits": {"wall_s": 0}}, "limits.wall_s", "limits.wall_s must be a number"),
     ({"limits": {"gpu": True}}, "limits.gpu", "limits does not take gpu"),
     ({"factory_args": [1]}, "factory_args", "factory_args must map"),
+    ({"data": {"name": "shapes", "size": 4}}, "data", "size must be a whole number from 8 to 64, got 4"),
+    ({"data": {"name": "digits", "noise": 0.1}}, "data", "data recipe 'digits' does not take noise"),
+    ({"thresholds": {"test_accuracy": 0.9, "min_conv_layers": 1}}, "thresholds.min_conv_layers",
+     "thresholds.min_conv_layers needs thresholds.max_parameters"),
+    ({"thresholds": {"test_accuracy": 0.9, "max_parameters": 99, "min_conv_layers": 0}}, "thresholds.min_conv_layers",
+     "thresholds.min_conv_layers must be a whole number from 1 to 100, got 0"),
+    ({"thresholds": {"test_accuracy": 0.9, "max_parameters": 99, "min_conv_layers": 1}}, "thresholds.min_conv_layers",
+     "thresholds.min_conv_layers needs image data (digits or shapes); 'blobs' gives points"),
 ])
 def test_bad_options_name_the_key(changes: dict, key: str, message: str) -> None:
     with pytest.raises(registry.OptionError, match=re.escape(message)) as caught:
@@ -707,3 +715,127 @@ def test_batchnorm_and_dropout_models_train(tmp_path: Path) -> None:
         """)
     assert verdict.status == "correct", verdict.feedback
     assert any("BatchNorm1d" in layer for layer in verdict.details["architecture"])
+
+
+# ----------------------------------------------------------------------------- image data and ex06.cnn
+
+
+IMAGE_SPEC = """\
+id: ex06
+title: Convolutional nets
+solutions: inf5860.ex06
+questions:
+  - id: cnn
+    kind: model
+    points: 3
+    prompt: p
+    factory: make_shape_classifier
+    data: {data}
+    thresholds: {thresholds}
+    answer: {{solution: make_shape_classifier}}
+"""
+
+
+@pytest.mark.parametrize("data, thresholds, line, message", [
+    ("{name: shapes, size: 100}", "{test_accuracy: 0.9}", 10,
+     "(questions[0].data) size must be a whole number from 8 to 64, got 100"),
+    ("{name: digits, points: 170}", "{test_accuracy: 0.9}", 10,
+     "(questions[0].data) digits has 174 images of its rarest class: points + test_points (per class) must be "
+     "at most 174, got 170 + 50"),
+    ("{name: shape}", "{test_accuracy: 0.9}", 10, "(questions[0].data) data.name must be one of"),
+    ("{name: digits}", "{test_accuracy: 0.9, min_conv_layers: 2}", 11,
+     "(questions[0].thresholds.min_conv_layers) thresholds.min_conv_layers needs thresholds.max_parameters"),
+])
+def test_image_recipe_mistakes_name_file_and_line(tmp_path: Path, data: str, thresholds: str, line: int,
+                                                  message: str) -> None:
+    from grader.authoring.spec import load_course
+    from grader.core.errors import SpecError
+
+    spec = tmp_path / "exercises" / "ex06.yaml"
+    spec.parent.mkdir()
+    (tmp_path / "solutions").symlink_to(EXERCISES.parent.parent / "solutions")
+    spec.write_text(IMAGE_SPEC.format(data=data, thresholds=thresholds))
+    with pytest.raises(SpecError) as caught:
+        load_course([spec])
+    found = [str(p) for p in caught.value.problems]
+    assert any(p.startswith(f"{spec}:{line}: ") and message in p for p in found), found
+
+
+def test_conv_layers_are_counted_from_the_weights_sent() -> None:
+    """4-D kernels with more than one tap; a 1×1 kernel, a 3-D or 2-D weight counts for nothing."""
+    arrays = {"a": np.zeros((8, 1, 3, 3), np.float32), "b": np.zeros((4, 8, 1, 1), np.float32),
+              "c": np.zeros((3, 16), np.float32), "d": np.zeros((4, 2, 3), np.float32),
+              "e": np.zeros((2, 4, 1, 5), np.float32)}
+    assert model_kind._conv_layers(arrays) == 2
+    assert model_kind._conv_layers({}) == 0 and model_kind._conv_layers(None) is None
+
+
+@pytest.fixture(scope="module")
+def ex06() -> Any:
+    from grader.authoring.spec import load_course
+
+    course = load_course([EXERCISES / "ex06-conv-nets.yaml"])
+    return course, course.exercises[0].question("cnn")
+
+
+@pytest.mark.slow
+def test_ex06_cnn_reference_proves_itself(ex06: Any) -> None:
+    course, q = ex06
+    assert q.options.data.image and q.options.thresholds.min_conv_layers == 1
+    assert KIND.prove(q, Reference(course.solutions_root, "inf5860.ex06", "make_shape_classifier")) == []
+
+
+CNN = """
+from torch import nn
+def make_shape_classifier():
+    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(),
+                         nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(16, 3))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source, status, says", [
+    (CNN, "correct", "convolution layers: 2 (needs ≥ 1)"),
+    # too big: 32 and 64 channels, 19,011 parameters; its weights are not read, so its kernels are not counted
+    (CNN.replace("(1, 8,", "(1, 32,").replace("(8, 16,", "(32, 64,").replace("Linear(16,", "Linear(64,"),
+     "incorrect", "parameters: 19,011 (needs ≤ 2,000) — the model is larger than the question allows"),
+    # no convolution at all: a small MLP on the flattened pixels
+    ("""
+     from torch import nn
+     def make_shape_classifier():
+         return nn.Sequential(nn.Flatten(), nn.Linear(256, 7), nn.ReLU(), nn.Linear(7, 3))
+     """, "incorrect", "convolution layers: 0 (needs ≥ 1) — the trained weights hold no 2-D convolution kernel"),
+    # 1×1 convolutions see no neighbourhood: they are a per-pixel linear map, not a convolutional net
+    ("""
+     from torch import nn
+     def make_shape_classifier():
+         return nn.Sequential(nn.Conv2d(1, 2, 1), nn.ReLU(), nn.Flatten(), nn.Linear(512, 3))
+     """, "incorrect", "convolution layers: 0 (needs ≥ 1)"),
+    # a layer merely named Conv2d: the count comes from the weights' shapes, not from the layers' names
+    ("""
+     from torch import nn
+     class Conv2d(nn.Module):
+         def __init__(self):
+             super().__init__()
+             self.inner = nn.Linear(256, 3)
+         def forward(self, x):
+             return self.inner(x.flatten(1))
+     def make_shape_classifier():
+         return Conv2d()
+     """, "incorrect", "convolution layers: 0 (needs ≥ 1)"),
+])
+def test_ex06_cnn_through_the_engine(ex06: Any, tmp_path: Path, source: str, status: str, says: str) -> None:
+    """Real sandbox runs, graded as `grader grade` grades a submission folder."""
+    from datetime import datetime, timezone
+
+    from grader.grading import engine
+    from grader.intake.submission import read_folder
+
+    course, _ = ex06
+    (tmp_path / "ex06.py").write_text(textwrap.dedent(source))
+    result = engine.grade_submission(course, read_folder(tmp_path, "s1"), datetime(2026, 11, 27, tzinfo=timezone.utc))
+    cnn = {q.id: q for q in result.questions}["ex06.cnn"]
+    assert cnn.status == status, cnn.feedback
+    assert says in cnn.feedback
+    assert cnn.score == (3 if status == "correct" else 0)

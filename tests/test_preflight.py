@@ -63,7 +63,7 @@ def test_validate_without_torch_and_matplotlib_says_what_to_install(tmp_path: Pa
     assert "torch is not installed" in text and "ex03.model" in text
     assert "matplotlib is not installed; needed for drawing the plot (ex01.d)" in text
     assert ("torch is not installed; needed for training the model and running the code (ex03.model, "
-            "ex12.autoencoder, ex06.4, ex09.occlusion_map, ex09.saliency)") in text
+            "ex06.cnn, ex12.autoencoder, ex06.4, ex09.occlusion_map, ex09.saliency)") in text
     assert f"  {sys.executable} -m pip install 'matplotlib>=3.8' torch==2.13.0\n" in text
     assert done.stdout == ""
 
@@ -117,7 +117,8 @@ def test_plot_and_model_questions_need_matplotlib_and_torch() -> None:
     for need in preflight.needs(preflight.course_questions(course)):
         needs.setdefault(need.requirement.module, set()).update(need.questions)
     assert needs == {"matplotlib": {"ex01.d"},
-                     "torch": {"ex03.model", "ex12.autoencoder", "ex06.4", "ex09.occlusion_map", "ex09.saliency"}}
+                     "torch": {"ex03.model", "ex06.cnn", "ex12.autoencoder", "ex06.4", "ex09.occlusion_map",
+                               "ex09.saliency"}}
 
 
 def test_a_cuda_question_on_a_machine_without_a_gpu_stops(tmp_path: Path) -> None:

@@ -7,12 +7,21 @@ never leave the grader, so a model cannot be graded on labels it was handed.
 
 Train and test draw independent noise from the same distribution (one seed, two spawned
 streams), so the same recipe always gives the same arrays on every machine.
+
+Two recipes are images, shaped (N, 1, H, W) for `torch.nn.Conv2d`, values in [0, 1]:
+`digits`, scikit-learn's 1,797 handwritten 8×8 digits (read from the file scikit-learn
+ships, so no download), split per class by the seed; and `shapes`, outlined circles,
+outlined squares and stripes drawn at random places and sizes on a `size`×`size` canvas,
+with Gaussian noise, generated whole from the seed.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 MAX_POINTS = 20_000
@@ -21,6 +30,12 @@ MAX_CLASSES = 20
 MAX_VALUES = 2_000_000
 """All numbers of both splits together (points × dim): the payload stays a few MB."""
 MAX_DIM = 1024
+IMAGE_SIZES = (8, 64)
+"""The side of a `shapes` image, smallest and largest."""
+DIGITS_PER_CLASS = 174
+"""Images of the rarest digit (an 8) in scikit-learn's set: train and test points per class together."""
+SHAPES = ("circle", "square", "stripes")
+"""The classes of `shapes`, in label order."""
 
 
 @dataclass(frozen=True)
@@ -37,15 +52,31 @@ class Recipe:
     dim: int = 2
     latent: int = 2
     """`manifold` only: the dimension of the hidden surface the points lie near."""
+    size: int = 16
+    """`shapes` only: the side of the square images, in pixels."""
 
     @property
     def labelled(self) -> bool:
         return self.name != "manifold"
 
+    @property
+    def image(self) -> bool:
+        return self.name in IMAGE_RECIPES
+
+    @property
+    def example_shape(self) -> tuple[int, ...]:
+        """One input's shape: (1, H, W) for images (one channel), (dim,) for points."""
+        if self.name == "digits":
+            return (1, 8, 8)
+        if self.name == "shapes":
+            return (1, self.size, self.size)
+        return (self.dim,)
+
 
 @dataclass(frozen=True)
 class Dataset:
-    """float32 inputs (N, dim) and int64 labels (N,); labels are None for unlabelled recipes."""
+    """float32 inputs (N, *recipe.example_shape) and int64 labels (N,); labels are None for
+    unlabelled recipes."""
 
     x_train: Any
     y_train: Any
@@ -56,6 +87,9 @@ class Dataset:
     def describe(self) -> str:
         r = self.recipe
         what = f"{r.classes}-class {r.name}" if r.labelled else f"{r.dim}-D {r.name} (latent {r.latent})"
+        if r.image:
+            side = r.example_shape[-1]
+            what += f" ({side}×{side} images)"
         return f"{what}, {len(self.x_train)} training and {len(self.x_test)} test points, seed {r.seed}"
 
 
@@ -68,8 +102,11 @@ _KEYS: dict[str, tuple[set[str], dict[str, Any]]] = {
     "moons": ({"points", "test_points", "noise", "seed"}, {"classes": 2, "noise": 0.1}),
     "manifold": ({"points", "test_points", "noise", "seed", "dim", "latent"},
                  {"classes": 0, "points": 500, "test_points": 200, "noise": 0.02, "dim": 8}),
+    "digits": ({"classes", "points", "test_points", "seed"}, {"classes": 10, "points": 120, "test_points": 50}),
+    "shapes": ({"points", "test_points", "noise", "seed", "size"}, {"classes": len(SHAPES), "noise": 0.1}),
 }
 RECIPE_NAMES = tuple(_KEYS)
+IMAGE_RECIPES = ("digits", "shapes")
 
 RECIPE_SCHEMA = {
     "type": "object",
@@ -83,6 +120,7 @@ RECIPE_SCHEMA = {
         "seed": {"type": "integer", "minimum": 0},
         "dim": {"type": "integer", "minimum": 1, "maximum": MAX_DIM},
         "latent": {"type": "integer", "minimum": 1, "maximum": MAX_DIM},
+        "size": {"type": "integer", "minimum": IMAGE_SIZES[0], "maximum": IMAGE_SIZES[1]},
     },
     "additionalProperties": False,
 }
@@ -120,13 +158,26 @@ def load_recipe(raw: Any) -> Recipe:
         noise=float(noise),
         dim=_integer(raw, "dim", base.dim, 1, MAX_DIM),
         latent=_integer(raw, "latent", base.latent, 1, MAX_DIM),
+        size=_integer(raw, "size", base.size, *IMAGE_SIZES),
     )
-    if name == "manifold" and recipe.latent >= recipe.dim:
-        raise ValueError(f"latent ({recipe.latent}) must be smaller than dim ({recipe.dim})")
-    groups = recipe.classes if recipe.labelled else 1
-    if groups * (recipe.points + recipe.test_points) * recipe.dim > MAX_VALUES:
-        raise ValueError(f"the data set would hold more than {MAX_VALUES:,} numbers; use fewer points")
+    _check_sizes(recipe)
     return recipe
+
+
+def _check_sizes(recipe: Recipe) -> None:
+    """What the recipe's keys cannot say one at a time: they must fit together."""
+    if recipe.name == "manifold" and recipe.latent >= recipe.dim:
+        raise ValueError(f"latent ({recipe.latent}) must be smaller than dim ({recipe.dim})")
+    if recipe.name == "digits" and recipe.classes > 10:
+        raise ValueError(f"classes must be a whole number from 2 to 10 for digits (the digits 0 to "
+                         f"classes − 1), got {recipe.classes}")
+    if recipe.name == "digits" and recipe.points + recipe.test_points > DIGITS_PER_CLASS:
+        raise ValueError(f"digits has {DIGITS_PER_CLASS} images of its rarest class: points + test_points "
+                         f"(per class) must be at most {DIGITS_PER_CLASS}, got "
+                         f"{recipe.points} + {recipe.test_points}")
+    groups = recipe.classes if recipe.labelled else 1
+    if groups * (recipe.points + recipe.test_points) * math.prod(recipe.example_shape) > MAX_VALUES:
+        raise ValueError(f"the data set would hold more than {MAX_VALUES:,} numbers; use fewer points")
 
 
 # ----------------------------------------------------------------------------- generators
@@ -180,8 +231,75 @@ def _manifold(rng: Any, recipe: Recipe, count: int, mixing: Any) -> Any:
     return np.tanh(z @ mixing) + rng.standard_normal((count, recipe.dim)) * recipe.noise
 
 
+def _shapes(rng: Any, recipe: Recipe, per_class: int) -> tuple[Any, Any]:
+    """Outlined circles, outlined squares and stripes (labels 0, 1, 2), all drawn at once.
+
+    The outlines are anti-aliased (brightness falls off over one line width from the exact
+    circle or square), so a thin line has no gaps at any radius; each lies wholly inside the
+    canvas at a random place and size. Stripes run at a random angle, period and phase."""
+    import numpy as np
+
+    side, count = recipe.size, per_class
+    centres = np.arange(side) + 0.5
+    ys, xs = centres[None, :, None], centres[None, None, :]  # (1, H, 1), (1, 1, W)
+    width = max(1.0, side / 16)
+
+    margin = 1.5 * width  # the fall-off ends a line width out: no lit pixel on the border
+
+    def place(low: float, high: float) -> tuple[Any, Any, Any]:
+        half = rng.uniform(low * side, min(high * side, side / 2 - margin), count)[:, None, None]
+        cx = rng.uniform(half + margin, side - half - margin)
+        cy = rng.uniform(half + margin, side - half - margin)
+        return half, xs - cx, ys - cy
+
+    radius, dx, dy = place(0.18, 0.38)
+    circles = 1 - np.abs(np.hypot(dx, dy) - radius) / width
+    half, dx, dy = place(0.15, 0.33)
+    squares = 1 - np.abs(np.maximum(np.abs(dx), np.abs(dy)) - half) / width
+    angle = rng.uniform(0.0, math.pi, count)[:, None, None]
+    period = rng.uniform(3.0, 6.0, count)[:, None, None] * width
+    phase = rng.uniform(0.0, 2 * math.pi, count)[:, None, None]
+    stripes = (np.sin(2 * math.pi * (xs * np.cos(angle) + ys * np.sin(angle)) / period + phase) > 0) * 1.0
+    images = np.clip(np.concatenate([circles, squares, stripes]), 0.0, 1.0)
+    images *= rng.uniform(0.6, 1.0, (len(images), 1, 1))  # contrast
+    images += rng.standard_normal(images.shape) * recipe.noise
+    labels = np.repeat(np.arange(len(SHAPES)), count)
+    return np.clip(images, 0.0, 1.0)[:, None], labels
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_file() -> tuple[Any, Any]:
+    """scikit-learn's digits as sklearn.datasets.load_digits reads them: (images (1797, 8, 8)
+    with values 0..16, labels). The CSV it ships is read directly: importing
+    sklearn.datasets takes about two seconds, the file a few milliseconds."""
+    import numpy as np
+
+    spec = importlib.util.find_spec("sklearn")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    path = Path(folders[0], "datasets", "data", "digits.csv.gz") if folders else None
+    if path is None or not path.is_file():
+        raise ValueError("the digits data set needs scikit-learn (pip install scikit-learn), which ships it")
+    table = np.loadtxt(path, delimiter=",")
+    return table[:, :-1].reshape(-1, 8, 8), table[:, -1].astype(np.int64)
+
+
+def _digits(rng: Any, recipe: Recipe) -> tuple[Any, Any, Any, Any]:
+    """A stratified split: per digit, `points` training and `test_points` test images drawn
+    without replacement in the seed's order. Values are scaled from 0..16 to [0, 1]."""
+    import numpy as np
+
+    images, labels = _digits_file()
+    train, test = [], []
+    for digit in range(recipe.classes):
+        order = rng.permutation(np.flatnonzero(labels == digit))
+        train.append(order[:recipe.points])
+        test.append(order[recipe.points:recipe.points + recipe.test_points])
+    pick = [np.concatenate(part) for part in (train, test)]
+    return images[pick[0], None] / 16.0, labels[pick[0]], images[pick[1], None] / 16.0, labels[pick[1]]
+
+
 _LABELLED: dict[str, Callable[[Any, Recipe, int], tuple[Any, Any]]] = {
-    "spiral": _spiral, "blobs": _blobs, "moons": _moons,
+    "spiral": _spiral, "blobs": _blobs, "moons": _moons, "shapes": _shapes,
 }
 
 
@@ -191,6 +309,9 @@ def generate(recipe: Recipe) -> Dataset:
 
     streams = np.random.SeedSequence(recipe.seed).spawn(3)
     train_rng, test_rng, shared_rng = (np.random.Generator(np.random.PCG64(s)) for s in streams)
+    if recipe.name == "digits":
+        x_train, y_train, x_test, y_test = _digits(shared_rng, recipe)
+        return Dataset(x_train.astype(np.float32), y_train, x_test.astype(np.float32), y_test, recipe)
     if recipe.labelled:
         make = _LABELLED[recipe.name]
         x_train, y_train = make(train_rng, recipe, recipe.points)

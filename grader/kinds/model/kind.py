@@ -20,8 +20,10 @@ outputs, every metric computed against test labels the child never saw (`read_re
 
 Thresholds: `test_accuracy`, `train_accuracy` (at least), `test_mse` (reconstruction: the
 mean squared reconstruction error, at most), `max_parameters`, `bottleneck` (at most this
-many numbers per example in `model.encode(x)` or `model.encoder(x)`) and `output_shape`
-(null matches any size). All must hold for the points; `partial: true` credits the share
+many numbers per example in `model.encode(x)` or `model.encoder(x)`), `min_conv_layers`
+(at least this many 2-D convolution kernels larger than 1×1 among the trained weights,
+counted from the weights sent; needs `max_parameters`) and `output_shape` (null matches
+any size). The image recipes (`digits`, `shapes`) give inputs of shape (N, 1, H, W). All must hold for the points; `partial: true` credits the share
 of thresholds met instead.
 """
 
@@ -69,6 +71,8 @@ class Thresholds:
     test_mse: float | None = None
     max_parameters: int | None = None
     bottleneck: int | None = None
+    min_conv_layers: int | None = None
+    """Convolution kernels (4-D weights, (out, in, kh, kw), kh·kw > 1) the trained weights must hold."""
     output_shape: tuple[int | None, ...] | None = None
     """Trailing dimensions after the batch one, None matching any size."""
 
@@ -147,11 +151,11 @@ def _load_shape(value: Any) -> tuple[int | None, ...]:
 
 def _load_thresholds(raw: Mapping[str, Any], task: str) -> Thresholds:
     spec = _mapping(raw, "thresholds", ("test_accuracy", "train_accuracy", "test_mse", "max_parameters",
-                                        "bottleneck", "output_shape"))
+                                        "bottleneck", "min_conv_layers", "output_shape"))
     values: dict[str, Any] = {}
     for key, low, high, integer in (("test_accuracy", 0, 1, False), ("train_accuracy", 0, 1, False),
                                     ("test_mse", 0, 1e9, False), ("max_parameters", 1, 10**10, True),
-                                    ("bottleneck", 1, 10**6, True)):
+                                    ("bottleneck", 1, 10**6, True), ("min_conv_layers", 1, 100, True)):
         if key in spec:
             values[key] = _number(spec, key, "thresholds", low, high, integer)
     if "output_shape" in spec:
@@ -161,6 +165,11 @@ def _load_thresholds(raw: Mapping[str, Any], task: str) -> Thresholds:
     for key in wrong:
         if key in values:
             raise registry.OptionError(f"thresholds.{key} does not apply to a {task} task", f"thresholds.{key}")
+    if "min_conv_layers" in values and "max_parameters" not in values:
+        # the kernels are counted from the weights, which cross only for a model within a limit
+        raise registry.OptionError("thresholds.min_conv_layers needs thresholds.max_parameters: the grader "
+                                   "counts the kernels in the trained weights, which it reads only for a "
+                                   "model within a parameter limit", "thresholds.min_conv_layers")
     if not any(k in values for k in ("test_accuracy", "train_accuracy", "test_mse")):
         needed = "test_accuracy" if task == "classification" else "test_mse"
         raise registry.OptionError(f"thresholds must set a metric the model has to reach, e.g. {needed}",
@@ -189,13 +198,16 @@ def load_model_options(raw: Mapping[str, Any]) -> ModelOptions:
         raise registry.OptionError(str(exc), "data") from None
     if recipe.labelled != (task == "classification"):
         raise registry.OptionError(f"data {recipe.name!r} does not suit a {task} task", "data.name")
+    thresholds = _load_thresholds(raw, task)
+    if thresholds.min_conv_layers is not None and not recipe.image:
+        raise registry.OptionError(f"thresholds.min_conv_layers needs image data (digits or shapes); "
+                                   f"{recipe.name!r} gives points, not images", "thresholds.min_conv_layers")
     args = raw.get("factory_args") or {}
     if not isinstance(args, Mapping) or not all(isinstance(k, str) and k.isidentifier() for k in args):
         raise registry.OptionError("factory_args must map argument names to values", "factory_args")
     partial = raw.get("partial", False)
     if not isinstance(partial, bool):
         raise registry.OptionError("partial must be true or false", "partial")
-    thresholds = _load_thresholds(raw, task)
     natural = (recipe.classes,) if task == "classification" else (recipe.dim,)
     shape = thresholds.output_shape
     if shape is not None and (len(shape) != 1 or shape[0] not in (None, natural[0])):
@@ -339,6 +351,15 @@ def _parameters(report: Mapping[str, Any], max_parameters: int | None) -> int:
     return count
 
 
+def _conv_layers(weights: Any) -> int | None:
+    """2-D convolution kernels among the weights sent (already read by `_parameters`): arrays
+    shaped (out, in, kh, kw) with more than one tap (a 1×1 kernel sees no neighbourhood).
+    None when no weights crossed (a model over max_parameters, which fails that threshold)."""
+    if weights is None:
+        return None
+    return sum(1 for array in weights.values() if array.ndim == 4 and array.shape[2] * array.shape[3] > 1)
+
+
 def _bottleneck(report: Mapping[str, Any], limit: int | None, rows: int) -> int | None:
     """Numbers per example in the code, measured from the codes sent; None without an encoder."""
     claimed, codes = report.get("code_width"), report.get("codes")
@@ -360,7 +381,8 @@ def read_report(value: Any, options: ModelOptions) -> dict[str, Any]:
         raise _Malformed("the report is not a mapping")
     thresholds, data = options.thresholds, dataset(options.data)
     report: dict[str, Any] = {"parameters": _parameters(value, thresholds.max_parameters),
-                              "trained": value.get("trained") is True}
+                              "trained": value.get("trained") is True,
+                              "conv_layers": _conv_layers(value.get("weights"))}
     device, layers = value.get("device"), value.get("layers")
     if type(device) is not str or type(layers) is not list or not all(type(x) is str for x in layers):
         raise _Malformed("device or layers are malformed")
@@ -423,6 +445,8 @@ def _shape_text(shape: list[int | None]) -> str:
 def metrics(options: ModelOptions, report: Mapping[str, Any]) -> dict[str, Any]:
     data = dataset(options.data)
     found: dict[str, Any] = {"parameters": report["parameters"]}
+    if options.thresholds.min_conv_layers is not None:
+        found["conv_layers"] = report["conv_layers"]
     if options.task == "classification":
         found["test_accuracy"], found["nonfinite"] = _accuracy(report["test_outputs"], data.y_test)
         found["train_accuracy"], _ = _accuracy(report["train_outputs"], data.y_train)
@@ -453,6 +477,8 @@ def checks(options: ModelOptions, report: Mapping[str, Any], found: Mapping[str,
                                   "" if fits else "the model is larger than the question allows"))
     if limits.bottleneck is not None:
         out.append(_bottleneck_check(found.get("bottleneck"), limits.bottleneck))
+    if limits.min_conv_layers is not None:
+        out.append(_conv_check(found.get("conv_layers"), limits.min_conv_layers))
     return out
 
 
@@ -466,6 +492,17 @@ def _bottleneck_check(got: int | None, limit: int) -> CaseResult:
                               "define encode(x) (or an `encoder` submodule) so the grader can measure the code size")
     wide = "the code is wider than the question allows, so it can copy its input"
     return threshold_case("bottleneck size", got <= limit, f"≤ {limit}", str(got), "" if got <= limit else wide)
+
+
+def _conv_check(got: int | None, needed: int) -> CaseResult:
+    """Whether the model convolves, from the kernels its weights hold (a layer's name proves nothing)."""
+    name, expected = "convolution layers", f"≥ {needed}"
+    if got is None:
+        return threshold_case(name, False, expected, "not counted",
+                              "the model is over the parameter limit, so its weights were not read")
+    held = "no 2-D convolution kernel" if got == 0 else f"only {got} 2-D convolution kernel{'s' if got > 1 else ''}"
+    few = f"the trained weights hold {held} larger than 1×1; use torch.nn.Conv2d layers on the (N, 1, H, W) images"
+    return threshold_case(name, got >= needed, expected, str(got), "" if got >= needed else few)
 
 
 # ----------------------------------------------------------------------------- verdicts
@@ -506,9 +543,11 @@ def _summary(options: ModelOptions, cases: list[CaseResult], report: Mapping[str
 
 def _fit_hint(options: ModelOptions, found: Mapping[str, Any]) -> str:
     """Under- or overfitting, told apart by the training accuracy, when the test accuracy fails."""
-    threshold = options.thresholds.test_accuracy
+    threshold, convolutions = options.thresholds.test_accuracy, options.thresholds.min_conv_layers
     if threshold is None or found["test_accuracy"] >= threshold or found.get("nonfinite"):
         return ""
+    if convolutions is not None and (found.get("conv_layers") or 0) < convolutions:
+        return ""  # the missing convolutions are the reason; the convolution case says so
     train = found["train_accuracy"]
     if train < threshold or train < found["test_accuracy"] + 0.05:
         return (f"The training accuracy is low too ({train:.3f}): the model underfits. It is too simple "
@@ -574,7 +613,8 @@ class ModelKind(CodeAnswered):
         "factory": {"type": "string", "pattern": _ID, "description": "model class or factory function to train"},
         "factory_args": {"type": "object", "description": "keyword arguments for the factory"},
         "task": {"enum": list(TASKS)},
-        "data": {"description": "seeded data recipe, e.g. {name: spiral, classes: 3, points: 100, seed: 0}"},
+        "data": {"description": "seeded data recipe, e.g. {name: spiral, classes: 3, points: 100, seed: 0}; "
+                 "images (N, 1, H, W): {name: digits} (scikit-learn's 8×8 digits) or {name: shapes, size: 16}"},
         "train": {"type": "object", "additionalProperties": False,
                   "properties": {"epochs": {"type": "integer", "minimum": 1, "maximum": MAX_EPOCHS},
                                  "lr": {"type": "number", "exclusiveMinimum": 0},
@@ -588,6 +628,7 @@ class ModelKind(CodeAnswered):
                                       "test_mse": {"type": "number", "minimum": 0},
                                       "max_parameters": {"type": "integer", "minimum": 1},
                                       "bottleneck": {"type": "integer", "minimum": 1},
+                                      "min_conv_layers": {"type": "integer", "minimum": 1, "maximum": 100},
                                       "output_shape": {"type": "array", "items": {"type": ["integer", "null"]}}}},
         "device": {"enum": list(DEVICES), "description": "auto: CUDA when present, else the CPU; cuda: a GPU "
                    "is required (grading stops on a machine without one)"},
