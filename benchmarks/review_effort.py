@@ -123,6 +123,8 @@ def fit(questions: list[Question]) -> tuple[float, ...]:
                 targets += [question.scores[k] / question.task.max_score for k in keys]
     finally:
         suggest.CALIBRATION = saved
+    if not targets:
+        raise SystemExit("nothing to fit on: every answer was decided within 10% of the actions")
     model = QuantileRegressor(quantile=0.5, alpha=0.0, solver="highs").fit(np.vstack(rows), np.array(targets))
     return (round(float(model.intercept_), 4), *(round(float(w), 4) for w in model.coef_))
 

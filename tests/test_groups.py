@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grader.grading import groups, suggest
@@ -167,18 +168,28 @@ def test_repeated_keys_and_empty_classes() -> None:
     assert suggest.suggest(one, {}).next == "a"
 
 
-def test_benchmark_prints_the_protocol_line(tmp_path: Path) -> None:
-    rng = random.Random(0)
-    data = tmp_path / "tiny.csv"
-    with open(data, "w", newline="", encoding="utf-8") as handle:
+WORDS = "because units weights layers small large output input always never slowly training".split()
+
+
+def write_class(path: Path, questions: int, answers: int, seed: int, variety: int = 0) -> Path:
+    """A corpus-format CSV: per question, good answers (5 points) and poor ones (1), each with
+    up to `variety` extra words."""
+    rng = random.Random(seed)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["question_id", "question", "reference_answer", "answer_id", "answer", "score", "max_score"])
-        for q in range(2):
-            for i in range(8):
+        for q in range(questions):
+            for i in range(answers):
                 good = rng.random() < 0.6
                 text = "the gradient vanishes when it saturates" if good else rng.choice(["no idea", "it is fast"])
+                text += " " + " ".join(rng.sample(WORDS, rng.randint(0, variety)))
                 writer.writerow([f"q{q}", "Why?", "The gradient vanishes when the unit saturates.", f"q{q}-{i}",
-                                 text, 5 if good else 1, 5])
+                                 text.strip(), 5 if good else 1, 5])
+    return path
+
+
+def test_benchmark_prints_the_protocol_line(tmp_path: Path) -> None:
+    data = write_class(tmp_path / "tiny.csv", 2, 8, seed=0)
     process = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "review_effort.py"), "--data", str(data),
                               "--class-size", "50"], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert process.returncode == 0, process.stderr
@@ -186,3 +197,37 @@ def test_benchmark_prints_the_protocol_line(tmp_path: Path) -> None:
     assert re.fullmatch(r"review effort: mae@0=\d+\.\d{3} mae@0\.1=\d+\.\d{3} mae@0\.2=\d+\.\d{3} "
                         r"mae@0\.3=\d+\.\d{3} r@0=-?\d+\.\d{3}", last), last
     assert "class of 50 answers" in process.stdout
+
+
+def test_the_learned_suggestion_reads_the_nearest_decisions() -> None:
+    task, answers, scores = table()
+    analysis = groups.analyse(task, answers)
+    decisions, taken = suggest.reached(analysis, scores.__getitem__, 4)
+    rows, keys = suggest.learning_rows(analysis, decisions)
+    assert taken == 4 and rows.shape == (len(answers) - len(decisions), len(suggest.FEATURES))
+    assert set(keys).isdisjoint(decisions) and np.all((rows >= 0) & (rows <= 1))
+    nearest = rows[:, suggest.FEATURES.index("nearest_score")]
+    assert set(np.round(nearest * task.max_score, 6)) <= {round(v, 6) for v in decisions.values()}
+    assert suggest.learning_rows(analysis, {})[1] == []
+
+
+def test_without_a_calibration_the_suggestion_is_the_processs_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    task, answers, scores = table()
+    analysis = groups.analyse(task, answers)
+    decisions, _ = suggest.reached(analysis, scores.__getitem__, 3)
+    learned = suggest.suggest(analysis, decisions).by_key()
+    monkeypatch.setattr(suggest, "CALIBRATION", (0.0,) * (len(suggest.FEATURES) + 1))
+    plain = suggest.suggest(analysis, decisions).by_key()
+    assert {k: s.score for k, s in learned.items() if k in decisions} == {k: s.score for k, s in plain.items()
+                                                                          if k in decisions}
+    assert any(abs(learned[k].score - plain[k].score) > 1e-3 for k in plain if k not in decisions)
+
+
+def test_the_benchmark_fits_on_some_questions_and_measures_on_the_others(tmp_path: Path) -> None:
+    data = write_class(tmp_path / "answers.csv", 4, 30, seed=3, variety=6)
+    process = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "review_effort.py"), "--data", str(data),
+                              "--class-size", "0", "--fit-on", "^q[01]$"], capture_output=True, text=True,
+                             timeout=300, cwd=ROOT)
+    assert process.returncode == 0, process.stderr
+    assert "fitted on questions matching '^q[01]$': CALIBRATION = (" in process.stdout
+    assert "2 questions, 60 answers" in process.stdout
