@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -314,3 +315,20 @@ def test_demo_class_text_answers() -> None:
     hostile = other["ex02.c"]
     assert hostile.status == "review" and hostile.answer is not None and "<script>" in hostile.answer
     assert hostile.details["suggested"] == 0.5
+
+
+@pytest.mark.parametrize("language, module", [("en", "english_stemmer"), ("no", "norwegian_stemmer")])
+def test_the_compiled_stemmer_agrees_with_snowballs_own(language: str, module: str) -> None:
+    """PyStemmer (C) is used when installed, for speed; the stems must be Snowball's, word for word."""
+    import importlib
+    import re
+
+    from grader.parsing import words
+
+    pure = importlib.import_module(f"snowballstemmer.{module}")
+    stemmer = next(getattr(pure, name) for name in dir(pure) if name.endswith("Stemmer") and name != "BaseStemmer")()
+    sheet = Path(__file__).resolve().parents[1] / "exercises" / "inf5860"
+    corpus = " ".join(p.read_text(encoding="utf-8") for p in sheet.glob("*.yaml"))
+    vocabulary = sorted(set(re.findall(r"[^\W\d_]+", corpus.lower())))
+    assert len(vocabulary) > 500
+    assert [words._stemmer(language).stemWord(w) for w in vocabulary] == [stemmer.stemWord(w) for w in vocabulary]
