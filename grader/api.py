@@ -267,8 +267,9 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
     `executor` may be any concurrent.futures-shaped executor; by default `jobs` local
     processes; `dask` the address of a Dask scheduler (or `local[:N]`) whose workers grade
     (grader.grading.distributed; only this process writes under `out`). Results are the
-    same whatever runs them: each is a pure function of the specs, the submission and `now`. The human decisions in `overrides` (by default
-    `overrides.yaml` in the specs folder) are applied over the automatic grades.
+    same whatever runs them: each is a pure function of the specs, the submission and
+    `now`. The human decisions in `overrides` (by default `overrides.yaml` in the specs
+    folder) are applied over the automatic grades.
 
     `out` is held for the run (grader.core.lock): a second run into it is refused. The
     gradebook, reports and exports list every result in `out/results`, this run's and

@@ -80,8 +80,9 @@ def test_local_addresses(address: str, workers: int) -> None:
     assert distributed.parse_address(address) == (None, workers)
 
 
-def test_a_scheduler_address_is_passed_on() -> None:
-    assert distributed.parse_address("tcp://10.0.0.5:8786") == ("tcp://10.0.0.5:8786", 0)
+@pytest.mark.parametrize("address", ["tcp://10.0.0.5:8786", "localhost:8786", "10.0.0.5:8786"])
+def test_a_scheduler_address_is_passed_on(address: str) -> None:
+    assert distributed.parse_address(address) == (address, 0)
 
 
 @pytest.mark.parametrize("args, message", [

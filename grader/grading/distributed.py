@@ -77,8 +77,9 @@ class Task:
 
     @property
     def key(self) -> str:
-        """The task's name on the cluster: the run and the submission (one task each)."""
-        return f"{self.run}-{self.submission.name}"
+        """The task's name on the cluster: the run and the student (ids are unique in a run;
+        names are not: two links may share one)."""
+        return f"{self.run}-{self.submission.student}"
 
 
 def pack_course(course: Course, spec_paths: Iterable[Path]) -> CoursePack:
@@ -115,7 +116,7 @@ def parse_address(address: str) -> tuple[str | None, int]:
         if workers < 1:
             raise GraderError("--dask local:N needs at least one worker", EXIT_USAGE)
         return None, workers
-    if address.startswith("local"):
+    if address.startswith("local:"):
         raise GraderError(f"--dask {address!r}: write local, or local:N with N workers (local:4)", EXIT_USAGE)
     return address, 0
 
