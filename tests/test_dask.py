@@ -72,6 +72,23 @@ def test_a_folder_of_specs_travels_as_one(tmp_path: Path) -> None:
     assert copy.digest == course.digest and len(copy.exercises) == len(course.exercises)
 
 
+def test_a_worker_sets_the_course_up_in_a_folder_of_its_own_and_removes_it() -> None:
+    plugin = distributed.RunPlugin(distributed.pack_course(api.load(SPECS), SPECS), "settings")
+    plugin.setup(worker=None)
+    assert plugin.course is not None and plugin.course.digest == api.load(SPECS).digest and not plugin.problem
+    assert plugin.folder is not None and plugin.folder.name.startswith(f"grader-course-{os.getpid()}-")
+    plugin.teardown(worker=None)
+    assert not plugin.folder.exists()
+
+
+def test_a_worker_with_another_grader_version_refuses_the_run() -> None:
+    plugin = distributed.RunPlugin(distributed.pack_course(api.load(SPECS), SPECS), "settings")
+    plugin.version = "0.0.1"
+    with pytest.raises(GraderError, match="install the same version on every worker"):
+        plugin.setup(worker=None)
+    assert plugin.course is None and "the client 0.0.1" in plugin.problem
+
+
 # ----------------------------------------------------------------------------- addresses and options
 
 
