@@ -132,6 +132,8 @@ def _require() -> Any:
 
 
 def _plugin_base() -> type:
+    """distributed's WorkerPlugin (it registers only its subclasses), or `object` where dask
+    is not installed: this module still imports, and `cluster` says what to install."""
     try:
         from distributed.diagnostics.plugin import WorkerPlugin
     except ImportError:
@@ -263,6 +265,7 @@ class DaskExecutor:
             future.release()
 
     def shutdown(self, wait: bool = True) -> None:
+        """Nothing: `cluster` closes the client (and a local cluster) when the run ends."""
         return None
 
 
