@@ -7,10 +7,11 @@ release, check, submit), so the command line only declares options and forwards.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from grader.grading import engine, executor as executors, preflight
 from grader.core import lock, output, registry, text
@@ -22,6 +23,7 @@ from grader.core.results import StudentResult
 
 if TYPE_CHECKING:  # the commands' modules load only when their command runs
     from grader.authoring.extensions import Extensions
+    from grader.grading.distributed import Task
     from grader.gradescope.bundle import Built
     from grader.grading.page import ReviewServer
     from grader.grading.review import Decided, Summary
@@ -134,22 +136,23 @@ def grade_path(path: Path, course: Course | None = None, now: datetime | None = 
             result = engine.grade_submission(course, opened, now)
             return engine.finish(result, opened, course, deadline, late_penalty, times, extensions)
     except Exception as exc:  # a grader fault on one student must not stop the class
-        # the message may hold a private folder's path (a temporary copy, site-packages): not for the student
-        message = text.valid_unicode(text.without_paths(str(exc)))[:500]
-        return StudentResult(student=student or student_of(path), score=0.0, max_score=course.max_score,
-                             questions=(), error=f"grader fault: {type(exc).__name__}: {message}",
-                             spec_digest=course.digest)
+        return _grader_fault(student or student_of(path), course, str(exc), f"{type(exc).__name__}: ")
+
+
+def _grader_fault(student: str, course: Course, detail: str, prefix: str = "") -> StudentResult:
+    """The result of a submission that could not be graded through grader's fault: no score,
+    and why. The detail may hold a private folder's path (a temporary copy, site-packages):
+    not for the student."""
+    message = text.valid_unicode(text.without_paths(detail))[:500]
+    return StudentResult(student=student, score=0.0, max_score=course.max_score, questions=(),
+                         error=f"grader fault: {prefix}{message}", spec_digest=course.digest)
 
 
 @dataclass(frozen=True)
-class _Batch:
-    """A few submissions for one worker, with everything it needs to finish them: grading,
-    human decisions and writing the result files happen in the worker, so the parent
-    process only collects (on two cores the parent's JSON writing held the workers back)."""
+class _Settings:
+    """What grading any submission of a run needs besides the submission and the course."""
 
-    paths: tuple[Path, ...]
     now: datetime
-    out: Path
     deadline: str | None = None
     late_penalty: dict[str, Any] | None = None
     decided: Any = None
@@ -158,16 +161,46 @@ class _Batch:
     extensions: Extensions | None = None
 
 
-def _grade_batch(batch: _Batch) -> list[tuple[StudentResult, Path]]:
+def _graded(path: Path, settings: _Settings, course: Course | None = None,
+            student: str | None = None) -> StudentResult:
+    """One submission graded, with the human decisions applied over it."""
     from grader.grading import overrides as decisions
 
+    result = grade_path(path, course, now=settings.now, deadline=settings.deadline,
+                        late_penalty=settings.late_penalty, student=student, times=settings.times,
+                        extensions=settings.extensions)
+    return decisions.apply(result, settings.decided, settings.prints)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """A few submissions for one local worker, with everything it needs to finish them:
+    grading, human decisions and writing the result files happen in the worker, so the
+    parent process only collects (on two cores the parent's JSON writing held the workers
+    back). Workers on other machines return their results instead (`_grade_task`)."""
+
+    paths: tuple[Path, ...]
+    settings: _Settings
+    out: Path
+
+
+def _grade_batch(batch: _Batch) -> list[tuple[StudentResult, Path]]:
     done = []
     for path in batch.paths:
-        result = grade_path(path, now=batch.now, deadline=batch.deadline, late_penalty=batch.late_penalty,
-                            times=batch.times, extensions=batch.extensions)
-        result = decisions.apply(result, batch.decided, batch.prints)
+        result = _graded(path, batch.settings)
         done.append((result, output.write_result(batch.out, result)))
     return done
+
+
+def _grade_task(task: Task) -> str:
+    """On a Dask worker: one submission, from its bytes, with the run's course and settings
+    there; its result as JSON text, for the client to write."""
+    from grader.grading import distributed
+    from grader.intake import packed
+
+    course, settings = distributed.run_state(task.run)
+    with packed.unpacked(task.submission) as path:
+        return output.result_json(_graded(path, settings, course, task.submission.student))
 
 
 @dataclass
@@ -228,13 +261,15 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
                 reports: bool = True, overrides: Path | None = None, deadline: str | None = None,
                 late_penalty: dict[str, Any] | None = None, formats: Sequence[str] = (),
                 allow_pending: bool = False, times: Path | None = None, extensions: Path | None = None,
-                canvas_assignment: str | None = None) -> GradeRun:
+                canvas_assignment: str | None = None, dask: str | None = None) -> GradeRun:
     """Grade every submission under `submission_paths` and write results under `out`.
 
     `executor` may be any concurrent.futures-shaped executor; by default `jobs` local
-    processes. Results are the same whatever runs them: each is a pure function of the
-    specs, the submission and `now`. The human decisions in `overrides` (by default
-    `overrides.yaml` in the specs folder) are applied over the automatic grades.
+    processes; `dask` the address of a Dask scheduler (or `local[:N]`) whose workers grade
+    (grader.grading.distributed; only this process writes under `out`). Results are the
+    same whatever runs them: each is a pure function of the specs, the submission and
+    `now`. The human decisions in `overrides` (by default `overrides.yaml` in the specs
+    folder) are applied over the automatic grades.
 
     `out` is held for the run (grader.core.lock): a second run into it is refused. The
     gradebook, reports and exports list every result in `out/results`, this run's and
@@ -251,6 +286,9 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
     (GraderError, exit 2, naming each bad row as file:line). `canvas_assignment` names
     the Canvas column of a `canvas` export (else the specs' `canvas:` key).
     """
+    if dask is not None and (jobs != 1 or executor is not None):
+        raise GraderError("--dask grades on the Dask cluster: leave out --jobs (the cluster's workers set how "
+                          "many run at once)", EXIT_USAGE)
     course = load(spec_paths)
     preflight.ensure_course(course, "grade")
     from grader.grading import overrides as decisions
@@ -280,16 +318,11 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
         run = GradeRun([], warnings=warnings + notes)
         if held.taken_over:
             run.warnings.append(f"{out}: took over the lock of {held.taken_over}, which is no longer running")
-        _init_worker(tuple(spec_paths), course)
-        work = [_Batch(tuple(b), now, out, deadline, late_penalty, decided, prints, trusted, extended)
-                for b in _batches(paths, jobs)]
-        with _executor(jobs, executor, tuple(spec_paths)) as pool:
-            for done in pool.map(_grade_batch, work):
-                for result, written in done:
-                    run.results.append(result)
-                    run.written.append(written)
-                    if on_result:
-                        on_result(result)
+        settings = _Settings(now, deadline, late_penalty, decided, prints, trusted, extended)
+        if dask is not None:
+            _grade_on_cluster(dask, course, spec_paths, paths, settings, _Keeper(run, out, on_result))
+        else:
+            _grade_here(jobs, executor, course, spec_paths, paths, settings, _Keeper(run, out, on_result))
         _refuse_shared_files(run)
         run.results.sort(key=lambda r: r.student)
         run.warnings.extend(decisions.warnings(decided, run.results))
@@ -300,6 +333,66 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
             run.written.extend(write_reports(out, run.listed, course))
         _write_exports(run, out, course, formats, allow_pending, column)
     return run
+
+
+@dataclass(frozen=True)
+class _Keeper:
+    """Where each result of a run goes as it arrives: the run, and the progress callback."""
+
+    run: GradeRun
+    out: Path
+    on_result: Callable[[StudentResult], None] | None
+
+    def keep(self, result: StudentResult, written: Path | None = None, text: str | None = None) -> None:
+        """`result`, written at `written` already, else here (as `text` when given: the
+        JSON a worker wrote, kept byte for byte)."""
+        if written is None:
+            written = output.write_atomic(output.result_path(self.out, result.student),
+                                          text if text is not None else output.result_json(result))
+        self.run.results.append(result)
+        self.run.written.append(written)
+        if self.on_result:
+            self.on_result(result)
+
+
+def _grade_here(jobs: int, executor: executors.Executor | None, course: Course, spec_paths: Sequence[Path],
+                paths: list[Path], settings: _Settings, keeper: _Keeper) -> None:
+    """Grade in this process, in `jobs` local worker processes, or with `executor`: the
+    workers write the result files (they share this disk)."""
+    _init_worker(tuple(spec_paths), course)
+    work = [_Batch(tuple(b), settings, keeper.out) for b in _batches(paths, jobs)]
+    with _executor(jobs, executor, tuple(spec_paths)) as pool:
+        for done in pool.map(_grade_batch, work):
+            if isinstance(done, executors.Lost):
+                for path in done.item.paths:
+                    keeper.keep(_grader_fault(student_of(path), course, done.reason))
+                continue
+            for result, written in done:
+                keeper.keep(result, written)
+
+
+def _grade_on_cluster(address: str, course: Course, spec_paths: Sequence[Path], paths: list[Path],
+                      settings: _Settings, keeper: _Keeper) -> None:
+    """Grade on the Dask cluster at `address`: each submission goes as bytes, each result
+    comes back as JSON text and is written here; one that could not be sent, or whose
+    workers all died, is a grader fault for that student."""
+    from grader.grading import distributed
+    from grader.intake import packed
+
+    with distributed.cluster(address, distributed.pack_course(course, spec_paths), settings) as pool:
+        def tasks() -> Iterator[distributed.Task]:
+            for path in paths:
+                shipped = packed.pack(path)
+                if shipped.problem:
+                    keeper.keep(_grader_fault(shipped.student, course, shipped.problem))
+                else:
+                    yield distributed.Task(shipped, pool.run)
+
+        for done in pool.map(_grade_task, tasks()):
+            if isinstance(done, executors.Lost):
+                keeper.keep(_grader_fault(done.item.submission.student, course, done.reason))
+            else:
+                keeper.keep(StudentResult.from_dict(json.loads(done)), text=done)
 
 
 def _write_exports(run: GradeRun, out: Path, course: Course, formats: Sequence[str], allow_pending: bool,

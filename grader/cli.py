@@ -137,8 +137,12 @@ def validate(specs: tuple[Path, ...]) -> None:
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
               help="Folder for results/<student>.json, grades.csv and reports/.")
-@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None, show_default="1",
               help="Grade in this many parallel processes (results are identical to --jobs 1).")
+@click.option("--dask", "dask", default=None, metavar="ADDRESS",
+              help="Grade on a Dask cluster: a scheduler's address (tcp://host:8786), or local[:N] for N "
+                   "local worker processes (default: one per core). Workers need grader, no shared disk "
+                   "(pip install 'grader[dask]').")
 @click.option("--no-reports", is_flag=True, help="Skip the HTML reports.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any submission could not be graded.")
 @click.option("--quiet", "-q", is_flag=True, help="Print no per-student summary.")
@@ -163,7 +167,8 @@ def validate(specs: tuple[Path, ...]) -> None:
                    "Refused while answers await review (see --allow-pending).")
 @click.option("--allow-pending", is_flag=True,
               help="Export even while answers await review: their cells are left blank (not 0).")
-def grade(specs: Path, submissions: tuple[Path, ...], out: Path, jobs: int, no_reports: bool,
+def grade(specs: Path, submissions: tuple[Path, ...], out: Path, jobs: int | None, dask: str | None,
+          no_reports: bool,
           strict: bool, quiet: bool, overrides: Path | None, deadline: str | None,
           late_penalty: str | None, times: Path | None, extensions: Path | None,
           canvas_assignment: str | None, formats: tuple[str, ...], allow_pending: bool) -> None:
@@ -181,15 +186,18 @@ def grade(specs: Path, submissions: tuple[Path, ...], out: Path, jobs: int, no_r
     \b
     Examples:
       grader grade exercises/inf5860 examples/class --out out --jobs 2
+      grader grade exercises/inf5860 examples/class --out out --dask local:2
       grader grade exercises/inf5860 examples/class/s100002 examples/class/s100003 --out out --deadline 2026-12-01T23:59:00+01:00 --times examples/lms/times.csv --extensions examples/lms/extensions.csv
     """
     from grader import api
     from grader.render import summary
 
+    if dask is not None and jobs is not None:
+        raise click.UsageError("--dask and --jobs cannot be used together: the Dask workers grade in parallel")
     policy = api.late_policy(late_penalty)
     total = len(api.pick_submissions(submissions)[0])
     with click.progressbar(length=total, label="grading", file=sys.stderr, show_pos=True) as bar:
-        run = api.grade_paths([specs], list(submissions), out, jobs=jobs,
+        run = api.grade_paths([specs], list(submissions), out, jobs=jobs or 1, dask=dask,
                               on_result=lambda _result: bar.update(1), reports=not no_reports,
                               overrides=overrides, deadline=deadline, late_penalty=policy, formats=formats,
                               allow_pending=allow_pending, times=times, extensions=extensions,

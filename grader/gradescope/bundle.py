@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from grader.core.version import __version__
-from grader.authoring import lateness, spec
+from grader.authoring import lateness, solutions, spec
 from grader.core.errors import GraderError
 from grader.core.model import Course
 from grader.intake.gradescope import STUDENT_IDS
@@ -118,17 +118,10 @@ def _script(name: str) -> Path:
 def _course_files(course: Course, spec_paths: Sequence[Path], specs_at: str) -> dict[str, Path]:
     """The spec files under `specs_at` (their folders kept, relative to the path given) and the
     solutions folder beside it, where the specs find it."""
-    found: dict[str, Path] = {}
-    for given in spec_paths:
-        for file in spec.spec_files([given]):
-            relative = file.relative_to(given) if given.is_dir() else Path(file.name)
-            found[f"{specs_at}/{relative.as_posix()}"] = file
+    found = {f"{specs_at}/{name}": file for given in spec_paths for name, file in spec.spec_entries(given)}
     if course.solutions_root is not None:
-        root = course.solutions_root
         solutions_at = specs_at.rsplit("/", 1)[0] + "/solutions"
-        for file in sorted(root.rglob("*")):
-            if file.is_file() and "__pycache__" not in file.parts and file.suffix != ".pyc":
-                found[f"{solutions_at}/{file.relative_to(root).as_posix()}"] = file
+        found.update({f"{solutions_at}/{name}": file for name, file in solutions.source_files(course.solutions_root)})
     return found
 
 

@@ -1,22 +1,33 @@
 """The one seam for parallel grading: anything shaped like concurrent.futures.Executor.
 
-`grader grade --jobs N` uses local processes; a distributed engine (a Dask or Ray client
-exposes the same `submit`/`map` shape) can be passed to `api.grade_paths` instead,
-without touching the checkers.
+`grader grade --jobs N` uses local processes; `--dask ADDRESS` a Dask cluster
+(grader.grading.distributed); any executor with the same `map` shape can be passed to
+`api.grade_paths` instead, without touching the checkers. An engine that can lose an
+item's work (a cluster whose workers die) yields `Lost` for it in place of its result.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as futures
 import contextlib
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
+@dataclass(frozen=True)
+class Lost:
+    """An item whose work an engine gave up on (every worker that took it died): the
+    caller turns it into that item's fault, and the run goes on."""
+
+    item: Any
+    reason: str
+
+
 class Executor(Protocol):
-    def map(self, fn: Callable[..., R], *iterables: Iterable[Any], chunksize: int = 1) -> Iterator[R]: ...
+    def map(self, fn: Callable[..., R], *iterables: Iterable[Any], chunksize: int = 1) -> Iterator[R | Lost]: ...
 
     def shutdown(self, wait: bool = True) -> None: ...
 
