@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import signal
+import threading
 import time
+from typing import Callable
 
 import pytest
 
@@ -108,3 +110,44 @@ def test_the_previous_alarm_handler_is_put_back() -> None:
         signal.signal(signal.SIGALRM, previous)
     budget.bounded(1, lambda: None, lambda exc: None)
     assert signal.getsignal(signal.SIGALRM) == previous
+
+
+def _in_a_thread(work: Callable[[], object]) -> object:
+    """work() in a fresh thread (where SIGALRM cannot reach, as in a Dask worker): what it returned or raised."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as error:  # noqa: BLE001 - handed back to the test
+            outcome.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=20)
+    assert not thread.is_alive(), "the budget did not stop the thread's work"
+    return outcome[0]
+
+
+@pytest.mark.parametrize("work", [_spin, _swallowing_spin])
+def test_work_in_another_thread_is_stopped_too(work: Callable[[], None]) -> None:
+    own = Budget(0.2)
+
+    def checked() -> float:
+        start = time.monotonic()
+        with budget.enforced(own):
+            work()
+        return time.monotonic() - start
+
+    caught = _in_a_thread(checked)
+    assert isinstance(caught, OverBudget) and caught.budget is own and "more than 0.2 s" in caught.message
+
+
+def test_in_another_thread_nothing_is_raised_once_the_budget_is_closed() -> None:
+    def fall_back_then_go_on() -> str:
+        with budget.enforced(Budget(5.0)):
+            assert budget.attempt(0.1, _spin) is None
+        _spin(1.0)  # past REPEAT and several looks: a late interruption would land here
+        return "done"
+
+    assert _in_a_thread(fall_back_then_go_on) == "done"

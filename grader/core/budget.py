@@ -16,9 +16,11 @@ question and every step draws on it:
   fall back to a cheaper way when that runs out.
 
 `OverBudget` derives from BaseException so that library code's `except Exception` cannot
-swallow it; whoever opened the budget catches it and turns it into a verdict. Without a
-main thread or SIGALRM (another thread, Windows) the watchdog is off and only the
-cooperative `check()` calls and the child processes' own limits apply.
+swallow it; whoever opened the budget catches it and turns it into a verdict. In a thread
+other than the main one (a Dask worker grades in one) a watcher thread does the same looks
+and raises OverBudget in the thread through PyThreadState_SetAsyncExc, which also lands
+between two bytecodes. Without SIGALRM in the main thread (Windows) only the cooperative
+`check()` calls and the child processes' own limits apply.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 from contextvars import ContextVar
@@ -222,20 +225,88 @@ def _stop_watchdog(watch: _Watch | None) -> None:
         signal.setitimer(signal.ITIMER_REAL, max(value - (time.monotonic() - started), 1e-3), interval)
 
 
+# --- the watchdog for other threads (a Dask worker grades in a thread of its own)
+
+_threads: dict[int, tuple[Budget, ...]] = {}
+"""Thread ident -> the budgets open in that thread, for threads other than the main one."""
+_threads_lock = threading.Lock()
+_watcher_pid = 0
+
+
+class _Interrupted(OverBudget):
+    """What the watcher raises in a thread whose budget is spent (PyThreadState_SetAsyncExc
+    takes a class): made in that thread, it finds its budget there."""
+
+    def __init__(self) -> None:
+        budgets = _threads.get(threading.get_ident(), ())
+        spent = [(b, why) for b in budgets if (why := b.spent()) is not None]
+        budget, why = spent[0] if spent else (budgets[0] if budgets else Budget(0.0), "time")
+        super().__init__(budget, why)
+
+
+def _raise_in(ident: int, exception: type[BaseException] | None) -> None:
+    import ctypes
+
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident),
+                                               ctypes.py_object(exception) if exception else ctypes.c_void_p(None))
+
+
+def _watch_threads() -> None:
+    """Every TICK: raise in each thread whose outermost spent budget was not raised a moment
+    ago, unless it runs shielded code. Like a signal handler, it lands between two bytecodes."""
+    while True:
+        time.sleep(TICK)
+        with _threads_lock:
+            if not _threads:
+                continue
+            frames = sys._current_frames()
+            now = time.monotonic()
+            for ident, budgets in _threads.items():
+                frame = frames.get(ident)
+                if frame is None or frame.f_code.co_filename in _SHIELDED:
+                    continue
+                spent = next((b for b in budgets if b.spent() is not None), None)
+                if spent is not None and now - spent.last_raised >= REPEAT:
+                    spent.last_raised = now
+                    _raise_in(ident, _Interrupted)
+
+
+def _enter_thread(budgets: tuple[Budget, ...]) -> None:
+    global _watcher_pid
+    with _threads_lock:
+        _threads[threading.get_ident()] = budgets
+        if _watcher_pid != os.getpid():  # first use here, or a forked child (threads do not survive a fork)
+            _watcher_pid = os.getpid()
+            threading.Thread(target=_watch_threads, name="grader-budget-watcher", daemon=True).start()
+
+
+def _leave_thread(budgets: tuple[Budget, ...]) -> None:
+    ident = threading.get_ident()
+    with _threads_lock:
+        if budgets:
+            _threads[ident] = budgets
+            return
+        _raise_in(ident, None)  # nothing raised after the last budget closed: clear what is pending
+        _threads.pop(ident, None)
+
+
 class enforced:  # noqa: N801 - a context manager used as a function: `with enforced(budget):`
     """Run the body under `budget` (and under every budget already open around it).
 
     A class rather than a generator: it is entered for every comparison made on its own,
     and this way costs a few µs less each time."""
 
-    __slots__ = ("budget", "_token", "_watch")
+    __slots__ = ("budget", "_token", "_watch", "_thread")
 
     def __init__(self, budget: Budget) -> None:
         self.budget = budget
 
     def __enter__(self) -> Budget:
-        self._watch = _start_watchdog()
+        self._thread = not _can_watch() and threading.current_thread() is not threading.main_thread()
+        self._watch = None if self._thread else _start_watchdog()
         self._token = _open.set((*_open.get(), self.budget))
+        if self._thread:
+            _enter_thread(_open.get())
         if self.budget.left() <= 0:
             self.__exit__()
             self.budget.check()
@@ -243,6 +314,8 @@ class enforced:  # noqa: N801 - a context manager used as a function: `with enfo
 
     def __exit__(self, *exc_info: object) -> None:
         _open.reset(self._token)
+        if self._thread:
+            _leave_thread(_open.get())
         _stop_watchdog(self._watch)
 
 

@@ -15,9 +15,8 @@ scheduler's `distributed.scheduler.allowed-failures` deaths (3 by default) it gi
 with KilledWorker, and that submission becomes an `executor.Lost` (a grader fault for
 that student; the run goes on). The client keeps the first result of each task.
 
-In a worker grading runs in a worker thread, where the budget's SIGALRM watchdog
-(grader.core.budget) cannot run: a formula's in-process steps are bounded by their own
-checks, and the CAS's children and student code keep their limits.
+In a worker grading runs in a worker thread, where SIGALRM cannot reach it: the budget's
+watcher thread (grader.core.budget) interrupts a formula's in-process work there instead.
 
 `local[:N]` starts a `distributed.LocalCluster` here: N worker processes of one thread
 each (default: this machine's cores).

@@ -25,6 +25,7 @@ zygote `{"take": pid}`. On the request pipe: 8-byte big-endian length + one JSON
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -92,6 +93,9 @@ def main(preload_names: list[str], driver_modules: list[str]) -> None:
     warnings = preload(preload_names + driver_modules)
     import grader.sandbox.child  # noqa: F401  (loaded now so that children need not read it)
 
+    gc.collect()
+    gc.freeze()  # the libraries' objects are never scanned again: a child's collections do not
+    # write to (and so copy) the pages they share with the zygote
     pristine = isolation.snapshot()  # before any job: what every job starts from
     send(channel, {"pid": os.getpid(), "warnings": warnings})
     Server(channel, pristine).run()
