@@ -29,6 +29,7 @@ import ast
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -237,7 +238,7 @@ def nbgrader_verdicts(root: Path, python: Path, env: Mapping[str, str]) -> dict[
 
 def ok_test(question: Question) -> str:
     """An OK-format test file whose one doctest case runs the check, statement by statement."""
-    return "test = " + repr({
+    return "OK_FORMAT = True\n\ntest = " + repr({
         "name": f"q_{question.qid}", "points": question.points,
         "suites": [{"cases": [{"code": doctest_lines(question.check), "hidden": False, "locked": False}],
                     "scored": True, "setup": "", "teardown": "", "type": "doctest"}],
@@ -276,7 +277,11 @@ def otter_submission(questions: Sequence[Question], student: Student) -> nbforma
 def otter_verdicts(results: Path) -> dict[str, bool]:
     """question -> full marks, from one results.json of `otter run`."""
     data = json.loads(results.read_text(encoding="utf-8"))
-    return {test["name"].removeprefix("q_"): test["score"] >= test["max_score"] - 1e-9 for test in data["tests"]}
+    scored = {test["name"].removeprefix("q_"): test["score"] >= test["max_score"] - 1e-9
+              for test in data["tests"] if test["name"].startswith("q_") and "score" in test}
+    if not scored:  # "Autograder Failed": otter could not run the notebook or read its tests
+        raise BenchmarkError(f"otter graded nothing in {results}: {json.dumps(data['tests'])[:2000]}")
+    return scored
 
 
 # ----------------------------------------------------------------------------- running
@@ -295,10 +300,26 @@ def _run(command: Sequence[str], cwd: Path, env: Mapping[str, str]) -> subproces
     return done
 
 
-def timed(action: Callable[[], object]) -> float:
+@dataclass(frozen=True)
+class Cost:
+    """Wall seconds, and CPU seconds of the finished subprocesses and their waited-for children
+    (the second figure is the one that other load on a shared machine disturbs less)."""
+
+    wall: float
+    cpu: float
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(self.wall + other.wall, self.cpu + other.cpu)
+
+
+def timed(action: Callable[[], object]) -> Cost:
+    """The cost of running `action`, which runs subprocesses to completion."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     action()
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return Cost(wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
 
 
 def make_venv(path: Path) -> float:
@@ -330,42 +351,42 @@ def grader_command() -> list[str]:
 
 
 def run_grader(scratch: Path, questions: Sequence[Question], students: Sequence[Student],
-               env: Mapping[str, str], jobs: int, name: str) -> tuple[float, dict[str, dict[str, bool]]]:
-    """(wall seconds, verdicts) of one `grader grade` process over the students."""
+               env: Mapping[str, str], jobs: int, name: str) -> tuple[Cost, dict[str, dict[str, bool]]]:
+    """(cost, verdicts) of one `grader grade` process over the students."""
     klass = scratch / f"{name}-class"
     for student in students:
         write_grader_submission(klass, questions, student)
     out = scratch / f"{name}-out"
     command = [*grader_command(), "grade", str(SPEC), str(klass), "--out", str(out), "--jobs", str(jobs),
                "--no-reports", "-q"]
-    wall = timed(lambda: _run(command, ROOT, env))
-    return wall, grader_verdicts(out)
+    cost = timed(lambda: _run(command, ROOT, env))
+    return cost, grader_verdicts(out)
 
 
 def run_nbgrader(scratch: Path, questions: Sequence[Question], students: Sequence[Student],
-                 env: Mapping[str, str], venv: Path, name: str) -> tuple[float, dict[str, dict[str, bool]]]:
-    """(wall seconds of `nbgrader autograde`, verdicts) over the students."""
+                 env: Mapping[str, str], venv: Path, name: str) -> tuple[Cost, dict[str, dict[str, bool]]]:
+    """(cost of `nbgrader autograde`, verdicts) over the students."""
     root = scratch / f"{name}-course"
     autograde = nbgrader_course(root, questions, students, env)
-    wall = timed(autograde)
-    return wall, nbgrader_verdicts(root, venv / "bin" / "python", env)
+    cost = timed(autograde)
+    return cost, nbgrader_verdicts(root, venv / "bin" / "python", env)
 
 
 def run_otter(scratch: Path, questions: Sequence[Question], students: Sequence[Student],
-              env: Mapping[str, str], name: str) -> tuple[float, dict[str, dict[str, bool]]]:
-    """(wall seconds of all `otter run` processes, verdicts), one process per submission."""
+              env: Mapping[str, str], name: str) -> tuple[Cost, dict[str, dict[str, bool]]]:
+    """(cost of all `otter run` processes, verdicts), one process per submission."""
     folder = scratch / f"{name}-otter"
     folder.mkdir()
     autograder = write_otter_autograder(folder / "autograder.zip", questions)
-    wall, verdicts = 0.0, {}
+    cost, verdicts = Cost(0.0, 0.0), {}
     for student in students:
         notebook, out = folder / student.sid / NOTEBOOK, folder / student.sid / "out"
         out.mkdir(parents=True)
         nbformat.write(otter_submission(questions, student), notebook)
         command = ["otter", "run", "-a", str(autograder), "-o", str(out), "--no-logo", str(notebook)]
-        wall += timed(lambda: _run(command, folder, env))
+        cost += timed(lambda: _run(command, folder, env))
         verdicts[student.sid] = otter_verdicts(out / "results.json")
-    return wall, verdicts
+    return cost, verdicts
 
 
 def disagreements(questions: Sequence[Question], students: Sequence[Student],
@@ -394,11 +415,14 @@ def benchmark(n: int, venv: Path, scratch: Path) -> None:
     setup = make_venv(venv)
     print(f"peers venv {venv}: " + (f"made in {setup:.1f} s" if setup else "reused"))
     grader_env, peer_env = environments(venv, scratch)
+    right = sum(len(s.right) for s in students)
+    print(f"{n} submissions, {right} right and {n * len(questions) - right} wrong answers; "
+          f"warm-up: one untimed submission per system; threads: {THREADS}")
     warm = students[:1]
     run_grader(scratch, questions, warm, grader_env, 1, "warm")
     run_nbgrader(scratch, questions, warm, peer_env, venv, "warm")
     run_otter(scratch, questions, warm, peer_env, "warm")
-    walls: dict[str, float] = {}
+    walls: dict[str, Cost] = {}
     walls["grader"], grader_says = run_grader(scratch, questions, students, grader_env, 1, "jobs1")
     walls["grader --jobs 2"], _ = run_grader(scratch, questions, students, grader_env, 2, "jobs2")
     walls["nbgrader"], nbgrader_says = run_nbgrader(scratch, questions, students, peer_env, venv, "timed")
@@ -406,11 +430,13 @@ def benchmark(n: int, venv: Path, scratch: Path) -> None:
     for line in disagreements(questions, students, {"grader": grader_says, "nbgrader": nbgrader_says,
                                                      "otter": otter_says}):
         print(line)
-    for system, wall in walls.items():
-        print(f"{system}: {n} submissions in {wall:.2f} s = {wall / n:.2f} s/sub "
-              f"({walls[system] / walls['grader']:.1f}x grader --jobs 1)")
-    print(f"peers: grader={walls['grader'] / n:.2f} s/sub nbgrader={walls['nbgrader'] / n:.2f} s/sub "
-          f"otter={walls['otter'] / n:.2f} s/sub")
+    base = walls["grader"]
+    for system, cost in walls.items():
+        print(f"{system}: {n} submissions in {cost.wall:.2f} s wall = {cost.wall / n:.2f} s/sub "
+              f"({cost.wall / base.wall:.1f}x grader --jobs 1); CPU {cost.cpu / n:.2f} s/sub "
+              f"({cost.cpu / base.cpu:.1f}x)")
+    print(f"peers: grader={base.wall / n:.2f} s/sub nbgrader={walls['nbgrader'].wall / n:.2f} s/sub "
+          f"otter={walls['otter'].wall / n:.2f} s/sub")
 
 
 def main() -> None:
@@ -423,14 +449,14 @@ def main() -> None:
     if args.n < 2:
         parser.error("--n must be at least 2 (one right and one wrong submission)")
     scratch = Path(tempfile.mkdtemp(prefix="grader-peers-"))
+    if args.keep:
+        print(f"scratch folder (kept): {scratch}")
     try:
         benchmark(args.n, args.venv.resolve(), scratch)
     except BenchmarkError as exc:
         raise SystemExit(f"peers: {exc}") from None
     finally:
-        if args.keep:
-            print(f"scratch folder kept: {scratch}", file=sys.stderr)
-        else:
+        if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
