@@ -11,11 +11,15 @@ answers, the same answers for every system) are graded by
 
 Every command runs as a subprocess and is timed by its wall clock, start-up included; what
 builds each system's assignment (nbgrader's `generate_assignment`, the otter zip) and what
-reads the results afterwards are not timed. Warm-up: each system first grades one
-submission untimed (so no one pays for a cold disk cache), then the timed run. Every
-command sees the same thread settings (OMP/MKL/OPENBLAS threads = 1). The three systems'
-verdicts (full marks or not, per question and student) are compared, one warning line per
-disagreement. The peers live in a venv this script makes (`--venv` to reuse one).
+reads the results afterwards are not timed. grader runs with `--no-reports`: it still writes
+its results and gradebook, and neither peer writes feedback in the commands timed here
+(nbgrader's `generate_feedback` is a separate step, `otter run` writes results.json).
+Warm-up: each system first grades one submission untimed (so no one pays for a cold disk
+cache), then the timed run. Every command sees the same thread settings (OMP/MKL/OPENBLAS
+threads = 1; the spec's code questions ask grader's sandbox for one thread too). CPU seconds
+are printed beside wall time: on a shared machine other load moves them less. The three
+systems' verdicts (full marks or not, per question and student) are compared, one warning
+line per disagreement. The peers live in a venv this script makes (`--venv` to reuse one).
 
     python benchmarks/peers.py [--n 10] [--venv PATH] [--keep]
 
@@ -446,6 +450,7 @@ def main() -> None:
                         help="the peers' venv: made if it lacks nbgrader or otter, else reused")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder and print its path")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress shows as it comes
     if args.n < 2:
         parser.error("--n must be at least 2 (one right and one wrong submission)")
     scratch = Path(tempfile.mkdtemp(prefix="grader-peers-"))
