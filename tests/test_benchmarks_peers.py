@@ -91,12 +91,14 @@ def test_peer_checks_pass_the_right_answer_and_fail_the_wrong_one(question):
     assert not _as_cell(question, False) and not _as_ok_test(question, False)
 
 
+@pytest.mark.slow  # trains the spiral model as the peers would
 def test_the_model_check_trains_the_right_model_to_pass_and_fails_the_linear_one():
     model = next(q for q in QUESTIONS if q.qid == "model")
     assert _as_cell(model, True)
     assert not _as_ok_test(model, False)
 
 
+@pytest.mark.slow  # grader trains the one right model of the three submissions
 def test_grader_grades_the_generated_submissions_as_intended(tmp_path):
     """The real CLI on the benchmark's spec: full marks exactly where the answer is right."""
     everything, nothing = peers.make_students(QUESTIONS, 2)
