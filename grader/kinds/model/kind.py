@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from grader.core import registry
+from grader.core.memo import Memo
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
 from grader.core.results import CaseResult, RunRecord
 from grader.kinds.common import TORCH, CodeAnswered, error_text, load_limits, run_record
@@ -246,7 +247,7 @@ def payload(options: ModelOptions, factory: str) -> dict[str, Any]:
         "expected_shape": expected_shape(options), "epochs": settings.epochs, "lr": settings.lr,
         "batch_size": settings.batch_size, "optimizer": settings.optimizer, "momentum": settings.momentum,
         "weight_decay": settings.weight_decay, "seed": options.data.seed, "device": options.device,
-        "max_parameters": limits.max_parameters, "bottleneck": limits.bottleneck, "probe_rows": PROBE_ROWS,
+        "threads": options.limits.threads, "max_parameters": limits.max_parameters, "bottleneck": limits.bottleneck, "probe_rows": PROBE_ROWS,
     }
 
 
@@ -263,14 +264,30 @@ def result_bytes(options: ModelOptions) -> int:
     return min(options.limits.result_bytes, REPORT_BYTES + outputs + weights + codes)
 
 
-def train(options: ModelOptions, module: Path | None, factory: str) -> Outcome:
-    """Train `factory` from `module` in the sandbox with the question's data and settings."""
+OUTCOMES_KEPT = 16
+"""Training runs kept per course (each holds the model's outputs and weights, up to a few MB)."""
+
+
+def train(options: ModelOptions, module: Path | None, factory: str, memo: Memo | None = None) -> Outcome:
+    """Train `factory` from `module` in the sandbox with the question's data and settings.
+
+    With the course's `memo`, the outcome is kept under the prepared job's key, as the code
+    kind keeps its outcomes: two students who hand in the same bytes get one training run
+    (the loop is seeded, so a second run would give the same numbers), and a job that
+    differs in anything its code could see (a byte of the file, the data, the limits) is
+    trained afresh."""
     from grader import sandbox
 
     # Least privilege: the child sees GPU devices only when the question allows it and the machine
     # has one, and may send back no more than an honest report takes.
     limits = replace(options.limits, gpu=options.limits.gpu and has_gpu(), result_bytes=result_bytes(options))
-    return sandbox.run(Job(DRIVER, module, payload(options, factory), limits))
+    job = Job(DRIVER, module, payload(options, factory), limits)
+    if memo is None:
+        return sandbox.run(job)
+    prepared = sandbox.prepare(job)
+    if isinstance(prepared, Outcome):  # refused (a link, a file too big): never kept
+        return prepared
+    return memo.get("model outcome", prepared.key, lambda: sandbox.run_prepared(prepared), limit=OUTCOMES_KEPT)
 
 
 def has_gpu() -> bool:
@@ -608,14 +625,15 @@ class ModelKind(CodeAnswered):
 
     def check(self, question: Question, value: CodeAnswer, expected: Reference) -> Verdict:
         options: ModelOptions = question.options
-        return verdict_for(options, train(options, value.module, options.factory), value.module)
+        memo = expected.memo if isinstance(expected, Reference) else None
+        return verdict_for(options, train(options, value.module, options.factory, memo), value.module)
 
     def prove(self, question: Question, expected: Any) -> list[str]:
         """`grader validate`: the reference trains through the same path and passes comfortably."""
         if not isinstance(expected, Reference):
             return ["the answer must be {solution: function} naming the reference model"]
         options: ModelOptions = question.options
-        outcome = train(options, _reference_path(expected), expected.function)
+        outcome = train(options, _reference_path(expected), expected.function, expected.memo)
         verdict = verdict_for(options, outcome)
         if verdict.status == "error":
             return [f"the reference model does not train: {outcome.error or verdict.feedback}"]
