@@ -15,7 +15,7 @@ outcome (the course's memo keys outcomes on exactly what the code sees). `--dist
 adds a comment with the copy's id to every .py file, so every copy runs afresh: the
 cost of a class whose code all differs.
 
-Peak memory: the largest sum over the tree, sampled every 0.1 s, of each process's
+Peak memory: the largest sum over the tree, sampled every 0.25 s, of each process's
 proportional set size (PSS, from /proc/PID/smaps_rollup: pages the forked children share
 with their zygote are counted once, not once per process), with the largest single
 process's peak RSS (getrusage of the waited children) beside it.
@@ -37,7 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "class"
-SAMPLE_S = 0.1
+SAMPLE_S = 0.25
 
 
 @dataclass(frozen=True)

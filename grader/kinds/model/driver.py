@@ -5,6 +5,14 @@ imported at the top, because the grader package is unreadable once the child has
 itself down. The grader's own seeded loop trains the model; the student supplies only the
 architecture. The child gets the test *inputs* but never the test labels.
 
+The loop costs what a bare torch loop of the same steps costs (benchmarks/model_plot.py
+measures both): the data arrive as tensors once; each epoch draws one permutation from a
+seeded generator and gathers the inputs and targets once, and the batches are slices of
+that; the optimizers are the grader's own, bit for bit torch.optim's; gradients are
+dropped (set to None), not zeroed; the epoch's losses are summed once; torch uses the
+threads the job is allowed (`fit_threads`); the outputs are computed under
+`torch.inference_mode()`.
+
 What goes back is data for the grader to measure, never a verdict: the trained weights as
 named arrays (the grader counts the parameters), the raw outputs on the training and test
 inputs (the grader checks their shape and computes every metric) and the codes of a few
@@ -299,11 +307,14 @@ class Adam:
         beta1, beta2 = self.betas
         step_size = self.lr / (1 - beta1 ** self.steps)
         correction2_sqrt = (1 - beta2 ** self.steps) ** 0.5
-        params, grads, exp_avgs, exp_avg_sqs = _with_grads(self.parameters, self.exp_avg, self.exp_avg_sq)
+        indices, params, grads = _reached(self.parameters)
         if not params:
             return
+        whole = len(params) == len(self.parameters)
+        exp_avgs = self.exp_avg if whole else [self.exp_avg[i] for i in indices]
+        exp_avg_sqs = self.exp_avg_sq if whole else [self.exp_avg_sq[i] for i in indices]
         if self.weight_decay != 0:
-            grads = torch._foreach_add(grads, params, alpha=self.weight_decay)
+            grads = list(torch._foreach_add(grads, params, alpha=self.weight_decay))
         torch._foreach_lerp_(exp_avgs, grads, 1 - beta1)
         torch._foreach_mul_(exp_avg_sqs, beta2)
         torch._foreach_addcmul_(exp_avg_sqs, grads, [g.conj() for g in grads] if self.complex else grads,
@@ -323,17 +334,16 @@ class SGD:
 
     def __init__(self, parameters: list[torch.Tensor], lr: float, momentum: float, weight_decay: float) -> None:
         self.parameters, self.lr, self.momentum, self.weight_decay = parameters, lr, momentum, weight_decay
-        self.buffers: list[torch.Tensor | None] = [None] * len(parameters)
+        self.buffers: dict[int, torch.Tensor] = {}
+        """Momentum buffers by parameter index, from the parameter's first step on."""
 
     @torch.no_grad()
     def step(self) -> None:
-        indices = [i for i, p in enumerate(self.parameters) if p.grad is not None]
-        if not indices:
+        indices, params, grads = _reached(self.parameters)
+        if not params:
             return
-        params = [self.parameters[i] for i in indices]
-        grads: list[torch.Tensor] = [p.grad for p in params]  # type: ignore[misc]  # filtered above
         if self.weight_decay != 0:
-            grads = torch._foreach_add(grads, params, alpha=self.weight_decay)
+            grads = list(torch._foreach_add(grads, params, alpha=self.weight_decay))
         if self.momentum != 0:
             grads = self._momentum(indices, grads)
         torch._foreach_add_(params, grads, alpha=-self.lr)
@@ -341,28 +351,31 @@ class SGD:
     def _momentum(self, indices: list[int], grads: list[torch.Tensor]) -> list[torch.Tensor]:
         """The momentum buffers after this step (a parameter's first step starts its buffer
         as a copy of its gradient, as torch.optim.SGD does)."""
-        old = [k for k, i in enumerate(indices) if self.buffers[i] is not None]
-        for k, i in enumerate(indices):
-            if self.buffers[i] is None:
-                self.buffers[i] = torch.clone(grads[k]).detach()
-        if old:
-            buffers = [self.buffers[indices[k]] for k in old]
+        kept = [(self.buffers[i], grad) for i, grad in zip(indices, grads) if i in self.buffers]
+        for i, grad in zip(indices, grads):
+            if i not in self.buffers:
+                self.buffers[i] = torch.clone(grad).detach()
+        if kept:
+            buffers = [buffer for buffer, _ in kept]
             torch._foreach_mul_(buffers, self.momentum)
-            torch._foreach_add_(buffers, [grads[k] for k in old])
-        return [self.buffers[i] for i in indices]  # type: ignore[misc]  # every one is set now
+            torch._foreach_add_(buffers, [grad for _, grad in kept])
+        return [self.buffers[i] for i in indices]
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         _zero_grad(self.parameters, set_to_none)
 
 
-def _with_grads(parameters: list[torch.Tensor], *states: list[torch.Tensor]) -> tuple[list[torch.Tensor], ...]:
-    """The parameters that have a gradient this step, their gradients and their state tensors
-    (a parameter the loss did not reach is skipped, as torch.optim does)."""
-    keep = [i for i, p in enumerate(parameters) if p.grad is not None]
-    if len(keep) == len(parameters):
-        return (parameters, [p.grad for p in parameters], *states)  # type: ignore[return-value]
-    return ([parameters[i] for i in keep], [parameters[i].grad for i in keep],  # type: ignore[return-value]
-            *([state[i] for i in keep] for state in states))
+def _reached(parameters: list[torch.Tensor]) -> tuple[list[int], list[torch.Tensor], list[torch.Tensor]]:
+    """(indices, parameters, gradients) of the parameters that have a gradient this step (one
+    the loss did not reach is skipped, as torch.optim skips it)."""
+    indices, params, grads = [], [], []
+    for index, param in enumerate(parameters):
+        grad = param.grad
+        if grad is not None:
+            indices.append(index)
+            params.append(param)
+            grads.append(grad)
+    return indices, params, grads
 
 
 def _zero_grad(parameters: list[torch.Tensor], set_to_none: bool) -> None:

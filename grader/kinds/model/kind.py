@@ -23,6 +23,21 @@ mean squared reconstruction error, at most), `max_parameters`, `bottleneck` (at 
 many numbers per example in `model.encode(x)` or `model.encoder(x)`) and `output_shape`
 (null matches any size). All must hold for the points; `partial: true` credits the share
 of thresholds met instead.
+
+Devices. `device: auto` (the default) trains on CUDA where the child finds it
+(`torch.cuda.is_available()` there), else on the CPU; `cpu` never opens a GPU; `cuda`
+needs one (grading refuses to start without it). The device a model was actually trained
+on is in its result: `RunRecord.device` (`cpu` or `cuda`) and the feedback's "Trained on
+…" (with the card's name). The trade-off of the sandbox's design: every job is a fresh
+child forked from a zygote, and CUDA cannot be initialised before a fork (a forked child
+cannot use its parent's context), so each job on a GPU creates its own CUDA context (a
+fraction of a second to a few seconds) and none is kept per worker. Keeping one would
+mean training students' models one after the other in one long-lived process, where one
+student's code could leave state for the next: isolation is worth the start-up. For the
+small models of a problem sheet the CPU is often as fast; `device: cpu` skips the GPU.
+
+Identical submissions train once: the outcome is kept in the course's memo under the
+prepared job's key (`train`), as the code kind keeps its outcomes.
 """
 
 from __future__ import annotations
