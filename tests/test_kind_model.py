@@ -18,7 +18,7 @@ from grader.kinds.model import kind as model_kind
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
 from grader.sandbox import Outcome
 
-from tests.conftest import EXAMPLES, EXERCISES
+from tests.conftest import EXAMPLES, EXERCISES, module_from_source
 
 KIND = registry.get("model")
 # Easy, small and fast: three Gaussian blobs, a few epochs. Each run takes well under a second.
@@ -545,17 +545,9 @@ def test_result_size_bombs_are_the_students_error(tmp_path: Path, bomb: str) -> 
      """, "make_model"),
 ])
 def test_the_walk_finds_what_named_parameters_finds(tmp_path: Path, source: str, factory: str) -> None:
-    import importlib.util
-
     from grader.kinds.model import driver as model_driver
 
-    path = tmp_path / "walked.py"
-    path.write_text(textwrap.dedent(source))
-    spec = importlib.util.spec_from_file_location("walked", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    model = getattr(module, factory)()
+    model = getattr(module_from_source(tmp_path / "walked.py", source, "walked"), factory)()
     parameters, modules = model_driver.walk(model)
     assert [(n, id(p)) for n, p in parameters] == [(n, id(p)) for n, p in model.named_parameters()]
     assert [(n, id(m)) for n, m in modules] == [(n, id(m)) for n, m in model.named_modules()]

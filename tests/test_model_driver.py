@@ -3,8 +3,6 @@ the grader's loop trains exactly as a bare torch loop of the same steps would.""
 
 from __future__ import annotations
 
-import importlib.util
-import textwrap
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
@@ -15,6 +13,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from grader.kinds.model import driver  # noqa: E402
+from tests.conftest import module_from_source  # noqa: E402
 
 TINY = """
 from torch import nn
@@ -24,13 +23,7 @@ def make_model():
 
 
 def student_module(folder: Path, source: str) -> ModuleType:
-    path = folder / "ex03.py"
-    path.write_text(textwrap.dedent(source))
-    spec = importlib.util.spec_from_file_location("submission_ex03", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return module_from_source(folder / "ex03.py", source, "submission_ex03")
 
 
 def payload(**changes: Any) -> dict[str, Any]:
