@@ -92,6 +92,7 @@ def train_and_evaluate(module: ModuleType | None, payload: Mapping[str, Any]) ->
         restore()  # the grader explains the shape; training would only crash
         return {**report, "trained": False, "parameters": count,
                 "weights": _weights(parameters, count, settings["max_parameters"])}
+    # train_s and train_cpu_s are for `grader validate` and the benchmarks; no result shows them
     started, cpu = time.perf_counter(), time.process_time()
     losses, stopped = _train(model, parameters, x_train, target, settings, reconstruction)
     report.update(train_s=time.perf_counter() - started, train_cpu_s=time.process_time() - cpu,
