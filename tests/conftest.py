@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -37,6 +40,17 @@ def grader_command() -> list[str]:
     found = shutil.which("grader")
     assert found, "the grader command is not installed (pip install -e .)"
     return [found]
+
+
+def module_from_source(path: Path, source: str, name: str) -> ModuleType:
+    """`source` (dedented) written to `path` and imported in this process as `name`: for
+    tests that call a trusted driver directly on a student's module."""
+    path.write_text(textwrap.dedent(source))
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_grader(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,7 @@ from grader.kinds.model import kind as model_kind
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
 from grader.sandbox import Outcome
 
-from tests.conftest import EXAMPLES, EXERCISES
+from tests.conftest import EXAMPLES, EXERCISES, module_from_source
 
 KIND = registry.get("model")
 # Easy, small and fast: three Gaussian blobs, a few epochs. Each run takes well under a second.
@@ -553,17 +553,9 @@ def test_result_size_bombs_are_the_students_error(tmp_path: Path, bomb: str) -> 
      """, "make_model"),
 ])
 def test_the_walk_finds_what_named_parameters_finds(tmp_path: Path, source: str, factory: str) -> None:
-    import importlib.util
-
     from grader.kinds.model import driver as model_driver
 
-    path = tmp_path / "walked.py"
-    path.write_text(textwrap.dedent(source))
-    spec = importlib.util.spec_from_file_location("walked", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    model = getattr(module, factory)()
+    model = getattr(module_from_source(tmp_path / "walked.py", source, "walked"), factory)()
     parameters, modules = model_driver.walk(model)
     assert [(n, id(p)) for n, p in parameters] == [(n, id(p)) for n, p in model.named_parameters()]
     assert [(n, id(m)) for n, m in modules] == [(n, id(m)) for n, m in model.named_modules()]
@@ -715,6 +707,31 @@ def test_batchnorm_and_dropout_models_train(tmp_path: Path) -> None:
         """)
     assert verdict.status == "correct", verdict.feedback
     assert any("BatchNorm1d" in layer for layer in verdict.details["architecture"])
+
+
+def test_the_same_bytes_train_once_per_course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outcomes are kept in the course's memo under the prepared job's key: a copy of a file
+    is graded from the first run, a file that differs by one byte is trained afresh."""
+    from grader import sandbox
+    from grader.core.memo import Memo
+
+    runs: list[str] = []
+    real = sandbox.run_prepared
+    monkeypatch.setattr(sandbox, "run_prepared", lambda job: runs.append(job.key) or real(job))
+    shared = Reference(tmp_path, "inf5860.ex03", "make_reference_model", memo=Memo())
+    verdicts = []
+    for name, source in (("a", MLP), ("b", MLP), ("c", MLP + "# another student\n")):
+        (tmp_path / name).mkdir()
+        verdicts.append(KIND.check(question(), answer(tmp_path / name, source), shared))
+    assert len(runs) == 2 and runs[0] != runs[1]
+    assert [v.status for v in verdicts] == ["correct"] * 3
+    assert verdicts[0].details == verdicts[1].details == verdicts[2].details
+    assert verdicts[2].run is not None and "another student" in verdicts[2].run.source
+    (tmp_path / "d").mkdir()
+    link = tmp_path / "d" / "ex03.py"
+    link.symlink_to(tmp_path / "a" / "ex03.py")
+    refused = KIND.check(question(), CodeAnswer(tmp_path / "d", link, "s4", "ex03"), shared)
+    assert refused.status == "error" and len(runs) == 2  # refused before any run, and not kept
 
 
 # ----------------------------------------------------------------------------- image data and ex06.cnn

@@ -5,6 +5,14 @@ imported at the top, because the grader package is unreadable once the child has
 itself down. The grader's own seeded loop trains the model; the student supplies only the
 architecture. The child gets the test *inputs* but never the test labels.
 
+The loop costs what a bare torch loop of the same steps costs (benchmarks/model_plot.py
+measures both): the data arrive as tensors once; each epoch draws one permutation from a
+seeded generator and gathers the inputs and targets once, and the batches are slices of
+that; the optimizers are the grader's own, bit for bit torch.optim's; gradients are
+dropped (set to None), not zeroed; the epoch's losses are summed once; torch uses the
+threads the job is allowed (`fit_threads`); the outputs are computed under
+`torch.inference_mode()`.
+
 What goes back is data for the grader to measure, never a verdict: the trained weights as
 named arrays (the grader counts the parameters), the raw outputs on the training and test
 inputs (the grader checks their shape and computes every metric) and the codes of a few
@@ -30,6 +38,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import math
+import os
 import time
 from types import ModuleType
 from typing import Any, Callable, Mapping
@@ -59,9 +68,10 @@ _COPY = np.array
 def train_and_evaluate(module: ModuleType | None, payload: Mapping[str, Any]) -> dict[str, Any]:
     """payload: factory, factory_args, task, x_train, y_train, x_test, expected_shape (trailing
     dims, None = any), epochs, lr, batch_size, optimizer, momentum, weight_decay, seed, device,
-    max_parameters and bottleneck (the thresholds, or None), probe_rows."""
+    threads, max_parameters and bottleneck (the thresholds, or None), probe_rows."""
     restore = _RESTORE  # bound before any student code runs in this call (the child has just put it back)
     settings = dict(payload)
+    fit_threads(int(settings.get("threads", 1)))
     torch.manual_seed(int(settings["seed"]))
     device = _device(settings["device"])
     model = _build(module, settings["factory"], dict(settings.get("factory_args") or {}))
@@ -82,12 +92,15 @@ def train_and_evaluate(module: ModuleType | None, payload: Mapping[str, Any]) ->
         restore()  # the grader explains the shape; training would only crash
         return {**report, "trained": False, "parameters": count,
                 "weights": _weights(parameters, count, settings["max_parameters"])}
-    started = time.perf_counter()
+    # train_s and train_cpu_s are for `grader validate` and the benchmarks; no result shows them
+    started, cpu = time.perf_counter(), time.process_time()
     losses, stopped = _train(model, parameters, x_train, target, settings, reconstruction)
-    report.update(train_s=time.perf_counter() - started, losses=_thin(losses), stopped=stopped, trained=True)
+    report.update(train_s=time.perf_counter() - started, train_cpu_s=time.process_time() - cpu,
+                  losses=_thin(losses), stopped=stopped, trained=True)
     model.eval()
-    test, train = _outputs(model, x_test), _outputs(model, x_train)
-    code = _code(model, x_test[: min(probe, len(x_test))]) if reconstruction else None
+    with torch.inference_mode():  # no training follows: no autograd bookkeeping at all
+        test, train = _outputs(model, x_test), _outputs(model, x_train)
+        code = _code(model, x_test[: min(probe, len(x_test))]) if reconstruction else None
     restore()  # the student's code has run for the last time: measure
     weights = _weights(parameters, count, settings["max_parameters"])
     codes = None if code is None else _rows(_array(code))
@@ -98,10 +111,33 @@ def train_and_evaluate(module: ModuleType | None, payload: Mapping[str, Any]) ->
             "codes": codes if width is not None and limit is not None and width <= limit else None}
 
 
+def fit_threads(threads: int) -> None:
+    """torch's thread pools fitted to the job: `threads` intra-op threads (the job's CPU
+    allowance, at most the CPUs this process may run on), one inter-op thread. A small
+    model trains fastest on one thread; more only oversubscribe the cores the other jobs
+    use. The inter-op pool can be sized only before its first use, once per process: where
+    that moment has passed (a second run in one process) it is left as it is."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    wanted = max(1, min(threads, usable))
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)
+    if torch.get_num_interop_threads() != 1:
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:
+            pass
+
+
+def choose_device(choice: str, cuda_available: Callable[[], bool]) -> str:
+    """`auto` is CUDA where `cuda_available()` says so, else the CPU; `cpu` and `cuda` are
+    taken as they are (the kind refuses `cuda` on a machine without a GPU before any job)."""
+    if choice == "cuda" or (choice == "auto" and cuda_available()):
+        return "cuda"
+    return "cpu"
+
+
 def _device(choice: str) -> torch.device:
-    if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()):
-        return torch.device("cuda")
-    return torch.device("cpu")
+    return torch.device(choose_device(choice, torch.cuda.is_available))
 
 
 def _device_name(device: torch.device) -> str:
@@ -252,7 +288,10 @@ class Adam:
 
     The grader's own copy, because constructing any torch.optim optimizer imports
     torch._dynamo (about a second per sandbox child). Same arithmetic in the same order, so
-    a student who trains locally with torch.optim.Adam sees the same numbers."""
+    a student who trains locally with torch.optim.Adam sees the same numbers; each step is
+    a handful of `torch._foreach_*` calls over all parameters at once (on the CPU these run
+    the single-tensor kernels one tensor after the other: the same numbers, without a
+    Python loop of six calls per parameter)."""
 
     def __init__(self, parameters: list[torch.Tensor], lr: float, weight_decay: float,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
@@ -260,6 +299,8 @@ class Adam:
         self.exp_avg = [torch.zeros_like(p) for p in parameters]
         self.exp_avg_sq = [torch.zeros_like(p) for p in parameters]
         self.steps = 0
+        self.complex = any(p.is_complex() for p in parameters)
+        """torch.optim.Adam multiplies a complex gradient by its conjugate."""
 
     @torch.no_grad()
     def step(self) -> None:
@@ -267,45 +308,84 @@ class Adam:
         beta1, beta2 = self.betas
         step_size = self.lr / (1 - beta1 ** self.steps)
         correction2_sqrt = (1 - beta2 ** self.steps) ** 0.5
-        for param, exp_avg, exp_avg_sq in zip(self.parameters, self.exp_avg, self.exp_avg_sq):
-            if param.grad is None:
-                continue
-            grad = param.grad if self.weight_decay == 0 else param.grad.add(param, alpha=self.weight_decay)
-            exp_avg.lerp_(grad, 1 - beta1)
-            exp_avg_sq.mul_(beta2).addcmul_(grad, grad.conj(), value=1 - beta2)
-            denom = (exp_avg_sq.sqrt() / correction2_sqrt).add_(self.eps)
-            param.addcdiv_(exp_avg, denom, value=-step_size)
+        indices, params, grads = _reached(self.parameters)
+        if not params:
+            return
+        whole = len(params) == len(self.parameters)
+        exp_avgs = self.exp_avg if whole else [self.exp_avg[i] for i in indices]
+        exp_avg_sqs = self.exp_avg_sq if whole else [self.exp_avg_sq[i] for i in indices]
+        if self.weight_decay != 0:
+            grads = list(torch._foreach_add(grads, params, alpha=self.weight_decay))
+        torch._foreach_lerp_(exp_avgs, grads, 1 - beta1)
+        torch._foreach_mul_(exp_avg_sqs, beta2)
+        torch._foreach_addcmul_(exp_avg_sqs, grads, [g.conj() for g in grads] if self.complex else grads,
+                                value=1 - beta2)
+        denom = torch._foreach_sqrt(exp_avg_sqs)
+        torch._foreach_div_(denom, correction2_sqrt)
+        torch._foreach_add_(denom, self.eps)
+        torch._foreach_addcdiv_(params, exp_avgs, denom, value=-step_size)
 
-    def zero_grad(self) -> None:
-        for param in self.parameters:
-            param.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        _zero_grad(self.parameters, set_to_none)
 
 
 class SGD:
-    """SGD with momentum (no dampening, not Nesterov) and L2 weight decay, as torch.optim.SGD."""
+    """SGD with momentum (no dampening, not Nesterov) and L2 weight decay, as torch.optim.SGD
+    (its single-tensor arithmetic, run through `torch._foreach_*` as Adam's)."""
 
     def __init__(self, parameters: list[torch.Tensor], lr: float, momentum: float, weight_decay: float) -> None:
         self.parameters, self.lr, self.momentum, self.weight_decay = parameters, lr, momentum, weight_decay
-        self.buffers: list[torch.Tensor | None] = [None] * len(parameters)
+        self.buffers: dict[int, torch.Tensor] = {}
+        """Momentum buffers by parameter index, from the parameter's first step on."""
 
     @torch.no_grad()
     def step(self) -> None:
-        for index, param in enumerate(self.parameters):
-            if param.grad is None:
-                continue
-            grad = param.grad if self.weight_decay == 0 else param.grad.add(param, alpha=self.weight_decay)
-            if self.momentum != 0:
-                buffer = self.buffers[index]
-                if buffer is None:
-                    buffer = self.buffers[index] = torch.clone(grad).detach()
-                else:
-                    buffer.mul_(self.momentum).add_(grad)
-                grad = buffer
-            param.add_(grad, alpha=-self.lr)
+        indices, params, grads = _reached(self.parameters)
+        if not params:
+            return
+        if self.weight_decay != 0:
+            grads = list(torch._foreach_add(grads, params, alpha=self.weight_decay))
+        if self.momentum != 0:
+            grads = self._momentum(indices, grads)
+        torch._foreach_add_(params, grads, alpha=-self.lr)
 
-    def zero_grad(self) -> None:
-        for param in self.parameters:
+    def _momentum(self, indices: list[int], grads: list[torch.Tensor]) -> list[torch.Tensor]:
+        """The momentum buffers after this step (a parameter's first step starts its buffer
+        as a copy of its gradient, as torch.optim.SGD does)."""
+        kept = [(self.buffers[i], grad) for i, grad in zip(indices, grads) if i in self.buffers]
+        for i, grad in zip(indices, grads):
+            if i not in self.buffers:
+                self.buffers[i] = torch.clone(grad).detach()
+        if kept:
+            buffers = [buffer for buffer, _ in kept]
+            torch._foreach_mul_(buffers, self.momentum)
+            torch._foreach_add_(buffers, [grad for _, grad in kept])
+        return [self.buffers[i] for i in indices]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        _zero_grad(self.parameters, set_to_none)
+
+
+def _reached(parameters: list[torch.Tensor]) -> tuple[list[int], list[torch.Tensor], list[torch.Tensor]]:
+    """(indices, parameters, gradients) of the parameters that have a gradient this step (one
+    the loss did not reach is skipped, as torch.optim skips it)."""
+    indices, params, grads = [], [], []
+    for index, param in enumerate(parameters):
+        grad = param.grad
+        if grad is not None:
+            indices.append(index)
+            params.append(param)
+            grads.append(grad)
+    return indices, params, grads
+
+
+def _zero_grad(parameters: list[torch.Tensor], set_to_none: bool) -> None:
+    """As torch.optim's zero_grad: drop the gradients (the default), or zero them in place."""
+    for param in parameters:
+        if set_to_none or param.grad is None:
             param.grad = None
+        else:
+            param.grad.detach_().zero_()
 
 
 def _optimizer(parameters: Named, payload: Mapping[str, Any]) -> Adam | SGD | None:
@@ -320,26 +400,33 @@ def _optimizer(parameters: Named, payload: Mapping[str, Any]) -> Adam | SGD | No
 
 def _train(model: torch.nn.Module, parameters: Named, x: torch.Tensor, target: torch.Tensor,
            payload: Mapping[str, Any], reconstruction: bool) -> tuple[list[float], str | None]:
-    """The grader's loop: seeded shuffles, mean loss per epoch; stops at a non-finite loss."""
+    """The grader's loop: seeded shuffles, mean loss per epoch; stops at a non-finite loss.
+
+    Per epoch, one permutation from the seeded generator gathers the inputs and targets
+    once; the batches are slices of that (views, no copy, no DataLoader), so a step costs
+    the student's forward, the loss, backward and the optimizer, and nothing else. The
+    batch losses are kept as tensors and summed once per epoch: no sync per step."""
     optimizer = _optimizer(parameters, payload)
     if optimizer is None:
         return [], "the model has no trainable parameters, so it was not trained"
-    loss_fn = torch.nn.MSELoss() if reconstruction else torch.nn.CrossEntropyLoss()
+    loss_fn = torch.nn.functional.mse_loss if reconstruction else torch.nn.functional.cross_entropy
     shuffle = torch.Generator().manual_seed(int(payload["seed"]))
     batch = int(payload["batch_size"])
+    sizes = torch.tensor([min(batch, len(x) - start) for start in range(0, len(x), batch)],
+                         dtype=torch.float64, device=x.device)
     losses: list[float] = []
     model.train()
     for epoch in range(int(payload["epochs"])):
         order = torch.randperm(len(x), generator=shuffle).to(x.device)
-        total = torch.zeros((), device=x.device)
-        for start in range(0, len(x), batch):
-            index = order[start:start + batch]
-            loss = loss_fn(_forward(model, x[index]), target[index])
-            optimizer.zero_grad()
+        inputs, targets = x.index_select(0, order).split(batch), target.index_select(0, order).split(batch)
+        steps = []
+        for inputs_batch, target_batch in zip(inputs, targets):
+            loss = loss_fn(_forward(model, inputs_batch), target_batch)
+            optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += loss.detach() * len(index)
-        mean = float(total) / len(x)
+            steps.append(loss.detach())
+        mean = float(torch.dot(torch.stack(steps).to(sizes.dtype), sizes)) / len(x)
         losses.append(mean)
         if not math.isfinite(mean):
             return losses, f"the training loss became {mean} in epoch {epoch + 1}; training stopped there"
@@ -347,9 +434,9 @@ def _train(model: torch.nn.Module, parameters: Named, x: torch.Tensor, target: t
 
 
 def _outputs(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """The raw outputs, batch by batch, joined (converted to an array only after the last student code ran)."""
-    with torch.no_grad():
-        parts = [_forward(model, x[i:i + EVAL_BATCH]) for i in range(0, len(x), EVAL_BATCH)]
+    """The raw outputs, batch by batch, joined (converted to an array only after the last
+    student code ran); called under torch.inference_mode()."""
+    parts = [_forward(model, x[i:i + EVAL_BATCH]) for i in range(0, len(x), EVAL_BATCH)]
     with _PLAIN():
         return _CAT([_DETACH(part) for part in parts])
 
@@ -361,8 +448,7 @@ def _code(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor | None:
         encode = getattr(model, "encoder", None)
     if not callable(encode):
         return None
-    with torch.no_grad():
-        code = encode(x)
+    code = encode(x)
     if type(code) is _PLAIN_TENSOR:
         with _PLAIN():
             shape = [int(n) for n in _SIZE(code)]

@@ -25,6 +25,21 @@ many numbers per example in `model.encode(x)` or `model.encoder(x)`), `min_conv_
 counted from the weights sent; needs `max_parameters`) and `output_shape` (null matches
 any size). The image recipes (`digits`, `shapes`) give inputs of shape (N, 1, H, W). All must hold for the points; `partial: true` credits the share
 of thresholds met instead.
+
+Devices. `device: auto` (the default) trains on CUDA where the child finds it
+(`torch.cuda.is_available()` there), else on the CPU; `cpu` never opens a GPU; `cuda`
+needs one (grading refuses to start without it). The device a model was actually trained
+on is in its result: `RunRecord.device` (`cpu` or `cuda`) and the feedback's "Trained on
+…" (with the card's name). The trade-off of the sandbox's design: every job is a fresh
+child forked from a zygote, and CUDA cannot be initialised before a fork (a forked child
+cannot use its parent's context), so each job on a GPU creates its own CUDA context (a
+fraction of a second to a few seconds) and none is kept per worker. Keeping one would
+mean training students' models one after the other in one long-lived process, where one
+student's code could leave state for the next: isolation is worth the start-up. For the
+small models of a problem sheet the CPU is often as fast; `device: cpu` skips the GPU.
+
+Identical submissions train once: the outcome is kept in the course's memo under the
+prepared job's key (`train`), as the code kind keeps its outcomes.
 """
 
 from __future__ import annotations
@@ -37,6 +52,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from grader.core import registry
+from grader.core.memo import Memo
 from grader.core.model import CodeAnswer, Question, Reference, Verdict
 from grader.core.results import CaseResult, RunRecord
 from grader.kinds.common import TORCH, CodeAnswered, error_text, load_limits, run_record
@@ -258,7 +274,7 @@ def payload(options: ModelOptions, factory: str) -> dict[str, Any]:
         "expected_shape": expected_shape(options), "epochs": settings.epochs, "lr": settings.lr,
         "batch_size": settings.batch_size, "optimizer": settings.optimizer, "momentum": settings.momentum,
         "weight_decay": settings.weight_decay, "seed": options.data.seed, "device": options.device,
-        "max_parameters": limits.max_parameters, "bottleneck": limits.bottleneck, "probe_rows": PROBE_ROWS,
+        "threads": options.limits.threads, "max_parameters": limits.max_parameters, "bottleneck": limits.bottleneck, "probe_rows": PROBE_ROWS,
     }
 
 
@@ -275,14 +291,30 @@ def result_bytes(options: ModelOptions) -> int:
     return min(options.limits.result_bytes, REPORT_BYTES + outputs + weights + codes)
 
 
-def train(options: ModelOptions, module: Path | None, factory: str) -> Outcome:
-    """Train `factory` from `module` in the sandbox with the question's data and settings."""
+OUTCOMES_KEPT = 16
+"""Training runs kept per course (each holds the model's outputs and weights, up to a few MB)."""
+
+
+def train(options: ModelOptions, module: Path | None, factory: str, memo: Memo | None = None) -> Outcome:
+    """Train `factory` from `module` in the sandbox with the question's data and settings.
+
+    With the course's `memo`, the outcome is kept under the prepared job's key, as the code
+    kind keeps its outcomes: two students who hand in the same bytes get one training run
+    (the loop is seeded, so a second run would give the same numbers), and a job that
+    differs in anything its code could see (a byte of the file, the data, the limits) is
+    trained afresh."""
     from grader import sandbox
 
     # Least privilege: the child sees GPU devices only when the question allows it and the machine
     # has one, and may send back no more than an honest report takes.
     limits = replace(options.limits, gpu=options.limits.gpu and has_gpu(), result_bytes=result_bytes(options))
-    return sandbox.run(Job(DRIVER, module, payload(options, factory), limits))
+    job = Job(DRIVER, module, payload(options, factory), limits)
+    if memo is None:
+        return sandbox.run(job)
+    prepared = sandbox.prepare(job)
+    if isinstance(prepared, Outcome):  # refused (a link, a file too big): never kept
+        return prepared
+    return memo.get("model outcome", prepared.key, lambda: sandbox.run_prepared(prepared), limit=OUTCOMES_KEPT)
 
 
 def has_gpu() -> bool:
@@ -649,14 +681,15 @@ class ModelKind(CodeAnswered):
 
     def check(self, question: Question, value: CodeAnswer, expected: Reference) -> Verdict:
         options: ModelOptions = question.options
-        return verdict_for(options, train(options, value.module, options.factory), value.module)
+        memo = expected.memo if isinstance(expected, Reference) else None
+        return verdict_for(options, train(options, value.module, options.factory, memo), value.module)
 
     def prove(self, question: Question, expected: Any) -> list[str]:
         """`grader validate`: the reference trains through the same path and passes comfortably."""
         if not isinstance(expected, Reference):
             return ["the answer must be {solution: function} naming the reference model"]
         options: ModelOptions = question.options
-        outcome = train(options, _reference_path(expected), expected.function)
+        outcome = train(options, _reference_path(expected), expected.function, expected.memo)
         verdict = verdict_for(options, outcome)
         if verdict.status == "error":
             return [f"the reference model does not train: {outcome.error or verdict.feedback}"]
