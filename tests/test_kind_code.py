@@ -686,3 +686,27 @@ def test_release_and_self_check_use_the_visible_cases(course: Any, tmp_path: Pat
     verdict = KIND.check_visible(visible, CodeAnswer(folder, folder / "ex03.py", "s1", "ex03"), cases)
     assert verdict.status == "partial" and "hidden_layer(X=array(shape (4, 3)" in verdict.feedback
     assert "def hidden_layer(X, W1, b1):" in KIND.stub(q)
+
+
+def test_the_reference_runs_once_per_question_and_variant(solutions_root: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every student of a variant is compared with the same reference outputs, computed once
+    per course; a caller that changes its copy does not change the next student's."""
+    from grader.kinds.code import run as code_run
+
+    computed: list[int] = []
+    real = code_run._compute_reference_outputs
+    monkeypatch.setattr(code_run, "_compute_reference_outputs",
+                        lambda reference, calls: computed.append(len(calls)) or real(reference, calls))
+    reference = Reference(solutions_root, "course.t", "relu_layer", memo=Memo())
+    q = question(LAYER, "relu_layer")
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    first = KIND.check(q, KIND.parse(answer(tmp_path / "a", CORRECT), q), reference)
+    inputs = code_run.all_calls(q.options, code_run.build_inputs(q.options, reference.params))
+    code_run.reference_outputs(reference, inputs)[0][:] = 99.0  # a caller scribbling on its copy
+    second = KIND.check(q, KIND.parse(answer(tmp_path / "b", CORRECT), q), reference)
+    assert first.status == second.status == "correct" and len(computed) == 1
+    other = Reference(solutions_root, "course.t", "relu_layer", params={"seed": 7}, memo=reference.memo)
+    code_run.reference_outputs(other, [[np.ones((1, 3)), np.ones((3, 2)), np.zeros(2)]])
+    assert len(computed) == 2  # other calls: computed afresh

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
+import pickle
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -83,7 +85,25 @@ def _payload(options: CodeOptions, calls: Sequence[Sequence[Any]],
             "return_inputs": options.mutation != "allow"}
 
 
+REFERENCE_OUTPUTS_KEPT = 256
+"""Reference outputs kept per course: one entry per question and variant (its calls)."""
+
+
 def reference_outputs(reference: Reference, calls: list[list[Any]]) -> list[Any]:
+    """The reference's outputs on `calls`, computed once per course for each question and
+    variant (every student of a variant is compared with the same outputs; recomputing them
+    was half the cost of grading a code-heavy submission). Each caller gets its own copy."""
+    try:
+        digest = hashlib.sha256(pickle.dumps(calls, protocol=5)).hexdigest()
+    except (pickle.PicklingError, TypeError, AttributeError, ValueError):  # inputs pickle cannot take
+        return _compute_reference_outputs(reference, calls)
+    key = (str(reference.solutions_root), reference.module, reference.function, digest)
+    kept = reference.memo.get("reference outputs", key, lambda: _compute_reference_outputs(reference, calls),
+                              limit=REFERENCE_OUTPUTS_KEPT)
+    return copy.deepcopy(kept)
+
+
+def _compute_reference_outputs(reference: Reference, calls: list[list[Any]]) -> list[Any]:
     fn = solutions.function(reference.solutions_root, reference.module, reference.function)
     outputs = []
     for args in calls:
