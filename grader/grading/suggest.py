@@ -110,13 +110,20 @@ def prior(analysis: Analysis) -> np.ndarray:
     n = len(analysis.answers)
     if n == 0:
         return np.zeros(0)
-    closeness = (_relative(analysis.reference) + _relative(analysis.coverage)
-                 + (_relative(analysis.centrality) if n > 1 else _relative(analysis.reference))) / 3
+    closeness = sum(_closeness_parts(analysis)) / 3
     share = np.clip(PRIOR_BASE + PRIOR_SLOPE * closeness, 0.0, 1.0)
     if analysis.task.rubric:
         auto = np.array([a.auto if a.auto is not None else float(s) for a, s in zip(analysis.answers, share)])
         share = RUBRIC_TRUST * auto + (1 - RUBRIC_TRUST) * share
     return share
+
+
+def _closeness_parts(analysis: Analysis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Closeness to the reference, coverage of its words, and to the class (the reference again
+    for a class of one), each relative to the class's highest: what the prior is made of."""
+    reference = _relative(analysis.reference)
+    centrality = _relative(analysis.centrality) if len(analysis.answers) > 1 else reference
+    return reference, _relative(analysis.coverage), centrality
 
 
 def _relative(values: np.ndarray) -> np.ndarray:
@@ -234,9 +241,7 @@ def features(analysis: Analysis, mean: np.ndarray, confidence: np.ndarray, decid
     near = np.take_along_axis(sims, order, axis=1)
     weights = near + 1e-6
     neighbours = (known[order] * weights).sum(axis=1) / weights.sum(axis=1)
-    centrality = _relative(analysis.centrality) if n > 1 else _relative(analysis.reference)
-    columns = [np.clip(mean, 0.0, 1.0), mean0, _relative(analysis.reference), _relative(analysis.coverage),
-               centrality, near[:, 0], known[order[:, 0]], neighbours, np.full(n, known.mean()), confidence,
+    columns = [np.clip(mean, 0.0, 1.0), mean0, *_closeness_parts(analysis), near[:, 0], known[order[:, 0]], neighbours, np.full(n, known.mean()), confidence,
                np.full(n, len(decided) / n)]
     return np.column_stack(columns)
 
