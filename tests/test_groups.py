@@ -231,3 +231,15 @@ def test_the_benchmark_fits_on_some_questions_and_measures_on_the_others(tmp_pat
     assert process.returncode == 0, process.stderr
     assert "fitted on questions matching '^q[01]$': CALIBRATION = (" in process.stdout
     assert "2 questions, 60 answers" in process.stdout
+
+
+def test_coverage_counts_only_the_reference_words_the_prompt_does_not_give():
+    """Repeating the question is not an answer (question demoting): the prompt's words in the
+    reference are not counted; a prompt that holds every reference word leaves them all counted."""
+    task = groups.Task(5.0, "a stack is last in first out", "What is a stack?")
+    echo, right = groups.Answer("echo", "a stack is a stack"), groups.Answer("right", "last in, first out")
+    analysis = groups.analyse(task, [echo, right])
+    assert analysis.coverage[analysis.index("echo")] == 0.0
+    assert analysis.coverage[analysis.index("right")] == 1.0
+    whole = groups.analyse(groups.Task(5.0, "stack", "What is a stack?"), [echo])
+    assert whole.coverage[0] == 1.0

@@ -115,7 +115,7 @@ class Analysis:
     centrality: np.ndarray
     """Each answer's mean similarity to the other answers, 0–1."""
     coverage: np.ndarray
-    """Share of the reference's content words (stems) that each answer uses, 0–1."""
+    """Share of the reference's content words (stems not in the prompt) that each answer uses, 0–1."""
     groups: tuple[Group, ...]
     group_of: np.ndarray
     """Index into `groups` for each answer."""
@@ -306,6 +306,14 @@ def cluster(answers: Sequence[Answer], similarity: np.ndarray, duplicates: np.nd
     return tuple(groups), group_of
 
 
+def _content_of_reference(task: Task) -> set[str]:
+    """The reference's stems that say something the question does not ("question demoting",
+    Mohler et al. 2011): an answer that repeats the prompt's words covers nothing. All of the
+    reference's stems when the prompt holds every one of them."""
+    reference = set(stems(task.reference)) - {"not"}
+    return (reference - set(stems(task.prompt))) or reference
+
+
 def analyse(task: Task, answers: Sequence[Answer], threshold: float = GROUP_SIMILARITY) -> Analysis:
     """Compare a question's answers and group them. ValueError for repeated keys or too many answers."""
     answers = tuple(answers)
@@ -330,7 +338,7 @@ def analyse(task: Task, answers: Sequence[Answer], threshold: float = GROUP_SIMI
     np.fill_diagonal(similarity, 1.0)
     centrality = (similarity.sum(axis=1) - 1.0) / max(n - 1, 1)
     groups, group_of = cluster(answers, similarity, duplicates, threshold)
-    reference_words = set(stems(task.reference)) - {"not"}
+    reference_words = _content_of_reference(task)
     coverage = np.array([len(reference_words.intersection(stems(a.text))) / max(len(reference_words), 1)
                          for a in answers])
     return Analysis(task, answers, similarity, reference, centrality, coverage, groups, group_of, duplicates,
