@@ -191,6 +191,14 @@ def test_feedback_shows_inputs_expected_got_and_largest_difference(solutions_roo
     json.dumps([case.to_dict() for case in verdict.cases], allow_nan=False)  # results JSON is strict
 
 
+def test_a_trace_in_the_feedback_ends_with_the_students_line_not_a_full_stop(solutions_root: Path,
+                                                                               tmp_path: Path) -> None:
+    """A stop after the quoted line would read as part of the student's code."""
+    verdict = grade(solutions_root, tmp_path, "def layer(X, W, b):\n    return W @ X\n")
+    first = verdict.feedback.split("\n  layer(")[0]
+    assert "line 2, in layer" in first and first.rstrip().endswith("return W @ X")
+
+
 def test_the_run_is_recorded_with_the_code_and_its_output(solutions_root: Path, tmp_path: Path) -> None:
     source = "import numpy as np\ndef layer(X, W, b):\n    print('shape', X.shape)\n    return np.maximum(0, X @ W + b)\n"
     verdict = grade(solutions_root, tmp_path, source)

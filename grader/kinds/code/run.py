@@ -406,8 +406,8 @@ def _verdict(question: Question, checks: list[CaseResult], run: RunRecord, visib
 def _failure_text(question: Question, check: CaseResult) -> str:
     options: CodeOptions = question.options
     if check.hidden:
-        return f"A hidden check failed ({check.name}): {check.message}."
-    lines = [f"First failing check, {check.name}: {check.message}."]
+        return f"A hidden check failed ({check.name}): {_sentence(check.message)}"
+    lines = [f"First failing check, {check.name}: {_sentence(check.message)}"]
     if check.inputs:
         lines.append(f"  {options.function}({check.inputs})")
     if check.expected:
@@ -415,6 +415,14 @@ def _failure_text(question: Question, check: CaseResult) -> str:
     if check.got:
         lines.append(f"  got:      {check.got}")
     return "\n".join(lines)
+
+
+def _sentence(message: str) -> str:
+    """The message ended with a full stop, unless it ends with its own punctuation or with a
+    line of the student's code (a trace): a stop there would read as part of the code."""
+    if "\n" in message or message.endswith((".", "!", "?", ":")):
+        return message
+    return message + "."
 
 
 # ----------------------------------------------------------------------------- release hook
