@@ -549,11 +549,13 @@ def review(spec_paths: Sequence[Path], out_dir: Path, ask: Callable[[str], str],
 
 
 def decide(spec_paths: Sequence[Path], out_dir: Path, student: str, question: str, score: str, comment: str,
-           by: str, overrides: Path | None = None) -> Decided:
-    """`grader review --student ID --question QID --score N`: one decision on any graded answer."""
+           by: str, overrides: Path | None = None, rubric: Sequence[str] | None = None) -> Decided:
+    """`grader review --student ID --question QID --score N [--rubric ITEM …]`: one decision on
+    any graded answer; `rubric` names the items of its rubric judged present."""
     from grader.grading import review as reviewing
 
-    return reviewing.decide(spec_paths, out_dir, student, question, score, comment, by, overrides_path=overrides)
+    return reviewing.decide(spec_paths, out_dir, student, question, score, comment, by, overrides_path=overrides,
+                            rubric=rubric)
 
 
 def review_page(spec_paths: Sequence[Path], out_dir: Path, by: str, overrides: Path | None = None,

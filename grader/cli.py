@@ -239,46 +239,52 @@ def _ask(text: str) -> str:
 @click.option("--score", default=None, metavar="N",
               help="The points given (0 to the question's points; 1.5, 1,5 and 3/4 are read).")
 @click.option("--comment", default="", metavar="TEXT", help="What the student is told with that decision.")
+@click.option("--rubric", "rubric", multiple=True, metavar="ITEM",
+              help="A rubric item judged present in that answer, by its name (repeat for each; "
+                   "checked against the question's rubric).")
 @click.option("--serve", is_flag=True, help="Review in the browser instead: a local page (see above).")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default="any free port",
               help="Port of the review page on 127.0.0.1 (with --serve).")
 def review(specs: Path, out_dir: Path, overrides: Path | None, by: str, again: bool, student: str | None,
-           question: str | None, score: str | None, comment: str, serve: bool, port: int) -> None:
+           question: str | None, score: str | None, comment: str, rubric: tuple[str, ...], serve: bool,
+           port: int) -> None:
     """Review the answers marked `review` in DIR/results, question by question.
 
     For each answer it shows the prompt, the answer, its group of similar answers, the
     rubric's hits and a suggested score. Type a score (Enter accepts the suggestion, s
-    skips, q quits) and a comment (a digit picks one of the reusable comments shown: the
-    rubric's concepts and the comments given before); the walk offers to give the same
-    decision to the rest of the group. Each decision is saved at once to the overrides
+    skips, q quits, r 2 ticks or unticks rubric item 2 as present) and a comment (a digit
+    picks one of the reusable comments shown: the rubric's concepts and the comments given
+    before); the walk offers to give the same decision to the rest of the group. Each
+    decision, with the rubric items judged present, is saved at once to the overrides
     file. Grade again to apply the decisions.
 
     With --student, --question and --score it records that one decision and exits: any
-    graded answer may be decided so, auto-graded ones too (a regrade request).
+    graded answer may be decided so, auto-graded ones too (a regrade request); --rubric
+    ITEM (repeated) records the rubric items judged present.
 
     With --serve it serves the review page instead, on 127.0.0.1 only, at a URL with a
     secret token that it prints (`grader review exercises/inf5860 out --serve`); the
-    page's keys are digits for the score, c for a comment, Enter to save, n for next,
-    u to undo. Ctrl-C stops it.
+    page's keys are digits for the score, c for a comment, r for the rubric's checkboxes,
+    Enter to save, n for next, u to undo; it follows a `grade` run again into DIR. Ctrl-C
+    stops it.
 
     \b
     Examples:
       grader review exercises/inf5860 out --by alice
       grader review exercises/inf5860 out --student s100002 --question ex01.e --score 1 --comment "Regrade: the rounding is fine." --by alice
+      grader review exercises/inf5860 out --student s100002 --question ex03.a --score 1 --rubric "it saturates and kills gradients" --by alice
     """
     from grader import api
 
     one = (student, question, score)
-    if any(v is not None for v in one) or comment:
+    if any(v is not None for v in one) or comment or rubric:
         if serve or again or None in one:
             raise click.UsageError("one decision takes --student, --question and --score together "
-                                   "(and --comment), without --serve or --again")
+                                   "(and --comment, --rubric), without --serve or --again")
         assert student is not None and question is not None and score is not None
-        done = api.decide([specs], out_dir, student, question, score, comment, by, overrides=overrides)
-        replaced = (f", replacing {done.previous.score:g} by {done.previous.by or 'someone'}"
-                    if done.previous else "")
-        _echo(f"saved {done.question} for {done.student}: {done.score:g} of {done.max_score:g}"
-              f" (was {done.status}{replaced}) in {done.path}. Grade again to apply it.")
+        done = api.decide([specs], out_dir, student, question, score, comment, by, overrides=overrides,
+                          rubric=list(rubric) if rubric else None)
+        _echo(done.text())
         return
     if port and not serve:
         raise click.UsageError("--port goes with --serve")

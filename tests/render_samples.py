@@ -218,9 +218,12 @@ def all_status_student() -> StudentResult:
               prompt="Name one advantage of an *iterative* method such as gradient descent:\n\n"
                      "- over the `normal equations`, or\n"
                      "- over [Newton's method](https://en.wikipedia.org/wiki/Newton%27s_method).",
-              feedback="The rubric suggests 1 of 1 points; an instructor decides. Found: singular."),
+              feedback="The rubric suggests 1 of 1 points; an instructor decides. Found: singular.",
+              details={"rubric": [{"concept": "no inverse of XᵀX needed", "points": 1, "found": True,
+                                   "matched": "singular"},
+                                  {"concept": "scales to many features", "points": 1, "found": False}]}),
             overrides.Override(score=1, comment="Good point about singularity.", by="ta-kari",
-                               at="2026-11-20T10:00:00Z", spec="fp"), "fp"),
+                               at="2026-11-20T10:00:00Z", spec="fp", rubric=("no inverse of XᵀX needed",)), "fp"),
         graded("good", "ex03.grad"),
         graded("good", "ex03.plot"),
         graded("good", "ex03.model"),

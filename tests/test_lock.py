@@ -112,3 +112,25 @@ def test_a_linked_lock_file_is_not_followed(tmp_path: Path) -> None:
         with lock.hold(tmp_path / "out"):
             pass
     assert target.read_text() == "keep"
+
+
+
+def test_running_tells_a_live_run_from_its_file(tmp_path: Path) -> None:
+    """`running` (the review page asks it on every request) only reads the lock file, so a
+    `grade` starting meanwhile is never refused because of it."""
+    assert lock.running(tmp_path / "out") is False  # no folder, no file
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        assert lock.running(tmp_path) is True
+        with pytest.raises(lock.FolderBusy):  # still held by the other process: nothing was taken
+            with lock.hold(tmp_path):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (tmp_path / lock.LOCK_NAME).exists() and lock.running(tmp_path) is False  # a dead run's file
+    write_lock(tmp_path, dead_pid())
+    assert lock.running(tmp_path) is False
+    (tmp_path / lock.LOCK_NAME).write_text("{half")
+    assert lock.running(tmp_path) is False

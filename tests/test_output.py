@@ -120,3 +120,23 @@ def test_result_files_round_trip_every_id(tmp_path: Path) -> None:
     for student, score in zip(HOSTILE_IDS, itertools.count()):
         path = output.write_result(tmp_path, result(student, float(score)))
         assert json.loads(path.read_text(encoding="utf-8"))["student"] == student
+
+
+def test_results_version_changes_with_each_result_file_and_no_other(tmp_path: Path) -> None:
+    """What the review page compares to follow a regrade."""
+    assert output.results_version(tmp_path / "nothing") == "none"
+    out = tmp_path / "out"
+    first = output.write_result(out, StudentResult("s1", 0, 1, ()))
+    start = output.results_version(out)
+    assert output.results_version(out / "results") == start  # the folder or its results/
+    (out / "results" / ".s2.json.ab12.tmp").write_text('{"half')  # a file being written
+    (out / "grades.csv").write_text("student\n")
+    assert output.results_version(out) == start
+    output.write_result(out, StudentResult("s1", 1, 1, ()))  # rewritten whole, by a rename
+    rewritten = output.results_version(out)
+    assert rewritten != start
+    output.write_result(out, StudentResult("s2", 0, 1, ()))
+    assert output.results_version(out) not in (start, rewritten)
+    (out / "results" / "s2.json").unlink()
+    first.unlink()
+    assert output.results_version(out) not in (start, rewritten)

@@ -312,3 +312,87 @@ def test_a_bad_overrides_file_stops_grading_with_its_location(tmp_path: Path) ->
     with pytest.raises(SpecError) as caught:
         api.grade_paths([specs], [submissions], tmp_path / "out", reports=False)
     assert "overrides.yaml:2:" in caught.value.show()
+
+
+# --- rubric items ticked -------------------------------------------------------------------
+
+RUBRIC = [{"concept": "kills gradients", "points": 1, "found": True, "matched": "kills gradients"},
+          {"concept": "not zero-centred", "points": 1, "found": False}]
+
+
+def ticked_decision(ticked: tuple[str, ...] | None, spec_print: str = "abc") -> overrides.Override:
+    return replace(decision(1.5, spec_print), rubric=ticked)
+
+
+@pytest.mark.parametrize("ticked", [
+    ("kills gradients", "not zero-centred"),
+    (),
+    None,
+    ('quote " backslash \\ comma, [bracket] {brace} # hash: colon', "line\nbreak\u2028sep \x85 nel", "ÆØÅ 🙂"),
+])
+def test_the_rubric_items_ticked_survive_the_file(tmp_path: Path, ticked: tuple[str, ...] | None) -> None:
+    path = tmp_path / "overrides.yaml"
+    overrides.record(path, "s1", "ex.t", ticked_decision(ticked))
+    overrides._written.clear()  # read the file back, not the cache
+    assert overrides.load(path) == {"s1": {"ex.t": ticked_decision(ticked)}}
+    text = path.read_text(encoding="utf-8")
+    assert ("rubric:" in text) == (ticked is not None)
+
+
+def test_a_file_written_before_rubric_ticks_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "overrides.yaml"
+    path.write_text("s1:\n  ex.t:\n    score: 1.5\n    comment: \"thin\"\n    by: \"alice\"\n"
+                    "    at: \"2026-11-27T07:00:00+00:00\"\n    spec: \"abc\"\n", encoding="utf-8")
+    loaded = overrides.load(path)["s1"]["ex.t"]
+    assert loaded.rubric is None and loaded.comment == "thin"
+    # and a decision written now sits beside it, the old one unchanged
+    overrides.record(path, "s2", "ex.t", ticked_decision(("kills gradients",)))
+    overrides._written.clear()
+    assert overrides.load(path)["s1"]["ex.t"] == loaded
+
+
+@pytest.mark.parametrize("value, message, key_path", [
+    ("kills gradients", "rubric must be a list of the rubric items judged present, got 'kills gradients'",
+     "s1.ex.t.rubric"),
+    ("{a: 1}", "rubric must be a list", "s1.ex.t.rubric"),
+    ("[1]", "rubric item 1 must be the name of a rubric item (text), got 1", "s1.ex.t.rubric[0]"),
+    ("[ok, '']", "rubric item 2 must be the name of a rubric item (text), got ''", "s1.ex.t.rubric[1]"),
+    ("[ok, [nested]]", "rubric item 2 must be the name", "s1.ex.t.rubric[1]"),
+    ("[a, b, a]", "rubric lists 'a' twice", "s1.ex.t.rubric[2]"),
+    ("[" + ", ".join(f"c{i}" for i in range(101)) + "]", "rubric lists 101 items; at most 100", "s1.ex.t.rubric"),
+    ("['" + "x" * 301 + "']", "rubric item 1 is over 300 characters", "s1.ex.t.rubric[0]"),
+])
+def test_malformed_rubric_ticks_are_refused_with_file_line_and_key_path(tmp_path: Path, value: str, message: str,
+                                                                       key_path: str) -> None:
+    path = tmp_path / "overrides.yaml"
+    path.write_text(f"s1:\n  ex.t:\n    score: 1\n    spec: a\n    rubric: {value}\n")
+    with pytest.raises(SpecError) as caught:
+        overrides.load(path)
+    shown = caught.value.show()
+    assert message in shown and f"{path}:" in shown and f"({key_path})" in shown, shown
+
+
+def test_apply_puts_the_ticks_beside_the_rubrics_own_reading() -> None:
+    from grader.core.results import RubricTick
+
+    question = replace(question_result(), details={"rubric": RUBRIC})
+    result = student(question)
+    after = overrides.apply(result, {"s1": {"ex.t": ticked_decision(("not zero-centred",))}}, {"ex.t": "abc"})
+    review = after.questions[0].review
+    assert review is not None and review.rubric == (RubricTick("kills gradients", False, True),
+                                                    RubricTick("not zero-centred", True, False))
+    none = overrides.apply(result, {"s1": {"ex.t": ticked_decision(())}}, {"ex.t": "abc"}).questions[0].review
+    assert none is not None and [t.ticked for t in none.rubric] == [False, False]
+    silent = overrides.apply(result, {"s1": {"ex.t": ticked_decision(None)}}, {"ex.t": "abc"}).questions[0].review
+    assert silent is not None and silent.rubric == ()
+    assert overrides.warnings({"s1": {"ex.t": ticked_decision(("not zero-centred",))}}, [after]) == []
+
+
+def test_a_tick_for_an_item_the_rubric_lacks_is_left_out_and_said() -> None:
+    question = replace(question_result(), details={"rubric": RUBRIC})
+    entries = {"s1": {"ex.t": ticked_decision(("kills gradients", "made up"))}}
+    after = overrides.apply(student(question), entries, {"ex.t": "abc"})
+    review = after.questions[0].review
+    assert review is not None and [t.concept for t in review.rubric if t.ticked] == ["kills gradients"]
+    assert overrides.warnings(entries, [after]) == [
+        "s1 ex.t: the override ticks 'made up', which is not an item of the answer's rubric; that tick is left out"]

@@ -150,6 +150,11 @@ def test_review_and_stale_review(good_html, hostile_html):
     assert "Reviewed by ta-kari on 2026-11-20T10:00:00Z" in reviewed and "Decision: 1 point of 1." in reviewed
     assert "Good point about singularity." in reviewed and "Awaiting" not in reviewed
     assert "Automatic feedback (before the review)" in reviewed
+    # the rubric items the reviewer judged present, beside the rubric's own reading
+    ticks = re.findall(r"<tr><th scope=\"row\">(.*?)</th>\s*<td>(.*?)</td>\s*<td>(.*?)</td></tr>",
+                       article(good_html, "ex02.c"), re.S)
+    assert [(item, text_of(reviewer), text_of(automatic)) for item, reviewer, automatic in ticks] == [
+        ("no inverse of XᵀX needed", "✓ present", "✓ found"), ("scales to many features", "✗ not present", "✗ not found")]
     stale = text_of(article(hostile_html, "ex01.h"))
     assert "Outdated review (not applied)" in stale and "Awaiting review by an instructor." in stale
 

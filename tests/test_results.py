@@ -18,7 +18,8 @@ from grader.core.results import RESULTS_FORMAT, CaseResult, QuestionResult, RunR
 from grader.core.results_schema import results_schema
 from tests.render_samples import all_status_student, hostile_student, synthetic_class, unicode_student
 
-RECORDS = (CaseResult, RunRecord, results.Review, QuestionResult, results.Lateness, StudentResult)
+RECORDS = (CaseResult, RunRecord, results.RubricTick, results.Review, QuestionResult, results.Lateness,
+           StudentResult)
 SAMPLES = (all_status_student, hostile_student, unicode_student)
 
 

@@ -4,6 +4,7 @@ input through click's runner and through a real subprocess."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -226,12 +227,14 @@ def test_one_decision_grades_a_group_in_a_real_terminal(tmp_path: Path) -> None:
     assert process.returncode == 0, process.stderr
     shown = process.stdout
     assert "Group: 3 answers alike, 2 more not yet decided" in shown and "Suggested: " in shown
-    assert "confidence" in shown and "Give 2 and the comment to all 2 of them too? [y/N]" in shown
+    assert "confidence" in shown and "Give 2, the comment and the ticked items to all 2 of them too? [y/N]" in shown
     assert "3 decided (2 with their group), 0 skipped, 1 left for later" in shown
     entries = decided(specs)
     assert {s for s in entries} == {"g1", "g2", "g3"}
     assert all(entries[s]["ex.t"].score == 2.0 and entries[s]["ex.t"].comment == "both problems"
                and entries[s]["ex.t"].by == "carol" for s in ("g1", "g2", "g3"))
+    # the ticks (the rubric's hits, untouched) go to the group with the score
+    assert {entries[s]["ex.t"].rubric for s in ("g1", "g2", "g3")} == {("kills gradients", "not zero-centred")}
     # the next session starts with the answer left, and learns from the group's decisions
     code, again = run_review(specs, tmp_path / "out", "q\n")
     assert code == 0 and "ex.t · g4" in again and "learned from the decisions so far" in again
@@ -284,6 +287,13 @@ def test_one_decision_without_the_walk_lands_and_grading_applies_it(graded: tupl
     (["--student", "s1", "--question", "ex.t"], "--student, --question and --score together"),
     (["--student", "s1", "--question", "ex.t", "--score", "1", "--serve"], "without --serve"),
     (["--comment", "hello"], "--student, --question and --score together"),
+    (["--rubric", "kills gradients"], "--student, --question and --score together"),
+    (["--student", "s1", "--question", "ex.t", "--score", "1", "--rubric", "made up"],
+     "--rubric: no rubric item 'made up' in ex.t (its items: 'kills gradients', 'not zero-centred')"),
+    (["--student", "s1", "--question", "ex.t", "--score", "1", "--rubric", "kills gradients", "--rubric", ""],
+     "no rubric item ''"),
+    (["--student", "s3", "--question", "ex.u", "--score", "1", "--rubric", "faster convergence"],
+     "ex.u has no rubric items to tick (asked to tick 'faster convergence')"),
     (["--port", "8080"], "--port goes with --serve"),
 ])
 def test_one_decision_refuses_clearly(graded: tuple[Path, Path], args: list[str], message: str) -> None:
@@ -331,3 +341,50 @@ def test_walk_offers_reusable_comments_one_digit_away(graded: tuple[Path, Path])
     first, second = sorted((e for s in decided(specs).values() for e in s.values()), key=lambda e: -e.score)
     assert first.comment == "Missing: not zero-centred."
     assert second.comment == "Missing: kills gradients. Missing: not zero-centred."
+
+
+# --- rubric items ticked -----------------------------------------------------------------
+
+
+def test_walk_ticks_rubric_items_by_number(graded: tuple[Path, Path]) -> None:
+    specs, out = graded
+    # s1's answer names the first item only: its ticks start there, and r 2 ticks the second; a
+    # wrong number or a bare r is explained and asked again. s2's answer names none (negated):
+    # r 1 2 ticks both, r 2 unticks the second.
+    code, shown = run_review(specs, out, "r 2\nr 7\nr\n2\n\nr 1 2\nr 2\n1\n\nq\n")
+    assert code == 0, shown
+    assert "1. ✓ kills gradients (1)" in shown and "2. ✗ not zero-centred (1)" in shown
+    assert "Judged present: 1  (r 2 ticks or unticks item 2" in shown and "Judged present: 1, 2" in shown
+    assert "no rubric item 7: the items are numbered 1–2" in shown and "type r and the numbers" in shown
+    assert "saved ex.t for s1: 2 of 2; judged present: 1, 2" in shown
+    entries = decided(specs)
+    assert entries["s1"]["ex.t"].rubric == ("kills gradients", "not zero-centred")
+    assert entries["s2"]["ex.t"].rubric == ("kills gradients",) and entries["s2"]["ex.t"].score == 1
+
+
+def test_one_decision_with_rubric_items_through_subprocesses_reaches_the_report(graded: tuple[Path, Path],
+                                                                                  tmp_path: Path) -> None:
+    """`grader review --rubric` (a real process, names as typed: case and spacing aside), then
+    `grader grade`: the result and the student's report show what the reviewer ticked."""
+    specs, out = graded
+    process = subprocess.run(
+        [sys.executable, "-m", "grader", "review", str(specs), str(out), "--student", "s2", "--question", "ex.t",
+         "--score", "1", "--rubric", "NOT  zero-centred", "--comment", "Only the second.", "--by", "erin"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert process.returncode == 0, process.stderr
+    assert "rubric items judged present: not zero-centred. Grade again" in process.stdout
+    assert decided(specs)["s2"]["ex.t"].rubric == ("not zero-centred",)
+    graded_again = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", str(specs), str(tmp_path / "class"), "--out", str(out), "-q"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert graded_again.returncode == 0, graded_again.stderr
+    result = json.loads((out / "results" / "s2.json").read_text())
+    review_ = result["questions"][0]["review"]
+    assert review_["rubric"] == [{"concept": "kills gradients", "ticked": False, "found": False},
+                                 {"concept": "not zero-centred", "ticked": True, "found": False}]
+    report = (out / "reports" / "students" / "s2.html").read_text()
+    assert "Reviewed by erin" in report and "Rubric items: what the reviewer judged present" in report
+    table = report[report.index('<table class="rubric-ticks">'):]
+    rows = [" ".join(re.sub(r"<[^>]+>", " ", row).split())
+            for row in re.findall(r"<tr><th scope=\"row\">.*?</tr>", table[:table.index("</table>")], re.S)]
+    assert rows == ["kills gradients ✗ not present ✗ not found", "not zero-centred ✓ present ✗ not found"]

@@ -348,3 +348,168 @@ def test_serve_prints_its_url_and_ctrl_c_stops_it(graded: tuple[Path, Path]) -> 
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+# --- rubric items ticked ------------------------------------------------------------------
+
+
+def test_board_records_the_rubric_items_ticked_and_shows_them_again(graded: tuple[Path, Path]) -> None:
+    specs, _ = graded
+    board = board_of(graded)
+    s1 = next(a for a in board.question("ex.t")["answers"] if a["student"] == "s1")
+    assert [r["concept"] for r in s1["rubric"]] == ["kills gradients", "not zero-centred"]
+    done = board.decide({"question": "ex.t", "student": "s1", "score": 2, "comment": "",
+                         "rubric": ["Not zero-centred", "kills gradients"]})
+    assert done["rubric"] == ["kills gradients", "not zero-centred"]
+    assert decided(specs)["s1"]["ex.t"].rubric == ("kills gradients", "not zero-centred")
+    again = next(a for a in board_of(graded).question("ex.t")["answers"] if a["student"] == "s1")
+    assert again["decision"]["rubric"] == ["kills gradients", "not zero-centred"]
+    # none ticked is recorded as such; a body without `rubric` says nothing of the rubric
+    board.decide({"question": "ex.t", "student": "s2", "score": 0, "rubric": []})
+    board.decide({"question": "ex.t", "student": "s3", "score": 2})
+    assert decided(specs)["s2"]["ex.t"].rubric == () and decided(specs)["s3"]["ex.t"].rubric is None
+    # a group decision gives every member the same ticks, as it gives the score
+    first = board.question("ex.u")["groups"][0]["members"][0]
+    saved = board.decide({"question": "ex.u", "student": first, "score": 1, "rubric": ["faster convergence"],
+                          "group": True})["saved"]
+    assert all(decided(specs)[s]["ex.u"].rubric == ("faster convergence",) for s in saved)
+
+
+@pytest.mark.parametrize("rubric, message", [
+    (["made up"], "no rubric item 'made up' in ex.t (its items: 'kills gradients', 'not zero-centred')"),
+    (["kills gradients", "made up"], "no rubric item 'made up'"),
+    ("kills gradients", "rubric must be a list"),
+    ([1], "rubric must be a list"),
+    (["x" * 301], "rubric must be a list"),
+    (["kills gradients"] * 101, "rubric must be a list of at most 100"),
+])
+def test_board_refuses_ticks_the_rubric_does_not_have(graded: tuple[Path, Path], rubric: Any, message: str) -> None:
+    with pytest.raises(page.Refused, match=message.replace("(", r"\(").replace(")", r"\)")):
+        board_of(graded).decide({"question": "ex.t", "student": "s1", "score": 1, "rubric": rubric})
+    assert not (graded[0] / "overrides.yaml").exists()
+
+
+# --- following a regrade ------------------------------------------------------------------
+
+
+def regrade(graded: tuple[Path, Path], student: str, answers: dict[str, str]) -> None:
+    """The class graded again with `student`'s answers changed, as `grader grade` does it."""
+    specs, out = graded
+    (out.parent / "class" / student / "answers.yaml").write_text(json.dumps({"ex": answers}))
+    api.grade_paths([specs], [out.parent / "class"], out, reports=False)
+
+
+def s1_text(board: page.Board) -> str:
+    return next(a["text"] for a in board.question("ex.t")["answers"] if a["student"] == "s1")
+
+
+def test_board_follows_a_regrade_on_the_next_request(graded: tuple[Path, Path]) -> None:
+    board = board_of(graded)
+    before = board.version()
+    assert s1_text(board) == "It kills gradients" and before["grading"] is False
+    regrade(graded, "s1", {"t": "It saturates and is always positive", "u": "It converges faster"})
+    after = board.version()
+    assert after["version"] != before["version"] and after["results"] != before["results"]
+    assert s1_text(board) == "It saturates and is always positive"
+    s1 = next(a for a in board.question("ex.t")["answers"] if a["student"] == "s1")
+    assert [r["found"] for r in s1["rubric"]] == [True, True]  # the new reading of the answer
+    assert board.version() == after  # read once: unchanged results are not read again
+
+
+def test_board_waits_while_a_grade_run_writes_and_never_reads_a_temporary_file(graded: tuple[Path, Path]) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from grader.core import lock
+
+    specs, out = graded
+    board = board_of(graded)
+    version = board.version()
+    # a run that is still writing: the lock names a live process of this host
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / lock.LOCK_NAME).write_text(json.dumps({"pid": holder.pid, "host": socket.gethostname(),
+                                                      "command": "grader grade"}))
+        data = json.loads((out / "results" / "s1.json").read_text())
+        data["questions"][0]["answer"] = "rewritten by the regrade"
+        output.write_atomic(out / "results" / "s1.json", json.dumps(data))
+        (out / "results" / ".s2.json.x1y2.tmp").write_text('{"half": ')  # a file being written
+        assert board.version()["grading"] is True
+        assert s1_text(board) == "It kills gradients"  # not yet: the run has not finished
+    finally:
+        holder.kill()
+        holder.wait()
+    assert board.version()["grading"] is False  # the run ended (its process is gone)
+    assert s1_text(board) == "rewritten by the regrade" and board.version()["version"] != version["version"]
+    (out / lock.LOCK_NAME).unlink()
+
+
+def test_board_keeps_what_it_shows_when_new_results_cannot_be_read(graded: tuple[Path, Path]) -> None:
+    _specs, out = graded
+    board = board_of(graded)
+    good = (out / "results" / "s1.json").read_text()
+    (out / "results" / "s1.json").write_text("{not json")
+    listed = board.questions()
+    assert "s1.json: not a grader result file" in listed["problem"] and listed["pending"] == 7
+    assert s1_text(board) == "It kills gradients"
+    data = json.loads(good)
+    data["questions"][0]["answer"] = "fixed"
+    output.write_atomic(out / "results" / "s1.json", json.dumps(data))
+    assert s1_text(board) == "fixed" and board.questions()["problem"] == ""
+
+
+def test_the_server_shows_rewritten_results_on_the_next_request(served: page.ReviewServer,
+                                                                graded: tuple[Path, Path]) -> None:
+    token = {"X-Review-Token": served.token}
+    _, before, _ = request(served, "GET", "/api/version", headers=token)
+    regrade(graded, "s1", {"t": "Answer after the regrade", "u": "It converges faster"})
+    _, after, _ = request(served, "GET", "/api/version", headers=token)
+    assert after["version"] != before["version"] and after["grading"] is False
+    status, question, _ = request(served, "GET", "/api/question?id=ex.t", headers=token)
+    assert status == 200 and "Answer after the regrade" in [a["text"] for a in question["answers"]]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium binary on PATH")
+def test_the_page_ticks_rubric_items_by_keyboard_and_follows_a_regrade(served: page.ReviewServer,
+                                                                      tmp_path: Path) -> None:
+    specs, out = served.board.path.parent, served.board.source.folder if served.board.source else Path()
+    browser = Browser(tmp_path / "profile")
+    try:
+        browser.open(served.url)
+        student = until(lambda: shown_student(browser), "the first answer")
+        boxes = "Array.from(document.querySelectorAll('#rubric input[type=checkbox]'), b => b.checked)"
+        start = browser.evaluate(boxes)
+        assert len(start) == 2 and browser.evaluate("document.getElementById('rubric-box').hidden") is False
+        # r goes to the first item, Tab to the second, Space ticks (or unticks) it
+        letter(browser, "r")
+        assert browser.evaluate("document.activeElement.id") == "tick-0"
+        key(browser, "Tab", "Tab", "", 9)
+        assert browser.evaluate("document.activeElement.id") == "tick-1"
+        key(browser, " ", "Space", " ", 32)
+        ticked = until(lambda: (now := browser.evaluate(boxes)) != start and now, "the second item ticked")
+        assert ticked == [start[0], not start[1]]
+        digit(browser, "2")
+        key(browser, "Enter", "Enter", "\r", 13)
+        entry = until(lambda: decided(specs).get(student, {}).get("ex.t"), "the decision in the file")
+        names = ["kills gradients", "not zero-centred"]
+        assert entry.score == 2 and entry.rubric == tuple(n for n, on in zip(names, ticked) if on)
+        until(lambda: shown_student(browser) not in ("", student), "the next answer")
+        # shown again with the decision: the boxes are the reviewer's ticks
+        browser.evaluate(f"state.current = {json.dumps(student)}; render()")
+        assert browser.evaluate(boxes) == ticked
+        assert "present: " in browser.evaluate("document.getElementById('decision').textContent")
+
+        # `grader grade` again while the page is open: the page shows the new results
+        data = json.loads((out / "results" / f"{student}.json").read_text())
+        data["questions"][0]["answer"] = "A regraded answer, kills gradients"
+        output.write_atomic(out / "results" / f"{student}.json", json.dumps(data))
+        until(lambda: "graded again" in browser.evaluate("document.getElementById('status').textContent"),
+              "the page to notice the regrade")
+        browser.evaluate(f"state.current = {json.dumps(student)}; render()")
+        assert browser.evaluate("document.getElementById('answer').textContent") == "A regraded answer, kills gradients"
+        assert browser.errors() == []
+    finally:
+        browser.close()

@@ -60,6 +60,21 @@ def hold(folder: Path, command: str = "grader grade") -> Iterator[Held]:
         _release(path, fd)
 
 
+def running(folder: Path) -> bool:
+    """Whether a live run holds `folder` now, judged from its lock file without taking the
+    lock: taking it, even for a moment, would refuse a `grade` that starts then. A file left
+    by a run that died (its pid is gone) does not count."""
+    try:
+        fd = os.open(Path(folder) / LOCK_NAME, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        holder = _read(fd)
+    finally:
+        os.close(fd)
+    return bool(holder) and not holder.get("unreadable") and _alive(holder)
+
+
 def _acquire(path: Path, command: str) -> tuple[int, dict]:
     while True:
         try:

@@ -129,6 +129,28 @@ def read_results(folder: Path) -> list[StudentResult]:
     return [result for _, result in one_per_student(stored)[0]]
 
 
+def results_version(folder: Path) -> str:
+    """A text that changes whenever a result file under `folder` (as `read_results` reads it)
+    is written, added or removed: a digest of each `*.json`'s name, inode, time and size. A
+    regrade replaces each file by a rename (`write_atomic`), so every change shows here and
+    no file is ever seen half written (a temporary file is not a `*.json`)."""
+    folder = Path(folder)
+    if (folder / "results").is_dir():
+        folder = folder / "results"
+    digest = hashlib.sha256()
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(".json"))
+    except OSError:
+        return "none"
+    for name in names:
+        try:
+            stat = os.stat(folder / name)
+        except OSError:  # removed since the listing: the next call sees the folder as it is then
+            continue
+        digest.update(f"{name}\0{stat.st_ino}\0{stat.st_mtime_ns}\0{stat.st_size}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()[:16]
+
+
 def stored_results(folder: Path) -> tuple[list[tuple[Path, StudentResult]], list[str]]:
     """Every result file in `folder` (a results/ folder, which may not exist yet) with the
     result it holds, and a note for each *.json that is not a result file (left out)."""

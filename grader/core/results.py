@@ -136,6 +136,19 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
+class RubricTick:
+    """One rubric item of a reviewed answer: whether the reviewer judged it present, beside
+    what the rubric's automatic reading found."""
+
+    concept: str
+    """The item, as the rubric names it."""
+    ticked: bool
+    """The reviewer judged the item present in the answer."""
+    found: bool | None = None
+    """The rubric's automatic reading found it; None where the result reports no reading."""
+
+
+@dataclass(frozen=True)
 class Review:
     """A human's decision on a question, applied over the automatic verdict."""
 
@@ -149,6 +162,13 @@ class Review:
     """When (ISO time)."""
     stale: bool = False
     """True when the spec changed since the review: the override was not applied."""
+    rubric: tuple[RubricTick, ...] = ()
+    """The answer's rubric items as the reviewer ticked them, in the rubric's order; empty
+    when the decision says nothing of the rubric (no rubric, or no items ticked)."""
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {"score": self.score, "comment": self.comment, "by": self.by, "at": self.at, "stale": self.stale,
+                "rubric": [{"concept": t.concept, "ticked": t.ticked, "found": t.found} for t in self.rubric]}
 
 
 @dataclass(frozen=True)
@@ -192,7 +212,7 @@ class QuestionResult:
     def to_dict(self) -> dict[str, JSON]:
         data: dict[str, JSON] = {name: getattr(self, name) for name in _QUESTION_FIELDS}
         data["details"] = dict(self.details)
-        data["review"] = asdict(self.review) if self.review else None
+        data["review"] = self.review.to_dict() if self.review else None
         data["cases"] = [case.to_dict() for case in self.cases]
         data["run"] = self.run.to_dict() if self.run else None
         return data
@@ -356,7 +376,12 @@ def _fault(fault: str) -> Fault:
 def _review(raw: object) -> Review:
     data = _Fields(raw, "a review")
     return Review(score=data.number("score"), comment=data.text("comment"), by=data.text("by"), at=data.text("at"),
-                  stale=data.flag("stale", False))
+                  stale=data.flag("stale", False), rubric=tuple(_tick(t) for t in data.items("rubric")))
+
+
+def _tick(raw: object) -> RubricTick:
+    data = _Fields(raw, "a rubric tick")
+    return RubricTick(concept=data.text("concept"), ticked=data.flag("ticked"), found=data.optional_flag("found"))
 
 
 def _lateness(raw: object) -> Lateness:
@@ -430,6 +455,9 @@ class _Fields:
         if not isinstance(value, bool):
             raise self._wrong(key, "true or false")
         return value
+
+    def optional_flag(self, key: str) -> bool | None:
+        return None if self.raw.get(key) is None else self.flag(key)
 
     def number(self, key: str, default: object = None) -> float:
         value = self._value(key, _REQUIRED if default is None else default)

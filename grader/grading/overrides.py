@@ -7,11 +7,15 @@ student and question id, sorted, so that it reads well in a diff:
       ex03.a:
         score: 1.5
         comment: Names both problems; the explanation of saturation is thin.
+        rubric: ["kills gradients", "not zero-centred"]
         by: alice
         at: '2026-11-27T06:40:12+00:00'
         spec: 9c1e0b7a52d4
 
-`spec` is the fingerprint of the question as it stood when the decision was made. After
+`rubric` (optional) lists the rubric items the reviewer judged present in the answer, by
+the rubric's names for them (grader.grading.rubric checks them when a decision is made);
+`rubric: []` says none is, and a decision without the key says nothing of the rubric (as
+every decision made before ticking existed). `spec` is the fingerprint of the question as it stood when the decision was made. After
 grading, `apply` puts every decision over the automatic verdict; a decision whose
 question has changed since (points, prompt, rubric, answer) is marked stale and not
 applied, so nobody's score silently rests on a review of a different question.
@@ -32,12 +36,14 @@ from grader.core import output, yamlsafe
 from grader.core.errors import Problem, SpecError
 from grader.core.model import Course, Location, Question
 from grader.core.results import QuestionResult, Review, Status, StudentResult
+from grader.grading import rubric as rubrics
 
 FILE_NAME = "overrides.yaml"
-ENTRY_KEYS = ("score", "comment", "by", "at", "spec")
+ENTRY_KEYS = ("score", "comment", "rubric", "by", "at", "spec")
 MAX_COMMENT = 2_000
 HEADER = ("# Human decisions over the automatic grades (written by `grader review`; edit with care).\n"
-          "# student -> question id -> score, comment, by, at, spec (fingerprint of the question).\n")
+          "# student -> question id -> score, comment, rubric (items judged present), by, at,\n"
+          "# spec (fingerprint of the question).\n")
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,9 @@ class Override:
     """When it was decided, ISO 8601 with time zone."""
     spec: str
     """Fingerprint of the question spec the decision was made on (see `fingerprint`)."""
+    rubric: tuple[str, ...] | None = None
+    """The rubric items the reviewer judged present, by the rubric's names, in its order;
+    () when none is; None when the decision says nothing of the rubric."""
 
 
 Overrides = Mapping[str, Mapping[str, Override]]
@@ -147,8 +156,8 @@ def _entries(path: Path, document: yamlsafe.Document) -> dict[str, dict[str, Ove
         for qid, raw in questions.items():
             where = yamlsafe.join(student, qid)
             decision = _override(raw)
-            if isinstance(decision, str):
-                problem(where, f"{student} {qid}: {decision}")
+            if isinstance(decision, _Bad):
+                problem(yamlsafe.join(where, decision.key) if decision.key else where, f"{student} {qid}: {decision}")
             else:
                 entries.setdefault(str(student), {})[str(qid)] = decision
     if problems:
@@ -156,22 +165,63 @@ def _entries(path: Path, document: yamlsafe.Document) -> dict[str, dict[str, Ove
     return entries
 
 
-def _override(raw: Any) -> Override | str:
+@dataclass(frozen=True)
+class _Bad:
+    """Why an entry was refused, and the key below the entry it is about ("" for the entry)."""
+
+    message: str
+    key: str = ""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _override(raw: Any) -> Override | _Bad:
     if not isinstance(raw, dict):
-        return "expected a mapping with score, comment, by, at and spec"
+        return _Bad("expected a mapping with score, comment, by, at and spec")
     unknown = [k for k in raw if k not in ENTRY_KEYS]
     if unknown:
-        return f"unknown key {unknown[0]!r} (keys are {', '.join(ENTRY_KEYS)})"
+        return _Bad(f"unknown key {unknown[0]!r} (keys are {', '.join(ENTRY_KEYS)})")
     score = raw.get("score")
     if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 1000:
-        return f"score must be a number from 0 to 1000, got {score!r}"
+        return _Bad(f"score must be a number from 0 to 1000, got {score!r}", "score")
     texts = {key: raw.get(key, "") for key in ("comment", "by", "at", "spec")}
     for key, value in texts.items():
         if not isinstance(value, str):
-            return f"{key} must be text"
+            return _Bad(f"{key} must be text", key)
     if not texts["spec"]:
-        return "spec (the question's fingerprint) is missing"
-    return Override(float(score), texts["comment"], texts["by"], texts["at"], texts["spec"])
+        return _Bad("spec (the question's fingerprint) is missing")
+    ticked = _rubric(raw.get("rubric"))
+    if isinstance(ticked, _Bad):
+        return ticked
+    return Override(float(score), texts["comment"], texts["by"], texts["at"], texts["spec"], ticked)
+
+
+def _rubric(raw: Any) -> tuple[str, ...] | None | _Bad:
+    """The `rubric` of an entry: a list of item names, each once; None when absent."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        return _Bad(f"rubric must be a list of the rubric items judged present, got {_brief(raw)}", "rubric")
+    if len(raw) > rubrics.MAX_ITEMS:
+        return _Bad(f"rubric lists {len(raw)} items; at most {rubrics.MAX_ITEMS}", "rubric")
+    seen: set[str] = set()
+    for index, name in enumerate(raw):
+        where = f"rubric[{index}]"
+        if not isinstance(name, str) or not name.strip():
+            return _Bad(f"rubric item {index + 1} must be the name of a rubric item (text), got {_brief(name)}",
+                        where)
+        if len(name) > rubrics.MAX_CONCEPT:
+            return _Bad(f"rubric item {index + 1} is over {rubrics.MAX_CONCEPT} characters", where)
+        if name in seen:
+            return _Bad(f"rubric lists {name!r} twice", where)
+        seen.add(name)
+    return tuple(raw)
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:60] + "…"
 
 
 def dump(entries: Overrides) -> str:
@@ -184,8 +234,10 @@ def dump(entries: Overrides) -> str:
             continue
         lines.append(f"{_key(student)}:")
         for qid, o in sorted(questions.items()):
-            lines += [f"  {_key(qid)}:", f"    score: {_number(o.score)}", f"    comment: {_quoted(o.comment)}",
-                      f"    by: {_quoted(o.by)}", f"    at: {_quoted(o.at)}", f"    spec: {_quoted(o.spec)}"]
+            lines += [f"  {_key(qid)}:", f"    score: {_number(o.score)}", f"    comment: {_quoted(o.comment)}"]
+            if o.rubric is not None:
+                lines.append(f"    rubric: [{', '.join(_quoted(name) for name in o.rubric)}]")
+            lines += [f"    by: {_quoted(o.by)}", f"    at: {_quoted(o.at)}", f"    spec: {_quoted(o.spec)}"]
     return "\n".join(lines) + "\n"
 
 
@@ -312,7 +364,8 @@ def apply_one(question: QuestionResult, decision: Override, current: str | None,
 
     The human judges the answer: the status follows their score, and a late penalty on
     the exercise (`keep`, the share the lateness policy keeps) still scales the points."""
-    review = Review(score=decision.score, comment=decision.comment, by=decision.by, at=decision.at)
+    review = Review(score=decision.score, comment=decision.comment, by=decision.by, at=decision.at,
+                    rubric=rubrics.ticks(question, decision.rubric))
     if current != decision.spec:
         return replace(question, review=replace(review, stale=True))
     score = min(decision.score, question.max_score)
@@ -345,4 +398,24 @@ def warnings(entries: Overrides, results: Sequence[StudentResult]) -> list[str]:
         for qid in sorted(decisions):
             if student in graded and qid not in graded[student]:
                 found.append(f"{student} {qid}: override for a question that is not in the specs")
+    found += _unknown_ticks(entries, results)
+    return found
+
+
+def _unknown_ticks(entries: Overrides, results: Sequence[StudentResult]) -> list[str]:
+    """Ticked rubric items that the answer's rubric does not list (a hand-edited file: a
+    decision is checked when made, and a changed rubric makes it stale). They are left out
+    of the result, and said so here."""
+    found: list[str] = []
+    for result in results:
+        decisions = entries.get(result.student, {})
+        for question in result.questions:
+            decision = decisions.get(question.id)
+            if decision is None or not decision.rubric or not question.review or question.review.stale:
+                continue
+            known = set(rubrics.concepts(question))
+            for name in decision.rubric:
+                if name not in known:
+                    found.append(f"{result.student} {question.id}: the override ticks {name!r}, which is not an "
+                                 "item of the answer's rubric; that tick is left out")
     return found

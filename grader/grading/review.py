@@ -6,6 +6,11 @@ score with its confidence, and asks for a score (Enter accepts the suggestion, `
 `q` quits) and a comment. Each decision goes to the overrides file at once, atomically,
 so quitting or a crash loses nothing.
 
+Where the answer has rubric items (grader.grading.rubric), the decision also records
+which of them the reviewer judges present: the ticks start as the rubric's own hits, and
+at the score prompt `r 2` (or `r 1 3`) ticks or unticks items by their numbers, the same
+numbers as their `Missing: …` comments in the comment bank.
+
 Within a question the answers are compared once (grader.grading.groups) and, after each
 decision, the suggestions learn from every decision so far, earlier sessions' included
 (grader.grading.suggest). The next answer shown is the one whose decision teaches the most;
@@ -30,6 +35,7 @@ from typing import Callable, Mapping, Sequence
 
 from grader.core import output
 from grader.grading import groups, overrides, suggest
+from grader.grading import rubric as rubrics
 from grader.authoring import spec
 from grader.core.errors import GraderError
 from grader.core.model import Course, Invalid
@@ -127,9 +133,7 @@ def answer_for(item: Item) -> groups.Answer:
     """What grouping reads of a result: the answer's text, and a rubric's hits and share when
     the kind reports them in its details (`rubric`: [{concept, found}], `suggested`: 0–1)."""
     details = item.question.details or {}
-    rubric = details.get("rubric")
-    hits = frozenset(str(entry.get("concept", "")) for entry in rubric
-                     if isinstance(entry, dict) and entry.get("found")) if isinstance(rubric, list) else frozenset()
+    hits = frozenset(rubrics.hits(item.question))
     share = details.get("suggested")
     auto = float(share) if isinstance(share, (int, float)) and not isinstance(share, bool) else None
     return groups.Answer(item.student, item.question.answer or "", hits, auto)
@@ -148,28 +152,27 @@ def shown_score(score: float, max_score: float) -> float:
 
 
 def describe(item: Item, number: int, total: int, advice: suggest.Suggestion | None = None,
-             group: groups.Group | None = None, others: int = 0) -> str:
+             group: groups.Group | None = None, others: int = 0, ticked: tuple[str, ...] | None = None) -> str:
+    """The answer as the walk shows it; `ticked`: the rubric items ticked as present so far."""
     q = item.question
     heading = f"[{number}/{total}] {shown_line(q.id, 100)} · {shown_line(item.student, 100)} · {q.max_score:g} points"
     lines = [f"─── {heading} ───",
              shown(q.prompt), "", "Answer:"]
     lines.extend("  " + line for line in shown(q.answer or "(none)").splitlines() or ["(empty)"])
-    rubric = q.details.get("rubric") if q.details else None
-    if isinstance(rubric, list) and rubric:
+    listed = rubrics.entries(q)
+    if listed:
         lines += ["", "Rubric:"]
-        for entry in rubric:
-            if not isinstance(entry, dict):
-                continue
-            mark = "✓" if entry.get("found") else "✗"
-            points = entry.get("points")
-            worth = f" ({points:g})" if isinstance(points, (int, float)) and not isinstance(points, bool) else ""
-            line = f"  {mark} {shown_line(str(entry.get('concept', '')), 200)}{worth}"
-            if entry.get("matched"):
-                line += f"  “{shown_line(str(entry['matched']), 80)}”"
-            negated = entry.get("negated")
-            if isinstance(negated, list) and negated:
-                line += "  negated: " + "; ".join(f"“{shown_line(str(n), 80)}”" for n in negated[:3])
+        for index, entry in enumerate(listed, 1):
+            mark = "✓" if entry.found else "✗"
+            worth = f" ({entry.points:g})" if entry.points is not None else ""
+            line = f"  {index}. {mark} {shown_line(entry.concept, 200)}{worth}"
+            if entry.matched:
+                line += f"  “{shown_line(entry.matched, 80)}”"
+            if entry.negated:
+                line += "  negated: " + "; ".join(f"“{shown_line(n, 80)}”" for n in entry.negated[:3])
             lines.append(line)
+        if ticked is not None:
+            lines.append(ticks_line(q, ticked))
     elif q.feedback:
         lines += ["", "Feedback: " + shown(q.feedback, 1000)]
     rubric_says = suggestion(q)
@@ -200,24 +203,77 @@ def parse_score(text: str, max_score: float) -> float | str:
     return round(value, 6)
 
 
-def ask_decision(item: Item, ask: Ask, say: Say, suggested: float | None = None) -> float | str:
-    """The score the reviewer gives, or "s" (skip) or "q" (quit); Enter takes `suggested`."""
+@dataclass(frozen=True)
+class Answered:
+    """What the reviewer answered at the score prompt."""
+
+    reply: float | str
+    """The score given, or "s" (skip) or "q" (quit)."""
+    ticked: tuple[str, ...] | None = None
+    """The rubric items ticked as present by then; None for an answer without rubric items."""
+
+
+_TICKS = re.compile(r"\s*r[\d\s,+]*", re.IGNORECASE)
+"""A reply that ticks or unticks rubric items: `r 2`, `r 1 3`, `r1,3`."""
+
+
+def ask_decision(item: Item, ask: Ask, say: Say, suggested: float | None = None,
+                 ticked: tuple[str, ...] | None = None) -> Answered:
+    """The score the reviewer gives, or "s" (skip) or "q" (quit); Enter takes `suggested`.
+    With `ticked` (the rubric items ticked so far), `r 1 3` ticks or unticks items first."""
     max_score = item.question.max_score
     default = f"Enter = {suggested:g}, " if suggested is not None else ""
+    tick = "r 1 = tick item 1, " if ticked is not None else ""
     while True:
-        reply = ask(f"Score 0–{max_score:g} [{default}s = skip, q = quit]").strip()
+        reply = ask(f"Score 0–{max_score:g} [{default}{tick}s = skip, q = quit]").strip()
         if reply.lower() in ("s", "q"):
-            return reply.lower()
+            return Answered(reply.lower(), ticked)
+        if _TICKS.fullmatch(reply):
+            changed = toggled(reply, item.question, ticked)
+            if isinstance(changed, str):
+                say(changed)
+            else:
+                ticked = changed
+                say(ticks_line(item.question, ticked))
+            continue
         if not reply:
             if suggested is not None:
-                return suggested
+                return Answered(suggested, ticked)
             say("type a score, s to skip or q to quit")
             continue
         score = parse_score(reply, max_score)
         if isinstance(score, str):
             say(score)
             continue
-        return score
+        return Answered(score, ticked)
+
+
+def starting_ticks(question: QuestionResult) -> tuple[str, ...] | None:
+    """The ticks a decision starts from: the rubric's own hits (None without rubric items)."""
+    return rubrics.hits(question) if rubrics.entries(question) else None
+
+
+def toggled(reply: str, question: QuestionResult, ticked: tuple[str, ...] | None) -> tuple[str, ...] | str:
+    """The ticks after `r 1 3`: items 1 and 3 ticked where they were not, unticked where they
+    were; or what is wrong with the reply."""
+    listed = rubrics.entries(question)
+    if ticked is None or not listed:
+        return "this answer has no rubric items to tick"
+    numbers = [int(n) for n in re.findall(r"\d+", reply)]
+    if not numbers:
+        return f"type r and the numbers of the items to tick or untick (1–{len(listed)}), e.g. r 1 3"
+    wrong = next((n for n in numbers if not 1 <= n <= len(listed)), None)
+    if wrong is not None:
+        return f"no rubric item {wrong}: the items are numbered 1–{len(listed)}"
+    chosen = set(ticked)
+    for number in dict.fromkeys(numbers):
+        chosen ^= {listed[number - 1].concept}
+    return tuple(name for name in rubrics.concepts(question) if name in chosen)
+
+
+def ticks_line(question: QuestionResult, ticked: tuple[str, ...]) -> str:
+    """The items ticked as present, by number, with how to change them."""
+    return f"Judged present: {_numbers(question, ticked)}  (r 2 ticks or unticks item 2; the decision records them)"
 
 
 BANK_SIZE = 9
@@ -232,10 +288,8 @@ def comment_bank(questions: Sequence[QuestionResult], earlier: Sequence[str] = (
     latest first), each once; at most `BANK_SIZE`."""
     bank: list[str] = []
     for question in questions[:1]:
-        rubric = (question.details or {}).get("rubric")
-        for entry in rubric if isinstance(rubric, list) else []:
-            if isinstance(entry, dict) and str(entry.get("concept", "")).strip():
-                bank.append(typed_comment(f"Missing: {str(entry['concept']).strip()}."))
+        for entry in rubrics.entries(question):
+            bank.append(typed_comment(f"Missing: {entry.concept.strip()}."))
     counts: dict[str, tuple[int, int]] = {}
     for position, comment in enumerate(earlier):
         comment = comment.strip()
@@ -312,9 +366,11 @@ def session(items: Sequence[Item], path: Path, by: str, ask: Ask, say: Say,
             advice = round_.by_key()[item.student]
             others = [k for k in round_.proposal[1:] if k in waiting_keys]
             number = summary.decided + summary.skipped + 1
-            say(describe(item, number, total, advice, analysis.group(item.student), len(others)))
+            ticked = starting_ticks(item.question)
+            say(describe(item, number, total, advice, analysis.group(item.student), len(others), ticked))
             offer = shown_score(advice.score, item.question.max_score)
-            decision = ask_decision(item, ask, say, offer)
+            answered = ask_decision(item, ask, say, offer, ticked)
+            decision, ticked = answered.reply, answered.ticked
             if decision == "q":
                 summary.left = total - summary.decided - summary.skipped
                 return summary
@@ -325,16 +381,17 @@ def session(items: Sequence[Item], path: Path, by: str, ask: Ask, say: Say,
             score = float(decision)
             bank = comment_bank([item.question], decided_comments)
             comment = ask_comment(bank, ask, say)
-            _save(path, item, score, comment, by, now)
+            _save(path, item, score, comment, by, now, ticked)
+            present = "" if ticked is None else f"; judged present: {_numbers(item.question, ticked)}"
             say(f"saved {shown_line(item.question.id, 100)} for {shown_line(item.student, 100)}: "
-                f"{score:g} of {item.question.max_score:g}")
+                f"{score:g} of {item.question.max_score:g}{present}")
             decisions[item.student] = score
             if comment:
                 decided_comments.append(comment)
             summary.decided += 1
-            if others and _confirm_group(everyone, others, score, ask, say):
+            if others and _confirm_group(everyone, others, score, ask, say, ticked is not None):
                 for key in others:
-                    _save(path, everyone[key], score, comment, by, now)
+                    _save(path, everyone[key], score, comment, by, now, ticked)
                     decisions[key] = score
                 summary.decided += len(others)
                 summary.grouped += len(others)
@@ -342,16 +399,23 @@ def session(items: Sequence[Item], path: Path, by: str, ask: Ask, say: Say,
     return summary
 
 
-def _save(path: Path, item: Item, score: float, comment: str, by: str, now: Callable[[], datetime]) -> None:
+def _numbers(question: QuestionResult, ticked: tuple[str, ...]) -> str:
+    numbers = [str(n) for n, entry in enumerate(rubrics.entries(question), 1) if entry.concept in ticked]
+    return ", ".join(numbers) if numbers else "none"
+
+
+def _save(path: Path, item: Item, score: float, comment: str, by: str, now: Callable[[], datetime],
+          ticked: tuple[str, ...] | None = None) -> None:
     at = now().isoformat(timespec="seconds")
     overrides.record(path, item.student, item.question.id, overrides.Override(score, comment, by, at,
-                                                                            item.fingerprint))
+                                                                            item.fingerprint, ticked))
 
 
 GROUP_SHOWN = 10
 
 
-def _confirm_group(everyone: Mapping[str, Item], others: Sequence[str], score: float, ask: Ask, say: Say) -> bool:
+def _confirm_group(everyone: Mapping[str, Item], others: Sequence[str], score: float, ask: Ask, say: Say,
+                   ticks: bool = False) -> bool:
     """Show the rest of the group and ask once whether the decision is theirs too."""
     lines = [f"The rest of its group ({len(others)}):"]
     for key in others[:GROUP_SHOWN]:
@@ -360,7 +424,8 @@ def _confirm_group(everyone: Mapping[str, Item], others: Sequence[str], score: f
     if len(others) > GROUP_SHOWN:
         lines.append(f"  … and {len(others) - GROUP_SHOWN} more")
     say("\n".join(lines))
-    reply = ask(f"Give {score:g} and the comment to all {len(others)} of them too? [y/N]").strip().lower()
+    what = f"{score:g}, the comment and the ticked items" if ticks else f"{score:g} and the comment"
+    reply = ask(f"Give {what} to all {len(others)} of them too? [y/N]").strip().lower()
     return reply in ("y", "yes")
 
 
@@ -424,15 +489,28 @@ class Decided:
     """The decision it replaced, if any."""
     status: str
     """The question's status in the results before this decision (`review`, `correct` …)."""
+    rubric: tuple[str, ...] | None = None
+    """The rubric items recorded as judged present; None when none were given."""
+
+    def text(self) -> str:
+        """What the command says it did."""
+        replaced = (f", replacing {self.previous.score:g} by {shown_line(self.previous.by or 'someone', 100)}"
+                    if self.previous else "")
+        present = ("" if self.rubric is None else "; rubric items judged present: "
+                   + ("; ".join(shown_line(name, 100) for name in self.rubric) or "none"))
+        return (f"saved {shown_line(self.question, 100)} for {shown_line(self.student, 100)}: {self.score:g} of "
+                f"{self.max_score:g} (was {self.status}{replaced}) in {self.path}{present}. Grade again to apply it.")
 
 
 def decide(spec_paths: Sequence[Path], folder: Path, student: str, question_id: str, score: str | float,
            comment: str, by: str, overrides_path: Path | None = None,
-           now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Decided:
+           now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+           rubric: Sequence[str] | None = None) -> Decided:
     """Record one decision on any graded answer (auto-graded ones too, e.g. after a regrade
     request), no fingerprint needed: the student and question must be in `folder`'s results
-    and the question in the specs; the score is from 0 to the question's points. GraderError
-    (exit 2) otherwise. The next `grade` applies it."""
+    and the question in the specs; the score is from 0 to the question's points; `rubric`
+    names the items of the answer's rubric judged present (by their names; case and spacing
+    aside). GraderError (exit 2) otherwise. The next `grade` applies it."""
     if not by.strip():
         raise GraderError("say who is deciding with --by NAME (or set $USER)")
     course = spec.load_course(list(spec_paths))
@@ -452,9 +530,13 @@ def decide(spec_paths: Sequence[Path], folder: Path, student: str, question_id: 
         reason = parsed if isinstance(parsed, str) else f"the score must be from 0 to {question.max_score:g}"
         raise GraderError(f"--score {shown_line(str(score), 40)}: {reason} ({question_id} is worth "
                           f"{question.max_score:g} point{'' if question.max_score == 1 else 's'})")
+    try:
+        ticked = None if rubric is None else rubrics.checked(rubric, question)
+    except rubrics.UnknownItem as unknown:
+        raise GraderError(f"--rubric: {unknown}") from None
     path = overrides_path or overrides.default_path(spec_paths)
     previous = overrides.load(path).get(student, {}).get(question_id)
     at = now().isoformat(timespec="seconds")
-    overrides.record(path, student, question_id,
-                     overrides.Override(float(parsed), typed_comment(comment), by.strip(), at, prints[question_id]))
-    return Decided(student, question_id, float(parsed), question.max_score, path, previous, question.status)
+    overrides.record(path, student, question_id, overrides.Override(
+        float(parsed), typed_comment(comment), by.strip(), at, prints[question_id], ticked))
+    return Decided(student, question_id, float(parsed), question.max_score, path, previous, question.status, ticked)

@@ -279,7 +279,9 @@ def question_view(q: QuestionResult) -> dict[str, Any]:
     review = None
     if q.review is not None:
         review = {"score": q.review.score, "comment": _clip(q.review.comment), "by": _clip(q.review.by, 200),
-                  "at": _clip(q.review.at, 100), "stale": q.review.stale}
+                  "at": _clip(q.review.at, 100), "stale": q.review.stale,
+                  "rubric": [{"concept": _clip(t.concept, 300), "ticked": t.ticked, "found": t.found}
+                             for t in q.review.rubric]}
     return {
         "id": q.id,
         "anchor": "q-" + re.sub(r"[^A-Za-z0-9_-]", "_", q.id),
