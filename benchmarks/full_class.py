@@ -1,6 +1,6 @@
 """The whole INF 5860 sheet for a class: seconds per submission and peak memory.
 
-    python benchmarks/full_class.py --n 10 [--jobs 2] [--distinct] [--specs exercises/inf5860]
+    python benchmarks/full_class.py --n 10 [--jobs 2] [--distinct] [--leave-out ID] [--specs exercises/inf5860]
 
 Copies every demo student of examples/class (answers.yaml and their .py files) N times
 under new ids, runs `grader grade SPECS CLASS --out OUT --jobs J` as one subprocess (so
@@ -34,6 +34,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "class"
@@ -57,11 +58,15 @@ class Run:
         return self.wall_s / self.submissions
 
 
-def make_class(folder: Path, copies: int, distinct: bool) -> Path:
-    """`copies` copies of every demo student, as students c0000-s100001, c0001-s100001, …"""
+def students_of(examples: Path, leave_out: Sequence[str] = ()) -> list[Path]:
+    """The demo students to copy: every folder with an answers.yaml, less those left out."""
+    return sorted(p for p in examples.iterdir() if (p / "answers.yaml").is_file() and p.name not in leave_out)
+
+
+def make_class(folder: Path, copies: int, distinct: bool, students: Sequence[Path]) -> Path:
+    """`copies` copies of every student given, as students c0000-s100001, c0001-s100001, …"""
     target = folder / f"class-{copies}"
     target.mkdir()
-    students = sorted(p for p in EXAMPLES.iterdir() if (p / "answers.yaml").is_file())
     for copy in range(copies):
         for student in students:
             into = target / f"c{copy:04d}-{student.name}"
@@ -148,15 +153,23 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--specs", type=Path, default=ROOT / "exercises" / "inf5860")
     parser.add_argument("--distinct", action="store_true", help="make every copy's code differ (no reuse)")
+    parser.add_argument("--leave-out", action="append", default=[], metavar="ID",
+                        help="a demo student not to copy (repeat), e.g. s100007, whose endless loop costs its "
+                             "question's whole time limit in every copy")
     args = parser.parse_args()
     if args.n < 1 or args.jobs < 1:
         parser.error("--n and --jobs must be at least 1")
-    per_copy = sum(1 for p in EXAMPLES.iterdir() if (p / "answers.yaml").is_file())
+    students = students_of(EXAMPLES, args.leave_out)
+    unknown = sorted(set(args.leave_out) - {p.name for p in EXAMPLES.iterdir()})
+    if unknown or not students:
+        parser.error(f"--leave-out: {', '.join(unknown) or 'every student'} "
+                     + ("is not a demo student" if unknown else "left out: nothing to grade"))
+    per_copy = len(students)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         runs = []
         for copies in sorted({max(1, args.n // 2), args.n}):
-            klass = make_class(folder, copies, args.distinct)
+            klass = make_class(folder, copies, args.distinct, students)
             run = grade(args.specs, klass, folder / f"out-{copies}", args.jobs, copies * per_copy)
             runs.append(run)
             print(f"N={copies} copies ({run.submissions} submissions), --jobs {run.jobs}: {run.wall_s:.1f} s = "
