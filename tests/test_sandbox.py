@@ -333,6 +333,22 @@ def test_a_symlinked_module_is_refused(tmp_path: Path, secret: Path) -> None:
     no_leak(outcome)
 
 
+@pytest.mark.parametrize("make, needle", [
+    (lambda path: path.mkdir(), "is a folder, not a file"),
+    (lambda path: os.mkfifo(path), "is not a regular file"),
+])
+def test_a_module_that_is_a_folder_or_a_fifo_is_refused_by_name(tmp_path: Path, make, needle: str) -> None:
+    """A folder under the module's name once reached the grader as IsADirectoryError (a
+    grader fault); a FIFO must never block the read."""
+    (tmp_path / "s9").mkdir()
+    module = tmp_path / "s9" / "ex03.py"
+    make(module)
+    started = time.monotonic()
+    outcome = run(Job(DRIVER, module, {"function": "f", "calls": []}))
+    assert outcome.error_kind == "refused" and f"ex03.py {needle}" in outcome.error
+    assert time.monotonic() - started < 30
+
+
 def test_a_symlinked_extra_file_is_refused(tmp_path: Path, secret: Path) -> None:
     link = tmp_path / "data.txt"
     link.symlink_to(secret)

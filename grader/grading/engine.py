@@ -22,7 +22,7 @@ from grader.authoring.extensions import Extensions
 from grader.core.model import CodeAnswer, Course, Exercise, Invalid, Question, Reference, ValueSource, Verdict
 from grader.core.results import QuestionResult, StudentResult
 from grader.intake import times
-from grader.intake.submission import Submission
+from grader.intake.submission import Submission, code_module
 
 MAX_SHOWN_ANSWER = 500
 
@@ -112,9 +112,8 @@ def _expected_latex(question: Question, expected: Any) -> str | None:
 def raw_answer(submission: Submission, exercise: Exercise, question: Question, params: Mapping[str, Any]) -> Any:
     kind = registry.get(question.kind)
     if kind.answer_source == "code":
-        module = submission.folder / f"{exercise.id}.py"
-        return CodeAnswer(submission.folder, module if module.is_file() and not module.is_symlink() else None,
-                          submission.student, exercise.id, dict(params))
+        module = code_module(submission.folder, f"{exercise.id}.py")
+        return CodeAnswer(submission.folder, module, submission.student, exercise.id, dict(params))
     return submission.answers.get(exercise.id, {}).get(question.id)
 
 
