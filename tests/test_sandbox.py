@@ -236,6 +236,13 @@ def test_os_exit_before_returning(tmp_path: Path) -> None:
     assert_healthy(tmp_path)
 
 
+def test_a_nul_byte_in_the_module_is_reported_with_its_line(tmp_path: Path) -> None:
+    """Python's "source code string cannot contain null bytes" names no line."""
+    outcome = run_code(tmp_path, "def f():\n    return 1\n# pasted\x00here\n")
+    assert outcome.error_kind == "exception" and "null bytes" in outcome.error
+    assert "importing ex03.py failed" in outcome.error and "(the first is on line 3)" in outcome.error
+
+
 def test_segfault_is_a_crash(tmp_path: Path) -> None:
     outcome = run_code(tmp_path, "import ctypes\ndef f():\n    ctypes.string_at(0)\n")
     assert outcome.error_kind == "crash" and "SIGSEGV" in outcome.error
