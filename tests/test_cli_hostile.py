@@ -186,6 +186,39 @@ def test_a_hard_linked_module_gets_one_verdict_whoever_came_before(tmp_path: Pat
     assert after == alone and alone[0] == "invalid" and "hard link" in alone[2]
 
 
+# ----------------------------------------------------------------------------- code that is no file
+
+
+def test_a_module_that_is_a_link_a_folder_or_a_fifo_is_told_so_not_missing(tmp_path: Path) -> None:
+    """What sits under the module's name is handed in: the student is told why it is not
+    read (it used to be "No answer was given"; a FIFO hung the run, a folder was a grader
+    fault), and a link to the reference earns nothing."""
+    specs = write_course(tmp_path)
+    cls = tmp_path / "class"
+    (student(cls / "linked") / "ex01.py").symlink_to(tmp_path / "solutions" / "demo" / "ex01.py")
+    (student(cls / "folder") / "ex01.py").mkdir()
+    os.mkfifo(student(cls / "fifo") / "ex01.py")
+    done = grader("grade", specs, cls, "--out", tmp_path / "out", "--no-reports")
+    assert done.returncode == 0, done.stdout + done.stderr
+    expected = {"linked": "ex01.py is a symbolic link; hand in the file itself",
+                "folder": "ex01.py is a folder, not a file", "fifo": "ex01.py is not a regular file"}
+    for name, needle in expected.items():
+        result = json.loads((tmp_path / "out" / "results" / f"{name}.json").read_text("utf-8"))
+        question = next(q for q in result["questions"] if q["id"] == "ex01.dbl")
+        assert (question["status"], question["score"]) == ("invalid", 0), (name, question)
+        assert needle in question["feedback"], (name, question["feedback"])
+        assert next(q for q in result["questions"] if q["id"] == "ex01.mean")["status"] == "correct"
+
+
+def test_check_says_a_linked_module_is_no_file(tmp_path: Path) -> None:
+    specs = write_course(tmp_path)
+    folder = student(tmp_path / "s1")
+    (folder / "ex01.py").symlink_to(tmp_path / "solutions" / "demo" / "ex01.py")
+    done = grader("check", specs, folder)
+    assert "symbolic link" in done.stdout + done.stderr
+    assert "not there yet" not in done.stdout + done.stderr
+
+
 # ----------------------------------------------------------------------------- the terminal
 
 

@@ -92,6 +92,19 @@ def test_unknown_ids_are_warned(course, tmp_path: Path) -> None:
     assert "answers.yaml: unknown exercise 'ex99' was ignored" in result.warnings
 
 
+def test_a_flood_of_unknown_ids_gives_a_bounded_list_of_warnings(course, tmp_path: Path) -> None:
+    text = "ex01:\n  e: 2.083\n" + "".join(f"  q{i}: 1\n" for i in range(30_000)) \
+        + "".join(f"x{i}: {{}}\n" for i in range(30_000))
+    folder = write_submission(tmp_path, "s3", text)
+    result = engine.grade_submission(course, read_folder(folder, "s3"), NOW)
+    assert len(result.warnings) == engine.MAX_UNKNOWN_WARNINGS + 1
+    assert result.warnings[-1] == "answers.yaml: 59,980 more unknown ids were ignored"
+    assert by_id(result)["ex01.e"].status == "correct"
+    long_key = write_submission(tmp_path, "s4", f"? {'k' * 5000}\n: {{a: 1}}\n")  # an explicit key has no length limit
+    shown = engine.grade_submission(course, read_folder(long_key, "s4"), NOW).warnings
+    assert len(shown) == 1 and len(shown[0]) < 200
+
+
 def test_hostile_answers_stay_on_their_question(course, tmp_path: Path) -> None:
     folder = write_submission(tmp_path, "s3", """\
         ex01:

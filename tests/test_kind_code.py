@@ -484,6 +484,21 @@ INF = float("inf")
 
 
 @pytest.mark.parametrize("got, reference, needle", [
+    (np.zeros(0), np.ones(3), "the output is empty (shape (0,))"),
+    (np.zeros((4, 0)), np.ones((4, 5)), "shape (4, 0)"),
+    ((np.ones(2), np.zeros(0)), (np.ones(2), np.ones(2)), "the output in value 2 is empty"),
+    (np.zeros(0), np.zeros(0), None),  # the reference has no values either
+    (np.ones(3), np.ones(3), None),
+    (np.zeros(0), None, None),
+    ([], [1.0], None),  # not an array: compare says what it is
+])
+def test_empty_outputs_pass_no_property_unless_the_reference_is_empty(got: Any, reference: Any,
+                                                                      needle: str | None) -> None:
+    found = cv.empty_failure(got, reference)
+    assert (found is None) if needle is None else (found is not None and needle in found), found
+
+
+@pytest.mark.parametrize("got, reference, needle", [
     (np.array([1.0, 2.0]), np.array([1.0, 2.0]), None),
     (np.array([NAN, 2.0]), np.array([1.0, 2.0]), "contains NaN, first at [0]"),
     (np.array([1.0, INF]), np.array([1.0, 2.0]), "contains inf, first at [1]"),
@@ -581,7 +596,10 @@ PROPERTIES = {
     ("import numpy as np\ndef layer(X, W, b):\n    out = np.maximum(0, X @ W + b) + 1\n    out.flat[3] = np.nan\n"
      "    return out\n", 0, "contains NaN"),
     ("import numpy as np\ndef layer(X, W, b):\n    return np.str_('1')\n", 0, "numpy string"),
-], ids=["nan", "inf", "-inf", "one-nan", "np-str"])
+    # no values at all: every predicate of none is true, and none scaled is none
+    ("import numpy as np\ndef layer(X, W, b):\n    return np.zeros(0)\n", 0, "got (0,)"),
+    ("import numpy as np\ndef layer(X, W, b):\n    return np.zeros((len(X), 0))\n", 0, "got (4, 0)"),
+], ids=["nan", "inf", "-inf", "one-nan", "np-str", "empty", "no-columns"])
 def test_nan_and_infinity_pass_no_property(solutions_root: Path, tmp_path: Path, source: str, passed: int,
                                            needle: str) -> None:
     verdict = grade(solutions_root, tmp_path, source, PROPERTIES)

@@ -138,6 +138,19 @@ def test_hostile_notebooks_become_a_clear_submission_error(tmp_path: Path, label
         assert submission.error is not None and message in submission.error
 
 
+def test_a_notebook_that_is_a_link_or_a_folder_is_not_read_and_the_student_is_told(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere.ipynb").write_text(_book([v4.new_raw_cell("# answer: ex01.mean\n2.5")]))
+    folder = tmp_path / "s123"
+    folder.mkdir()
+    (folder / "answers.yaml").write_text("ex01:\n  pick: b\n")
+    (folder / "linked.ipynb").symlink_to(tmp_path / "elsewhere.ipynb")
+    (folder / "folder.ipynb").mkdir()
+    with open_submission(folder) as submission:
+        assert submission.error is None and submission.answers == {"ex01": {"pick": "b"}}
+        assert submission.warnings == ("folder.ipynb is not a file and was not read",
+                                       "linked.ipynb is a symbolic link and was not read; hand in the notebook itself")
+
+
 def test_oversized_notebook_is_refused_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(notebook, "MAX_NOTEBOOK_BYTES", 1000)
     folder = tmp_path / "s123"

@@ -236,6 +236,13 @@ def test_os_exit_before_returning(tmp_path: Path) -> None:
     assert_healthy(tmp_path)
 
 
+def test_a_nul_byte_in_the_module_is_reported_with_its_line(tmp_path: Path) -> None:
+    """Python's "source code string cannot contain null bytes" names no line."""
+    outcome = run_code(tmp_path, "def f():\n    return 1\n# pasted\x00here\n")
+    assert outcome.error_kind == "exception" and "null bytes" in outcome.error
+    assert "importing ex03.py failed" in outcome.error and "(the first is on line 3)" in outcome.error
+
+
 def test_segfault_is_a_crash(tmp_path: Path) -> None:
     outcome = run_code(tmp_path, "import ctypes\ndef f():\n    ctypes.string_at(0)\n")
     assert outcome.error_kind == "crash" and "SIGSEGV" in outcome.error
@@ -331,6 +338,22 @@ def test_a_symlinked_module_is_refused(tmp_path: Path, secret: Path) -> None:
     outcome = run(Job(DRIVER, link, {"function": "f", "calls": []}))
     assert outcome.error_kind == "refused" and "symbolic link" in outcome.error
     no_leak(outcome)
+
+
+@pytest.mark.parametrize("make, needle", [
+    (lambda path: path.mkdir(), "is a folder, not a file"),
+    (lambda path: os.mkfifo(path), "is not a regular file"),
+])
+def test_a_module_that_is_a_folder_or_a_fifo_is_refused_by_name(tmp_path: Path, make, needle: str) -> None:
+    """A folder under the module's name once reached the grader as IsADirectoryError (a
+    grader fault); a FIFO must never block the read."""
+    (tmp_path / "s9").mkdir()
+    module = tmp_path / "s9" / "ex03.py"
+    make(module)
+    started = time.monotonic()
+    outcome = run(Job(DRIVER, module, {"function": "f", "calls": []}))
+    assert outcome.error_kind == "refused" and f"ex03.py {needle}" in outcome.error
+    assert time.monotonic() - started < 30
 
 
 def test_a_symlinked_extra_file_is_refused(tmp_path: Path, secret: Path) -> None:

@@ -89,6 +89,10 @@ def test_not_a_zip(tmp_path: Path) -> None:
     ("- just\n- a list\n", "expected a mapping of exercise id"),
     ("ex01: 5\n", "ex01: expected question id -> answer pairs"),
     ("ex01:\n  e: 1\n  e: 2\n", "duplicate key 'e'"),
+    # a character YAML refuses anywhere: at its line and column (the reader gave a byte offset)
+    ("ex01:\n  b: ééé\n  e: 2.0\x0083\n", "answers.yaml (line 3): invalid YAML: character U+0000 at column 9"),
+    ("ex01:\r\n  e: 2.083\x1b[2J\r\n", "answers.yaml (line 2): invalid YAML: character U+001B at column 11: "
+                                        "control characters are not allowed"),
     ("a: &a ['lol','lol','lol','lol','lol','lol','lol','lol','lol']\n"
      "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
      "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"

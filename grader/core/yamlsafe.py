@@ -80,6 +80,8 @@ def loads(text: str | bytes, raw_scalars: bool = False) -> Document:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         raise _marked(exc) from None
+    except yaml.reader.ReaderError as exc:
+        raise _unreadable(text, exc) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"invalid YAML: {exc}") from None
     if node is None:
@@ -87,6 +89,21 @@ def loads(text: str | bytes, raw_scalars: bool = False) -> Document:
     walker = _Walker(raw_scalars)
     data = walker.walk(node, "", 0)
     return Document(data, walker.lines)
+
+
+def _unreadable(text: str, exc: yaml.reader.ReaderError) -> YamlError:
+    """A character YAML refuses anywhere (NUL, an escape, another control character) at its
+    line and column. The reader's own message names "<unicode string>" and an offset (in
+    bytes with libyaml, in characters without), not a line; the character is found instead:
+    the reader refuses the first one in the file, wherever it stands."""
+    char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+    index = text.find(char)
+    if index < 0:
+        return YamlError(f"invalid YAML: {exc.reason}")
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return YamlError(f"invalid YAML: character U+{ord(char):04X} at column {column}: {exc.reason}; "
+                     "remove it or write the text in quotes with an escape", line)
 
 
 _OPENINGS = {

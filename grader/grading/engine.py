@@ -22,7 +22,7 @@ from grader.authoring.extensions import Extensions
 from grader.core.model import CodeAnswer, Course, Exercise, Invalid, Question, Reference, ValueSource, Verdict
 from grader.core.results import QuestionResult, StudentResult
 from grader.intake import times
-from grader.intake.submission import Submission
+from grader.intake.submission import Submission, code_module
 
 MAX_SHOWN_ANSWER = 500
 
@@ -112,9 +112,8 @@ def _expected_latex(question: Question, expected: Any) -> str | None:
 def raw_answer(submission: Submission, exercise: Exercise, question: Question, params: Mapping[str, Any]) -> Any:
     kind = registry.get(question.kind)
     if kind.answer_source == "code":
-        module = submission.folder / f"{exercise.id}.py"
-        return CodeAnswer(submission.folder, module if module.is_file() and not module.is_symlink() else None,
-                          submission.student, exercise.id, dict(params))
+        module = code_module(submission.folder, f"{exercise.id}.py")
+        return CodeAnswer(submission.folder, module, submission.student, exercise.id, dict(params))
     return submission.answers.get(exercise.id, {}).get(question.id)
 
 
@@ -181,17 +180,32 @@ def _graded(kind: registry.QuestionKind, question: Question, raw: Any, expected:
                           fault=verdict.fault if verdict.status == "error" else "")
 
 
+MAX_UNKNOWN_WARNINGS = 20
+"""Unknown ids named one by one; the rest are counted. answers.yaml may hold 200,000 keys
+(yamlsafe's bound), and one warning each made a result file of megabytes."""
+MAX_SHOWN_ID = 80
+
+
 def unknown_answers(course: Course, submission: Submission) -> list[str]:
     warnings = []
     for exercise_id, questions in submission.answers.items():
         exercise = course.exercise(exercise_id)
         if exercise is None:
-            warnings.append(f"answers.yaml: unknown exercise {exercise_id!r} was ignored")
+            warnings.append(f"answers.yaml: unknown exercise {_short_id(exercise_id)!r} was ignored")
             continue
         for question_id in questions:
             if exercise.question(question_id) is None:
-                warnings.append(f"answers.yaml: unknown question {exercise_id}.{question_id} was ignored")
+                warnings.append(f"answers.yaml: unknown question {_short_id(f'{exercise_id}.{question_id}')} "
+                                "was ignored")
+    if len(warnings) > MAX_UNKNOWN_WARNINGS:
+        more = len(warnings) - MAX_UNKNOWN_WARNINGS
+        warnings = warnings[:MAX_UNKNOWN_WARNINGS] + [f"answers.yaml: {more:,} more unknown ids were ignored"]
     return warnings
+
+
+def _short_id(text: str) -> str:
+    """An id as a warning shows it: a key can be as long as the file."""
+    return text if len(text) <= MAX_SHOWN_ID else text[:MAX_SHOWN_ID] + "…"
 
 
 def grade_submission(course: Course, submission: Submission, now: datetime | None = None) -> StudentResult:

@@ -97,6 +97,19 @@ def notebooks(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.ipynb") if p.is_file() and not p.is_symlink())
 
 
+def unread_notebooks(folder: Path) -> tuple[str, ...]:
+    """A warning for each `*.ipynb` that is never read: a link (which could point at anyone's
+    file), a folder, a FIFO. Skipped in silence, its answers were all "No answer was given"
+    with no word of why."""
+    warnings = []
+    for path in sorted(folder.glob("*.ipynb")):
+        if path.is_symlink():
+            warnings.append(f"{_shown(path)} is a symbolic link and was not read; hand in the notebook itself")
+        elif not path.is_file():
+            warnings.append(f"{_shown(path)} is not a file and was not read")
+    return tuple(warnings)
+
+
 @dataclass(frozen=True)
 class Cell:
     """One notebook cell as grader reads it: checked for shape, never run."""
@@ -405,10 +418,11 @@ def merge_answers(folder: Path, answers: Mapping[str, Mapping[str, Any]]
     answer given both ways differently (answers.yaml wins). Raises NotebookError.
     Works on plain data, so this module needs nothing from the Submission type."""
     merged = {exercise: dict(questions) for exercise, questions in answers.items()}
+    unread = unread_notebooks(folder)
     if not notebooks(folder):
-        return merged, ()
+        return merged, unread
     found = extract(folder)
-    warnings = []
+    warnings = list(unread)
     for exercise, questions in found.answers.items():
         for question, text in questions.items():
             given = merged.get(exercise, {}).get(question)

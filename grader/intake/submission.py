@@ -15,6 +15,7 @@ zipfile or OS error, and never a path of the grader's.
 from __future__ import annotations
 
 import lzma
+import os
 import re
 import stat
 import struct
@@ -100,6 +101,17 @@ def discover(paths: list[Path]) -> list[Path]:
         else:
             found.append(path)
     return found
+
+
+def code_module(folder: Path, name: str) -> Path | None:
+    """Where the submission's code module `name` is, or None when nothing at all is there.
+
+    A link, a folder or a device under that name is returned all the same: it is handed
+    in, just not as a file, and the sandbox refuses it by name and says why (`ex03.py is a
+    symbolic link; hand in the file itself`). Read as "no answer" it left the student
+    with "No answer was given" for a file they can see in their folder."""
+    path = folder / name
+    return path if os.path.lexists(path) else None
 
 
 def _looks_like_submission(folder: Path) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any, Sequence
@@ -81,12 +82,18 @@ def module_text(module: Path | None) -> str:
     make the report show another file."""
     if module is None:
         return ""
-    try:
-        fd = os.open(module, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        with os.fdopen(fd, "rb") as handle:
-            data = handle.read(4 * MAX_SOURCE_CHARS + 4)
+    try:  # never blocks: a FIFO under the module's name opens at once and is no file
+        fd = os.open(module, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return ""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        data = os.read(fd, 4 * MAX_SOURCE_CHARS + 4)
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
     return bounded(data.decode("utf-8", errors="replace"), MAX_SOURCE_CHARS)
 
 

@@ -196,9 +196,15 @@ def parse_number(raw: object, reading: Reading = DEFAULT_READING) -> Number | In
     return parse_number_text(raw, reading)
 
 
+_YAML_NONFINITE = re.compile(r"\s*[-+]?\.(?:nan|inf)\s*", re.IGNORECASE)
+"""`.nan`, `-.inf`: YAML's spellings (answers.yaml scalars stay text), read as what they mean."""
+
+
 def parse_number_text(raw: str, reading: Reading = DEFAULT_READING) -> Number | Invalid:
     if len(raw) > MAX_LENGTH:
         return Invalid(f"answer is too long for a number ({len(raw)} characters)")
+    if _YAML_NONFINITE.fullmatch(raw):  # else "unexpected character '.'", which says nothing
+        return Invalid(f"expected a finite number, got {raw.strip()}")
     cleaned = _clean(raw, reading)
     if isinstance(cleaned, Invalid):
         return cleaned

@@ -278,8 +278,25 @@ def _import_student(filename: str | None, workdir: str) -> ModuleType | None:
         spec.loader.exec_module(module)
     except BaseException as error:
         kind, message = describe_exception(error, workdir)
-        raise StudentError(kind, f"importing {filename} failed: {message}") from None
+        raise StudentError(kind, f"importing {filename} failed: {message}{_nul_line(path, error)}") from None
     return module
+
+
+def _nul_line(path: str, error: BaseException) -> str:
+    """Where the first NUL byte is, for Python's "source code string cannot contain null
+    bytes", which names no line: a binary file, or one NUL pasted into a text file."""
+    if not isinstance(error, SyntaxError) or type(error.lineno) is int:
+        return ""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return ""
+    at = data.find(b"\0")
+    if at < 0:
+        return ""
+    line = data.count(b"\n", 0, at) + 1
+    return f" (the first is on line {line})"
 
 
 def _encode_result(result: Any, torch: Any) -> bytes:

@@ -304,10 +304,12 @@ def _read_untrusted(path: Path, limit: int) -> bytes:
         if os.path.islink(path):
             raise _Refused(f"{path.name} is a symbolic link; hand in the file itself") from None
         raise _Refused(f"{path.name} cannot be read: {error.strerror}") from None
+    info = os.fstat(fd)  # before fdopen, which raises IsADirectoryError (a grader fault) for a folder
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise _Refused(f"{path.name} is a folder, not a file; hand in the file itself" if stat.S_ISDIR(info.st_mode)
+                       else f"{path.name} is not a regular file")
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise _Refused(f"{path.name} is not a regular file")
         if info.st_nlink > 1:
             raise _Refused(f"{path.name} is a hard link to another file; hand in a plain copy")
         data = handle.read(limit + 1)

@@ -21,7 +21,7 @@ from grader.core import registry, yamlsafe
 from grader.core.errors import GraderError
 from grader.core.model import CodeAnswer, Invalid, Question
 from grader.intake import open_submission
-from grader.intake.submission import Submission, student_id_from
+from grader.intake.submission import Submission, code_module, student_id_from
 from grader.student import release
 
 CheckStatus = str
@@ -275,8 +275,8 @@ def _read_answer(kind: registry.QuestionKind, public: PublicQuestion, raw: Any) 
 
 
 def _check_code(public: PublicQuestion, submission: Submission, imports: dict[str, CheckRow]) -> CheckRow:
-    module = submission.folder / str(public.file)
-    if not module.is_file() or module.is_symlink():
+    module = code_module(submission.folder, str(public.file))
+    if module is None:
         return CheckRow(public.id, "missing", f"{public.file} is not there yet")
     kind = registry.get(public.question.kind)
     hook = registry.hook(kind, "check_visible")

@@ -332,9 +332,9 @@ def _property_failure(question: Question, reference: Reference, prop: Property, 
     if not base.get("ok"):
         return _call_failure(base)
     output = _plain(base.get("value"))
-    nonfinite = cv.nonfinite_failure(output, wanted[0])
-    if nonfinite:
-        return nonfinite
+    degenerate = cv.nonfinite_failure(output, wanted[0]) or cv.empty_failure(output, wanted[0])
+    if degenerate:
+        return degenerate
     if prop.transform is not None:
         assert transformed is not None
         if not transformed.get("ok"):

@@ -296,6 +296,28 @@ def _numeric(value: Any) -> np.ndarray | None:
     return as_array(value)
 
 
+def empty_failure(got: Any, reference: Any, path: str = "") -> str | None:
+    """Why `got` is an array with no values where `reference` has some, or None.
+
+    Like NaN, an empty output is no evidence that a property holds: every predicate of no
+    values is true and zero values scaled are zero values, so `return np.zeros(0)` passed
+    "nonnegative" and "scales by 2" and earned their points. Tuples and lists are walked in
+    step with the reference."""
+    if isinstance(got, (tuple, list)):
+        if not isinstance(reference, (tuple, list)) or len(reference) != len(got):
+            return None
+        for index, (item, paired) in enumerate(zip(got, reference)):
+            found = empty_failure(item, paired, f"{path}[{index}]" if path else f"value {index + 1}")
+            if found:
+                return found
+        return None
+    array, want = as_array(got), _numeric(reference)
+    if array is None or want is None or array.size or not want.size:
+        return None
+    where = f" in {path}" if path else ""
+    return f"the output{where} is empty (shape {tuple(array.shape)}): it holds no values to check"
+
+
 def nonfinite_failure(got: Any, reference: Any, path: str = "") -> str | None:
     """Why `got` holds NaN or ±inf where `reference` does not hold the same, or None.
 
