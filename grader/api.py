@@ -238,6 +238,24 @@ def student_of(path: Path) -> str:
     return submission.student_id_from(path.resolve())
 
 
+def outside_solutions(paths: Sequence[Path], course: Course) -> tuple[list[Path], list[str]]:
+    """The submissions that are not the course's own reference solutions, and a warning for
+    each that is: a link in the class folder to solutions/ (or a folder inside it) would be
+    graded as a student and earn the reference's points."""
+    root = course.solutions_root.resolve() if course.solutions_root else None
+    if root is None:
+        return list(paths), []
+    kept, warnings = [], []
+    for path in paths:
+        real = path.resolve()
+        if real == root or root in real.parents:
+            warnings.append(f"{path}: not graded: it is {real}, inside the course's reference solutions "
+                            f"({root}); a link to them is no submission")
+        else:
+            kept.append(path)
+    return kept, warnings
+
+
 def pick_submissions(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
     """One submission per student; when a student appears twice the newest file wins."""
     chosen: dict[str, Path] = {}
@@ -302,6 +320,8 @@ def grade_paths(spec_paths: Sequence[Path], submission_paths: Sequence[Path], ou
     trusted, extended = _read_time_files(times, extensions)
     column = _canvas_column(course, canvas_assignment)
     paths, warnings = pick_submissions(submission_paths)
+    paths, refused = outside_solutions(paths, course)
+    warnings += refused
     if not paths:
         raise GraderError("no submissions found in " + ", ".join(map(str, submission_paths)))
     students = [student_of(path) for path in paths]

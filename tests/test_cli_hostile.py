@@ -210,6 +210,22 @@ def test_a_module_that_is_a_link_a_folder_or_a_fifo_is_told_so_not_missing(tmp_p
         assert next(q for q in result["questions"] if q["id"] == "ex01.mean")["status"] == "correct"
 
 
+def test_a_class_folder_entry_that_is_the_reference_solutions_is_not_graded(tmp_path: Path) -> None:
+    """A link in the class folder to solutions/ (or a folder under it) would be graded as a
+    student holding the reference's code; it is left out with a warning, the others graded."""
+    specs = write_course(tmp_path)
+    cls = tmp_path / "class"
+    student(cls / "a1", code=STUDENT_CODE)
+    (tmp_path / "solutions" / "demo" / "answers.yaml").write_text(yaml.safe_dump({"ex01": RIGHT}))
+    (cls / "s9").symlink_to(tmp_path / "solutions" / "demo")
+    done = grader("grade", specs, cls, "--out", tmp_path / "out", "--no-reports")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "not graded" in done.stderr and "reference solutions" in done.stderr, done.stderr
+    assert result_students(tmp_path / "out") == ["a1"]
+    alone = grader("grade", specs, cls / "s9", "--out", tmp_path / "alone", "--no-reports")
+    assert alone.returncode == 2 and "no submissions found" in alone.stderr, alone.stdout + alone.stderr
+
+
 def test_check_says_a_linked_module_is_no_file(tmp_path: Path) -> None:
     specs = write_course(tmp_path)
     folder = student(tmp_path / "s1")
