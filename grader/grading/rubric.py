@@ -117,15 +117,7 @@ def ticks(question: QuestionResult, ticked: tuple[str, ...] | None) -> tuple[Rub
     if ticked is None:
         return ()
     chosen = set(ticked)
-    return tuple(RubricTick(entry.concept, entry.concept in chosen, entry.found)
-                 for entry in _each_once(entries(question)))
-
-
-def _each_once(found: tuple[Entry, ...]) -> list[Entry]:
-    seen: set[str] = set()
-    kept = []
-    for entry in found:
-        if entry.concept not in seen:
-            seen.add(entry.concept)
-            kept.append(entry)
-    return kept
+    first: dict[str, Entry] = {}
+    for entry in entries(question):
+        first.setdefault(entry.concept, entry)  # a name listed twice is one item (as in `concepts`)
+    return tuple(RubricTick(entry.concept, entry.concept in chosen, entry.found) for entry in first.values())
